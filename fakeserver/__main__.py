@@ -1,0 +1,5 @@
+import sys
+
+from fakeserver.cli import main
+
+sys.exit(main())

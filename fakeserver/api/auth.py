@@ -1,0 +1,165 @@
+"""Authentication and permissions, in PostHog's order.
+
+1. Authenticate: a personal API key (Authorization header, else the body's `personal_api_key`,
+   else the query parameter; only the first candidate found is tried), then the session cookie
+   (where the profile accepts it), with Django's CSRF check on unsafe methods.
+2. `IsAuthenticated`: 401.
+3. `APIScopePermission` (keys only): actions without a scope refuse keys, project-restricted keys
+   are held to their projects, then the action's scope is required.
+4. `TeamMemberAccessPermission`: the project must exist (404) and the user be a member (403).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from typing import Final
+
+from starlette.requests import Request
+
+from fakeserver.api import errors
+from fakeserver.api.body import RequestBody
+from fakeserver.api.profiles import Profile
+from fakeserver.domain.models import READ_SCOPE, WRITE_SCOPE, PersonalApiKey, Project, User
+from fakeserver.domain.store import Seed
+
+ACTION_SCOPES: Final[dict[str, str]] = {
+    "list": READ_SCOPE,
+    "retrieve": READ_SCOPE,
+    "create": WRITE_SCOPE,
+    "destroy": WRITE_SCOPE,
+}
+"""Scopes PostHog derives for `scope_object = "conversation"`; other actions have none."""
+
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+CSRF_COOKIES: Final = ("posthog_csrftoken", "csrftoken")
+"""PostHog sets CSRF_COOKIE_NAME = "posthog_csrftoken"; Django's default name is accepted too."""
+SESSION_COOKIE: Final = "sessionid"
+_BEARER: Final = re.compile(r"^Bearer\s+(\S.+)$")
+_CSRF_CHARS: Final = string.ascii_letters + string.digits
+_CSRF_SECRET_LENGTH: Final = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    user: User
+    key: PersonalApiKey | None
+    """None when the request authenticated with a session."""
+
+
+def _not_authenticated(request: Request) -> errors.ApiError:
+    site = f"{request.url.scheme}://{request.url.netloc}"
+    return errors.envelope(
+        401,
+        "authentication_error",
+        "not_authenticated",
+        "Authentication credentials were not provided.",
+        WWW_Authenticate=f'Bearer resource_metadata="{site}/.well-known/oauth-protected-resource"',
+    )
+
+
+def _authentication_failed(request: Request, detail: str) -> errors.ApiError:
+    error = _not_authenticated(request)
+    error.body.update(code="authentication_failed", detail=detail)
+    return error
+
+
+async def _find_personal_api_key(request: Request, body: RequestBody) -> tuple[str, str] | None:
+    """(key, where it was found), trying only the first place that has one."""
+    match = _BEARER.match(request.headers.get("authorization", ""))
+    if match:
+        return match.group(1).strip(), "Authorization header"
+    key = await body.personal_api_key()
+    if key:
+        return key, "body"
+    key = request.query_params.get("personal_api_key")
+    if key:
+        return key, "query string"
+    return None
+
+
+async def authenticate(request: Request, body: RequestBody, profile: Profile, seed: Seed) -> Caller:
+    found = await _find_personal_api_key(request, body)
+    if found is not None:
+        value, source = found
+        if value.startswith("pha_"):
+            # An OAuth access token: the fake issues none, so every one is unknown.
+            raise _authentication_failed(request, "Invalid access token.")
+        key = seed.api_keys.get(value)
+        if key is None:
+            raise _authentication_failed(
+                request, f"Personal API key found in request {source} is invalid."
+            )
+        return Caller(seed.users[key.user_id], key)
+    session = request.cookies.get(SESSION_COOKIE)
+    user_id = seed.sessions.get(session) if session and profile.accepts_session_auth else None
+    if user_id is None:
+        raise _not_authenticated(request)
+    if request.method not in SAFE_METHODS:
+        _enforce_csrf(request)
+    return Caller(seed.users[user_id], None)
+
+
+def _csrf_secret(token: str, source: str) -> str:
+    """Django's token checks: 32 characters (a secret) or 64 (a masked secret), alphanumeric."""
+    if len(token) not in (_CSRF_SECRET_LENGTH, 2 * _CSRF_SECRET_LENGTH):
+        raise errors.permission_denied(f"CSRF Failed: CSRF {source} has incorrect length.")
+    if any(character not in _CSRF_CHARS for character in token):
+        raise errors.permission_denied(f"CSRF Failed: CSRF {source} has invalid characters.")
+    if len(token) == _CSRF_SECRET_LENGTH:
+        return token
+    mask, cipher = token[:_CSRF_SECRET_LENGTH], token[_CSRF_SECRET_LENGTH:]
+    return "".join(
+        _CSRF_CHARS[(_CSRF_CHARS.index(c) - _CSRF_CHARS.index(m)) % len(_CSRF_CHARS)]
+        for c, m in zip(cipher, mask, strict=True)
+    )
+
+
+def _enforce_csrf(request: Request) -> None:
+    """Django's CsrfViewMiddleware as DRF's SessionAuthentication runs it."""
+    cookie = next((request.cookies[name] for name in CSRF_COOKIES if name in request.cookies), None)
+    if not cookie:
+        raise errors.permission_denied("CSRF Failed: CSRF cookie not set.")
+    secret = _csrf_secret(cookie, "cookie")
+    header = request.headers.get("x-csrftoken", "")
+    if not header:
+        raise errors.permission_denied("CSRF Failed: CSRF token missing.")
+    source = "token from the 'X-Csrftoken' HTTP header"
+    if _csrf_secret(header, source) != secret:
+        raise errors.permission_denied(f"CSRF Failed: CSRF {source} incorrect.")
+
+
+def check_action(caller: Caller, action: str, profile: Profile) -> None:
+    """`APIScopePermission`'s checks that do not depend on the project."""
+    if caller.key is None:
+        return  # session auth skips the scope check
+    scope = ACTION_SCOPES.get(action)
+    if scope is None and not profile.keys_allowed_on_unscoped_actions:
+        raise errors.permission_denied("This action does not support personal API key access")
+
+
+def resolve_project(raw_id: str, caller: Caller, action: str, seed: Seed) -> Project:
+    """The path's project, after the key's project restriction, scope, and membership checks."""
+    project_id = caller.user.current_project_id if raw_id == "@current" else _as_int(raw_id)
+    project = seed.projects.get(project_id) if project_id is not None else None
+    key = caller.key
+    if key is not None:
+        if project is None:
+            raise errors.not_found("Project not found.")
+        if key.project_ids is not None and project.id not in key.project_ids:
+            raise errors.permission_denied(
+                f"API key does not have access to the requested project: ID {project.id}."
+            )
+        scope = ACTION_SCOPES.get(action)
+        if scope is not None and not key.grants(scope):
+            raise errors.permission_denied(f"API key missing required scope '{scope}'")
+    if project is None:
+        raise errors.not_found("Project not found.")
+    if not caller.user.is_member_of(project.id):
+        raise errors.permission_denied("You don't have access to the project.")
+    return project
+
+
+def _as_int(raw: str) -> int | None:
+    return int(raw) if raw.isascii() and raw.isdigit() else None

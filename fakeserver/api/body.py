@@ -1,0 +1,86 @@
+"""The request body, parsed lazily as DRF does.
+
+DRF parses `request.data` on first access only, so an endpoint that never reads its body (queue
+clear) accepts anything, while one that does gets 400 `parse_error` or 415. PostHog keeps DRF's
+default parsers: JSON, form-urlencoded and multipart.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+
+from fakeserver.api import errors, json
+
+_UNREAD: Any = object()
+
+
+class RequestBody:
+    def __init__(self, request: Request):
+        self._request = request
+        self._data: Any = _UNREAD
+
+    def check_declared_size(self) -> None:
+        """Refuse a body whose Content-Length is over the limit, read or not."""
+        declared = self._request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > errors.REQUEST_BODY_LIMIT:
+            raise errors.body_too_large()
+
+    async def raw(self) -> bytes:
+        """The body bytes, refused with 413 past the size limit (even without Content-Length)."""
+        self.check_declared_size()
+        chunks, size = [], 0
+        async for chunk in self._request.stream():
+            size += len(chunk)
+            if size > errors.REQUEST_BODY_LIMIT:
+                raise errors.body_too_large()
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def data(self) -> Any:
+        """The parsed body: {} when empty; raises 400 parse_error or 415 like DRF."""
+        if self._data is _UNREAD:
+            self._data = _parse(self._request.headers.get("content-type", ""), await self.raw())
+        return self._data
+
+    async def personal_api_key(self) -> str | None:
+        data = await self.data()
+        key = data.get("personal_api_key") if isinstance(data, dict) else None
+        return key if isinstance(key, str) and key else None
+
+
+def _parse(content_type: str, raw: bytes) -> Any:
+    if not raw:
+        return {}
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type == "application/json":
+        try:
+            return json.loads(raw)
+        except ValueError as error:
+            raise errors.parse_error(str(error)) from None
+    if media_type == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+    if media_type == "multipart/form-data":
+        return _parse_multipart(content_type, raw)
+    raise errors.unsupported_media_type(content_type)
+
+
+def _parse_multipart(content_type: str, raw: bytes) -> dict[str, str]:
+    """The text fields of a multipart body (files are ignored: no endpoint takes one)."""
+    header = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + raw)
+    if not message.is_multipart():
+        raise errors.envelope(
+            400, "invalid_request", "parse_error", "Multipart form parse error - Invalid boundary."
+        )
+    fields: dict[str, str] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if isinstance(name, str) and part.get_filename() is None:
+            payload = part.get_payload(decode=True)
+            fields[name] = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+    return fields

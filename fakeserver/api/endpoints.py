@@ -1,0 +1,125 @@
+"""The conversations endpoints: one `HTTPEndpoint` per path, so a 405 carries the right `Allow`.
+
+Each method authenticates (`begin`), asks the domain, and lets the profile render the result.
+Domain refusals propagate as exceptions and are rendered by `errors.handle_domain_error`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from starlette.endpoints import HTTPEndpoint
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fakeserver.api import auth, errors
+from fakeserver.api.body import RequestBody
+from fakeserver.api.call import begin, server_state
+from fakeserver.api.pagination import PageRequest
+from fakeserver.api.profiles import profile_for
+from fakeserver.api.validation import Field, validate
+from fakeserver.domain.models import AGENT_MODES
+from fakeserver.domain.workspace import QueueDraft
+
+QUEUE_MESSAGE_FIELDS: Final = (
+    Field("content", "string", required=True, max_length=40000),
+    Field("contextual_tools", "dict"),
+    Field("ui_context", "json", allow_null=True),
+    Field("billing_context", "json", allow_null=True),
+    Field("agent_mode", "choice", choices=AGENT_MODES),
+)
+"""PostHog's `QueueMessageSerializer`."""
+
+QUEUE_UPDATE_FIELDS: Final = (Field("content", "string", required=True, max_length=40000),)
+
+
+class PostHogEndpoint(HTTPEndpoint):
+    async def method_not_allowed(self, request: Request) -> Response:
+        """DRF authenticates before it looks for a handler: 401 beats 405."""
+        state = server_state(request)
+        profile = profile_for(request, state.profile)
+        workspace = state.workspace_for(request.scope)
+        await auth.authenticate(request, RequestBody(request), profile, workspace.seed)
+        allowed = ", ".join(self._allowed_methods)
+        raise errors.method_not_allowed(request.method, allowed)
+
+
+class ConversationsEndpoint(PostHogEndpoint):
+    """`conversations/`: list (and, with agent runs, create)."""
+
+    async def get(self, request: Request) -> Response:
+        call = await begin(request, "list")
+        paging = PageRequest.from_request(request)
+        page = call.workspace.page(call.project.id, call.user.id, paging.offset, paging.limit)
+        return call.profile.conversation_page(request, page, paging, call.workspace.seed)
+
+
+class ConversationEndpoint(PostHogEndpoint):
+    """`conversations/{conversation}/`: retrieve and (soft) destroy; no update exists."""
+
+    async def get(self, request: Request) -> Response:
+        call = await begin(request, "retrieve")
+        conversation = call.workspace.retrievable(call.conversation_id, call.project.id)
+        return call.profile.conversation(conversation, call.workspace.seed)
+
+    async def delete(self, request: Request) -> Response:
+        call = await begin(request, "destroy")
+        call.workspace.destroy(call.conversation_id, call.project.id, call.user.id)
+        return call.profile.conversation_deleted()
+
+
+class QueueEndpoint(PostHogEndpoint):
+    """`conversations/{conversation}/queue/`: read the queue, or add a follow-up message."""
+
+    async def get(self, request: Request) -> Response:
+        call = await begin(request, "queue")
+        conversation = call.workspace.queue_of(call.conversation_id, call.project.id, call.user.id)
+        return call.profile.queue(conversation, call.workspace.seed)
+
+    async def post(self, request: Request) -> Response:
+        call = await begin(request, "queue")
+        call.workspace.queue_of(call.conversation_id, call.project.id, call.user.id)
+        fields = validate(await call.body.data(), QUEUE_MESSAGE_FIELDS)
+        billing = fields.get("billing_context")
+        draft = QueueDraft(
+            content=fields["content"],
+            contextual_tools=fields.get("contextual_tools"),
+            ui_context=fields.get("ui_context"),
+            billing_context=billing if isinstance(billing, dict) else None,
+            agent_mode=fields.get("agent_mode"),
+            session_id=call.session_id,
+        )
+        conversation = call.workspace.enqueue(
+            call.conversation_id, call.project.id, call.user.id, draft
+        )
+        return call.profile.queue(conversation, call.workspace.seed)
+
+
+class QueueItemEndpoint(PostHogEndpoint):
+    """`conversations/{conversation}/queue/{queue_id}/`: edit or drop one queued message."""
+
+    async def patch(self, request: Request) -> Response:
+        call = await begin(request, "queue_item")
+        ids = (call.conversation_id, call.project.id, call.user.id)
+        call.workspace.check_queued(*ids, call.queue_id)
+        content = validate(await call.body.data(), QUEUE_UPDATE_FIELDS)["content"]
+        conversation = call.workspace.replace_queued(*ids, call.queue_id, content)
+        return call.profile.queue(conversation, call.workspace.seed)
+
+    async def delete(self, request: Request) -> Response:
+        call = await begin(request, "queue_item")
+        conversation = call.workspace.remove_queued(
+            call.conversation_id, call.project.id, call.user.id, call.queue_id
+        )
+        return call.profile.queue_item_deleted(conversation, call.workspace.seed)
+
+
+class QueueClearEndpoint(PostHogEndpoint):
+    """`conversations/{conversation}/queue/clear/`: never reads its body (the docs send junk)."""
+
+    async def post(self, request: Request) -> Response:
+        call = await begin(request, "clear_queue")
+        conversation = call.workspace.clear_queue(
+            call.conversation_id, call.project.id, call.user.id
+        )
+        return call.profile.queue(conversation, call.workspace.seed)

@@ -1,0 +1,124 @@
+"""Fidelity profiles: how each operation's result is rendered, and the auth policy.
+
+`documented` answers as PostHog's API docs promise; `actual` as PostHog's server code behaves.
+Endpoints call the same methods on whichever profile the request uses and never test its name;
+a third profile is one more subclass. Every difference is listed in `fakeserver.divergences`.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from importlib import resources
+from typing import Any, ClassVar, Final
+
+import yaml
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fakeserver.api import serializers
+from fakeserver.api.errors import envelope
+from fakeserver.api.json import dumps, json_response
+from fakeserver.api.pagination import PageRequest
+from fakeserver.domain.models import Conversation
+from fakeserver.domain.store import Seed
+from fakeserver.domain.workspace import Page
+
+PROFILE_HEADER: Final = "x-fakeserver-profile"
+
+
+class Profile:
+    """The `documented` profile, and the base every other profile refines."""
+
+    name: ClassVar[str] = "documented"
+    description: ClassVar[str] = "status codes and bodies as PostHog's API docs give them"
+    accepts_session_auth: ClassVar[bool] = False
+    """The docs describe personal API keys only."""
+    keys_allowed_on_unscoped_actions: ClassVar[bool] = True
+    """The docs' curl examples use a personal API key on the queue actions."""
+    conversation_fields: ClassVar[tuple[str, ...]] = serializers.DOCUMENTED_FIELDS
+    minimal_fields: ClassVar[tuple[str, ...]] = serializers.MINIMAL_FIELDS
+
+    # Conversations -----------------------------------------------------------------------
+
+    def conversation_page(self, request: Request, page: Page, paging: PageRequest, seed: Seed) -> Response:
+        url = str(request.url)
+        return json_response({
+            "count": page.count,
+            "next": paging.next_link(url, page.count),
+            "previous": paging.previous_link(url),
+            "results": [
+                serializers.serialize_conversation(c, seed, self.minimal_fields)
+                for c in page.conversations
+            ],
+        })
+
+    def conversation(self, conversation: Conversation, seed: Seed) -> Response:
+        return json_response(self.conversation_body(conversation, seed))
+
+    def conversation_body(self, conversation: Conversation, seed: Seed) -> dict[str, Any]:
+        return serializers.serialize_conversation(conversation, seed, self.conversation_fields)
+
+    def conversation_deleted(self) -> Response:
+        return Response(status_code=204)
+
+    # Queue -------------------------------------------------------------------------------
+
+    def queue(self, conversation: Conversation, seed: Seed) -> Response:
+        """GET/POST queue, PATCH queue item and POST clear: the docs promise a Conversation."""
+        return self.conversation(conversation, seed)
+
+    def queue_item_deleted(self, conversation: Conversation, seed: Seed) -> Response:
+        return Response(status_code=204)
+
+    # Contract ----------------------------------------------------------------------------
+
+    @cached_property
+    def openapi_document(self) -> bytes:
+        text = (resources.files("fakeserver") / "openapi" / f"{self.name}.yaml").read_text("utf-8")
+        return dumps(yaml.safe_load(text))
+
+    def schema(self) -> Response:
+        return Response(self.openapi_document, media_type="application/json")
+
+
+class ActualProfile(Profile):
+    """What PostHog's server code really does."""
+
+    name: ClassVar[str] = "actual"
+    description: ClassVar[str] = "what PostHog's server code really does"
+    accepts_session_auth: ClassVar[bool] = True
+    keys_allowed_on_unscoped_actions: ClassVar[bool] = False
+    conversation_fields: ClassVar[tuple[str, ...]] = serializers.ACTUAL_FIELDS
+    minimal_fields: ClassVar[tuple[str, ...]] = serializers.ACTUAL_MINIMAL_FIELDS
+
+    def queue(self, conversation: Conversation, seed: Seed) -> Response:
+        return json_response(serializers.serialize_queue(conversation))
+
+    def queue_item_deleted(self, conversation: Conversation, seed: Seed) -> Response:
+        return self.queue(conversation, seed)
+
+
+PROFILES: Final[dict[str, Profile]] = {
+    profile.name: profile for profile in (Profile(), ActualProfile())
+}
+DEFAULT_PROFILE: Final = "documented"
+
+
+def profile_named(name: str) -> Profile:
+    """The profile called `name`; raises ValueError naming the valid choices."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        choices = ", ".join(sorted(PROFILES))
+        raise ValueError(f"unknown profile {name!r}; choose one of: {choices}") from None
+
+
+def profile_for(request: Request, default: Profile) -> Profile:
+    """The server's profile, or the one the request asks for with `X-Fakeserver-Profile`."""
+    requested = request.headers.get(PROFILE_HEADER)
+    if requested is None:
+        return default
+    try:
+        return profile_named(requested.strip().lower())
+    except ValueError as error:
+        raise envelope(400, "invalid_request", "invalid_profile", f"X-Fakeserver-Profile: {error}.") from None

@@ -1,0 +1,107 @@
+"""Domain records to PostHog's JSON shapes (`UserBasicSerializer`, `ConversationSerializer`, ...).
+
+Field order matters to clients that compare bodies byte for byte, so each shape is a tuple of
+field names in PostHog's serializer order; the profiles choose which tuple they render.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Final
+
+from fakeserver.domain.models import Conversation, QueueMessage, User
+from fakeserver.domain.queue import MAX_QUEUE_MESSAGES
+from fakeserver.domain.store import Seed
+
+
+def drf_datetime(value: datetime | None) -> str | None:
+    """DRF's DateTimeField output: ISO 8601 with `Z` for UTC (microseconds only when non-zero)."""
+    if value is None:
+        return None
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def serialize_user(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "uuid": user.uuid,
+        "distinct_id": user.distinct_id,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "is_email_verified": user.is_email_verified,
+        "hedgehog_config": user.hedgehog_config or None,
+        "role_at_organization": user.role_at_organization,
+    }
+
+
+ConversationField = Callable[[Conversation, Seed], Any]
+
+_CONVERSATION_FIELDS: Final[dict[str, ConversationField]] = {
+    "id": lambda c, _: c.id,
+    "status": lambda c, _: c.status,
+    "title": lambda c, _: c.title,
+    "topic": lambda c, _: c.topic,
+    "user": lambda c, seed: serialize_user(seed.users[c.user_id]),
+    "created_at": lambda c, _: drf_datetime(c.created_at),
+    "updated_at": lambda c, _: drf_datetime(c.updated_at),
+    "type": lambda c, _: c.type,
+    "is_internal": lambda c, _: c.is_internal,
+    "slack_thread_key": lambda c, _: c.slack_thread_key,
+    "slack_workspace_domain": lambda c, _: c.slack_workspace_domain,
+    "messages": lambda c, _: c.messages,
+    "has_unsupported_content": lambda c, _: c.has_unsupported_content,
+    "agent_mode": lambda c, _: c.agent_mode,
+    "agent_runtime": lambda c, _: c.agent_runtime,
+    "is_sandbox": lambda c, _: c.is_sandbox,
+    "pending_approvals": lambda c, _: c.pending_approvals,
+    "task": lambda c, _: None,
+}
+
+MINIMAL_FIELDS: Final = (
+    "id", "status", "title", "topic", "user", "created_at", "updated_at", "type", "is_internal",
+    "slack_thread_key", "slack_workspace_domain",
+)
+"""`ConversationMinimalSerializer` as the docs page gives it."""
+
+DOCUMENTED_FIELDS: Final = (
+    *MINIMAL_FIELDS, "messages", "has_unsupported_content", "agent_mode", "is_sandbox",
+    "pending_approvals",
+)
+"""The Conversation object of PostHog's docs page (no `agent_runtime`, no `task`)."""
+
+ACTUAL_MINIMAL_FIELDS: Final = (*MINIMAL_FIELDS, "task")
+ACTUAL_FIELDS: Final = (
+    *MINIMAL_FIELDS, "messages", "has_unsupported_content", "agent_mode", "agent_runtime",
+    "is_sandbox", "pending_approvals", "task",
+)
+"""The newest `ConversationSerializer`."""
+
+
+def serialize_conversation(
+    conversation: Conversation, seed: Seed, fields: tuple[str, ...]
+) -> dict[str, Any]:
+    return {name: _CONVERSATION_FIELDS[name](conversation, seed) for name in fields}
+
+
+def serialize_queue_message(message: QueueMessage) -> dict[str, Any]:
+    """PostHog's `build_queue_message` (its `created_at` keeps Python's `+00:00`)."""
+    return {
+        "id": message.id,
+        "content": message.content,
+        "created_at": message.created_at.isoformat(),
+        "contextual_tools": message.contextual_tools,
+        "ui_context": message.ui_context,
+        "billing_context": message.billing_context,
+        "agent_mode": message.agent_mode,
+        "session_id": message.session_id,
+    }
+
+
+def serialize_queue(conversation: Conversation) -> dict[str, Any]:
+    return {
+        "messages": [serialize_queue_message(message) for message in conversation.queue],
+        "max_queue_messages": MAX_QUEUE_MESSAGES,
+    }

@@ -1,0 +1,147 @@
+"""`fakeserver serve | check-fixture | divergences` (also `python -m fakeserver ...`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from fakeserver import __version__
+from fakeserver.api.profiles import DEFAULT_PROFILE, PROFILES
+from fakeserver.app import ServerConfig, create_app
+from fakeserver.divergences import as_markdown
+from fakeserver.domain.models import READ_SCOPE
+from fakeserver.domain.store import Seed
+from fakeserver.fixtures import FixtureError, check_fixture, default_fixture_path, load_seed
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8010
+
+
+def _parser() -> argparse.ArgumentParser:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(
+        prog="fakeserver", description="An offline fake of PostHog's AI Conversations API."
+    )
+    parser.add_argument("--version", action="version", version=f"fakeserver {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the fake API over HTTP")
+    serve.add_argument("--host", default=env("FAKESERVER_HOST", DEFAULT_HOST),
+                       help="address to bind (env FAKESERVER_HOST; default %(default)s)")
+    serve.add_argument("--port", type=int, default=int(env("FAKESERVER_PORT", DEFAULT_PORT)),
+                       help="port to bind, 0 for any free one (env FAKESERVER_PORT; default %(default)s)")
+    serve.add_argument("--fixture", action="append", type=Path, dest="fixtures",
+                       help="fixture file (YAML or JSON); repeat to merge several in order "
+                            "(env FAKESERVER_FIXTURE, paths separated by ':'; default: the bundled one)")
+    serve.add_argument("--profile", choices=sorted(PROFILES),
+                       default=env("FAKESERVER_PROFILE", DEFAULT_PROFILE),
+                       help="fidelity profile (env FAKESERVER_PROFILE; default %(default)s)")
+    serve.add_argument("--id-seed", type=int, default=None,
+                       help="make generated ids repeatable from this seed")
+
+    check = commands.add_parser("check-fixture", help="validate fixture files; exit 1 on problems")
+    check.add_argument("paths", nargs="+", type=Path)
+
+    commands.add_parser("divergences", help="print every documented-vs-actual difference")
+    return parser
+
+
+def _fixtures_from(args: argparse.Namespace) -> list[Path]:
+    if args.fixtures:
+        return list(args.fixtures)
+    from_env = os.environ.get("FAKESERVER_FIXTURE")
+    if from_env:
+        return [Path(part) for part in from_env.split(os.pathsep) if part]
+    return [default_fixture_path()]
+
+
+def banner(base_url: str, profile: str, fixtures: Sequence[Path], seed: Seed) -> str:
+    """What `serve` prints: where it is, who can call it, and a curl that works as pasted."""
+    lines = [
+        f"fakeserver {__version__}: PostHog AI Conversations API, offline",
+        f"  base URL   {base_url}",
+        f"  profile    {profile} (per request: header X-Fakeserver-Profile: documented|actual)",
+        f"  fixtures   {', '.join(str(path) for path in fixtures)}",
+        f"  schema     {base_url}/api/schema/",
+        "  projects",
+        *(f"    {project.id:<6} {project.name}" for project in seed.projects.values()),
+        "  personal API keys",
+    ]
+    for key in seed.api_keys.values():
+        user = seed.users[key.user_id]
+        scopes = " ".join(sorted(key.scopes))
+        limited = f" projects {sorted(key.project_ids)}" if key.project_ids is not None else ""
+        lines.append(f"    {key.value:<20} {user.email:<24} scopes {scopes}{limited}")
+    example = _example_curl(base_url, seed)
+    if example:
+        lines += ["  try", f"    {example}"]
+    return "\n".join(lines)
+
+
+def _example_curl(base_url: str, seed: Seed) -> str | None:
+    for key in seed.api_keys.values():
+        user = seed.users[key.user_id]
+        project_id = user.current_project_id
+        usable = key.project_ids is None or project_id in key.project_ids
+        if project_id is not None and usable and key.grants(READ_SCOPE):
+            return (f'curl -H "Authorization: Bearer {key.value}" '
+                    f"{base_url}/api/projects/{project_id}/conversations/")
+    return None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    fixtures = _fixtures_from(args)
+    try:
+        seed = load_seed(fixtures)
+    except FixtureError as error:
+        print(error, file=sys.stderr)
+        return 1
+    config = ServerConfig(fixtures=tuple(fixtures), profile=args.profile, id_seed=args.id_seed)
+    app = create_app(config, seed)
+    server = uvicorn.Server(uvicorn.Config(
+        app, host=args.host, port=args.port, loop="uvloop", http="httptools",
+        log_level="warning", access_log=False,
+    ))
+
+    async def announce_when_ready() -> None:
+        port = server.servers[0].sockets[0].getsockname()[1]
+        print(banner(f"http://{args.host}:{port}", args.profile, fixtures, seed), flush=True)
+
+    original_startup = server.startup
+
+    async def startup(sockets: object = None) -> None:
+        await original_startup(sockets=sockets)
+        if server.started:
+            await announce_when_ready()
+
+    server.startup = startup  # type: ignore[method-assign]
+    server.run()
+    return 0 if server.started else 1
+
+
+def _check_fixture(args: argparse.Namespace) -> int:
+    problems = check_fixture(args.paths)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if not problems:
+        print(f"ok: {', '.join(str(path) for path in args.paths)}")
+    return 1 if problems else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "check-fixture":
+        return _check_fixture(args)
+    print(as_markdown(), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Every difference between the `documented` and `actual` profiles: the one table.
+
+`fakeserver divergences` prints it and the README shows it (a test keeps the two identical).
+Sources are paths in the PostHog/posthog repository unless they say otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True, slots=True)
+class Divergence:
+    operation: str
+    documented: str
+    actual: str
+    source: str
+
+
+DIVERGENCES: Final = (
+    Divergence(
+        "POST conversations/ (create)",
+        "201, the message echoed as JSON",
+        "200 text/event-stream",
+        "ee/api/conversation.py `create`; docs page /docs/api/max",
+    ),
+    Divergence(
+        "POST conversations/{id}/append_message/",
+        "200 {content}",
+        '201 {"id": "<uuid>"}',
+        "ee/api/conversation.py `append_message`",
+    ),
+    Divergence(
+        "GET/POST queue/, PATCH queue/{queue_id}/, POST queue/clear/",
+        "200 with the full Conversation",
+        '200 {"messages": [...], "max_queue_messages": 2}',
+        "ee/api/conversation.py `queue`, `queue_item`, `clear_queue`; PR #45254",
+    ),
+    Divergence(
+        "DELETE queue/{queue_id}/",
+        "204, no body",
+        "200 with the remaining queue (the envelope)",
+        "ee/api/conversation.py `queue_item`; ee/api/test/test_conversation_queue.py",
+    ),
+    Divergence(
+        "Personal API keys on queue, cancel, append_message, open",
+        "accepted (the docs' curl examples use one)",
+        '403 "This action does not support personal API key access"',
+        "posthog/permissions.py `APIScopePermission`",
+    ),
+    Divergence(
+        "Session cookie auth (`sessionid` + CSRF on unsafe methods)",
+        "not described: 401",
+        "accepted; 403 `CSRF Failed: ...` without a matching X-CSRFToken",
+        "posthog/auth.py `SessionAuthentication`; Django csrf middleware",
+    ),
+    Divergence(
+        "Conversation fields",
+        "no `agent_runtime`, no `task`",
+        "`agent_runtime` after `agent_mode`, `task` last",
+        "products/posthog_ai/backend/hogai/api/serializers.py `ConversationSerializer`",
+    ),
+    Divergence(
+        "ConversationMinimal fields (list, `conversation` stream event)",
+        "no `task`",
+        "`task` last",
+        "products/posthog_ai/backend/hogai/api/serializers.py `ConversationMinimalSerializer`",
+    ),
+)
+
+
+def as_markdown() -> str:
+    rows = [
+        "| operation | documented | actual | PostHog source |",
+        "|---|---|---|---|",
+        *(
+            f"| {d.operation} | {d.documented} | {d.actual} | {d.source} |".replace("\n", " ")
+            for d in DIVERGENCES
+        ),
+    ]
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,175 @@
+"""The records the fake keeps: projects, users, keys, conversations and their queues.
+
+Plain dataclasses with no HTTP knowledge. Field names and defaults follow PostHog's models
+(`products/posthog_ai/backend/models/assistant.py`, `posthog/models/user.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Final
+
+JSONValue = Any
+"""Any JSON-compatible value (dict, list, str, int, float, bool or None)."""
+
+CONVERSATION_STATUSES: Final = ("idle", "in_progress", "canceling")
+CONVERSATION_TYPES: Final = ("assistant", "tool_call", "deep_research", "slack")
+LISTED_CONVERSATION_TYPES: Final = frozenset({"assistant", "deep_research", "slack"})
+CONVERSATION_TOPICS: Final = (
+    "web_analytics",
+    "product_analytics",
+    "session_replay",
+    "surveys",
+    "feature_flags",
+    "experiments",
+    "error_tracking",
+    "data_warehouse",
+    "other",
+)
+AGENT_RUNTIMES: Final = ("langgraph", "sandbox")
+AGENT_MODES: Final = (
+    "product_analytics",
+    "sql",
+    "session_replay",
+    "error_tracking",
+    "plan",
+    "execution",
+    "survey",
+    "research",
+    "flags",
+    "llm_analytics",
+    "sandbox",
+    "user_interview",
+    "customer_analytics",
+)
+ROLES_AT_ORGANIZATION: Final = (
+    "engineering",
+    "data",
+    "product",
+    "founder",
+    "leadership",
+    "marketing",
+    "sales",
+    "student",
+    "other",
+    "",
+)
+
+READ_SCOPE: Final = "conversation:read"
+WRITE_SCOPE: Final = "conversation:write"
+ALL_SCOPES: Final = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    uuid: str
+    email: str
+    first_name: str
+    last_name: str
+    distinct_id: str | None
+    is_email_verified: bool | None
+    role_at_organization: str | None
+    hedgehog_config: dict[str, JSONValue] | None
+    project_ids: frozenset[int]
+    current_project_id: int | None
+    session: str | None = None
+
+    def is_member_of(self, project_id: int) -> bool:
+        return project_id in self.project_ids
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalApiKey:
+    value: str
+    user_id: int
+    scopes: frozenset[str]
+    project_ids: frozenset[int] | None = None
+    """None: the key may be used on every project its user belongs to."""
+
+    def grants(self, scope: str) -> bool:
+        """True if the key carries `scope`; write access also satisfies a read requirement."""
+        if ALL_SCOPES in self.scopes or scope in self.scopes:
+            return True
+        object_name, _, access = scope.partition(":")
+        return access == "read" and f"{object_name}:write" in self.scopes
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMessage:
+    """A follow-up message waiting for the agent (PostHog's `build_queue_message`)."""
+
+    id: str
+    content: str
+    created_at: datetime
+    contextual_tools: dict[str, JSONValue] | None = None
+    ui_context: JSONValue = None
+    billing_context: dict[str, JSONValue] | None = None
+    agent_mode: str | None = None
+    session_id: str | None = None
+
+    def with_content(self, content: str) -> QueueMessage:
+        return replace(self, content=content)
+
+
+@dataclass(slots=True)
+class Conversation:
+    """One PostHog AI conversation, with its queue and drain flag.
+
+    Message dicts and queue messages are treated as immutable values, so `copy()` can share them.
+    """
+
+    id: str
+    project_id: int
+    user_id: int
+    created_at: datetime
+    updated_at: datetime
+    status: str = "idle"
+    title: str | None = None
+    topic: str | None = None
+    type: str = "assistant"
+    is_internal: bool | None = False
+    slack_thread_key: str | None = None
+    slack_workspace_domain: str | None = None
+    messages: list[dict[str, JSONValue]] = field(default_factory=list)
+    has_unsupported_content: bool = False
+    agent_mode: str | None = None
+    agent_runtime: str = "langgraph"
+    pending_approvals: list[dict[str, JSONValue]] = field(default_factory=list)
+    deleted: bool = False
+    deleted_at: datetime | None = None
+    queue: list[QueueMessage] = field(default_factory=list)
+    drain_closed: bool = False
+    """PostHog's `_drain_closed` cache flag; absent (False) until a run has ended once."""
+
+    @property
+    def owner(self) -> tuple[int, int]:
+        return (self.project_id, self.user_id)
+
+    @property
+    def is_listed(self) -> bool:
+        """Whether PostHog's list endpoint shows it to its owner (`ConversationViewSet.get_queryset`)."""
+        return (
+            not self.deleted
+            and self.title is not None
+            and self.type in LISTED_CONVERSATION_TYPES
+            and self.is_internal is False
+        )
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.agent_runtime == "sandbox"
+
+    def copy(self) -> Conversation:
+        clone = replace(self)
+        clone.messages = list(self.messages)
+        clone.pending_approvals = list(self.pending_approvals)
+        clone.queue = list(self.queue)
+        return clone

@@ -1,0 +1,182 @@
+"""In-memory state: an immutable `Seed` built once from fixtures, and a copy-on-write `Store`.
+
+A `Store` never mutates its seed. The first change to a conversation copies it into the store's
+overlay, so a reset is just a new `Store(seed)`: O(1) whatever the size of the seed.
+
+Listing follows PostHog's ordering (`-updated_at`) from two pre-sorted sequences, the seed's
+listing (sorted once, when the seed is built) and the overlay's (kept sorted on each change),
+merged lazily per page: no request sorts the whole store.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+
+from fakeserver.domain.models import Conversation, PersonalApiKey, Project, User
+
+Owner = tuple[int, int]
+"""(project id, user id): the scope of PostHog's conversation list."""
+
+SortKey = tuple[int, str]
+"""Ascending order of this key is PostHog's list order: newest `updated_at` first, then id."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def listing_key(conversation: Conversation) -> SortKey:
+    return (-((conversation.updated_at - _EPOCH) // _MICROSECOND), conversation.id)
+
+
+@dataclass(frozen=True)
+class Seed:
+    """Everything a fixture defines, validated and indexed. Never mutated once built."""
+
+    projects: dict[int, Project] = field(default_factory=dict)
+    users: dict[int, User] = field(default_factory=dict)
+    api_keys: dict[str, PersonalApiKey] = field(default_factory=dict)
+    sessions: dict[str, int] = field(default_factory=dict)
+    conversations: dict[str, Conversation] = field(default_factory=dict)
+    listings: dict[Owner, list[str]] = field(default_factory=dict)
+    """Ids of each owner's listed conversations, in list order."""
+
+    @classmethod
+    def build(
+        cls,
+        projects: Iterable[Project],
+        users: Iterable[User],
+        api_keys: Iterable[PersonalApiKey],
+        conversations: Iterable[Conversation],
+    ) -> Seed:
+        users_by_id = {user.id: user for user in users}
+        conversations_by_id = {conversation.id: conversation for conversation in conversations}
+        listings: dict[Owner, list[Conversation]] = {}
+        for conversation in conversations_by_id.values():
+            if conversation.is_listed:
+                listings.setdefault(conversation.owner, []).append(conversation)
+        return cls(
+            projects={project.id: project for project in projects},
+            users=users_by_id,
+            api_keys={key.value: key for key in api_keys},
+            sessions={user.session: user.id for user in users_by_id.values() if user.session},
+            conversations=conversations_by_id,
+            listings={
+                owner: [c.id for c in sorted(listed, key=listing_key)]
+                for owner, listed in listings.items()
+            },
+        )
+
+
+class _OverlayListing:
+    """The listed conversations of one owner that the overlay holds, kept in list order."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self) -> None:
+        self.keys: list[SortKey] = []
+
+    def remove(self, key: SortKey) -> None:
+        index = bisect.bisect_left(self.keys, key)
+        if index < len(self.keys) and self.keys[index] == key:
+            del self.keys[index]
+
+    def add(self, key: SortKey) -> None:
+        bisect.insort(self.keys, key)
+
+
+class Store:
+    """The live state of one server (or one namespace): a seed plus the changes made since."""
+
+    def __init__(self, seed: Seed) -> None:
+        self.seed = seed
+        self._changed: dict[str, Conversation] = {}
+        self._overlay_listings: dict[Owner, _OverlayListing] = {}
+        self._listing_keys: dict[str, SortKey] = {}
+        """Current listing key of each changed conversation that is listed."""
+        self._shadowed_seed_counts: dict[Owner, int] = {}
+        """Per owner, how many seed-listed conversations the overlay has replaced."""
+
+    # Reads -------------------------------------------------------------------------------
+
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        """The current state of a conversation. Treat it as read-only; change it via `update`."""
+        changed = self._changed.get(conversation_id)
+        if changed is not None:
+            return changed
+        return self.seed.conversations.get(conversation_id)
+
+    def conversations(self) -> Iterator[Conversation]:
+        """Every conversation, deleted ones included, in no particular order."""
+        yield from self._changed.values()
+        for conversation_id, conversation in self.seed.conversations.items():
+            if conversation_id not in self._changed:
+                yield conversation
+
+    def count_listed(self, owner: Owner) -> int:
+        seed_count = len(self.seed.listings.get(owner, ()))
+        overlay = self._overlay_listings.get(owner)
+        overlay_count = len(overlay.keys) if overlay else 0
+        return seed_count - self._shadowed_seed_counts.get(owner, 0) + overlay_count
+
+    def listed_page(self, owner: Owner, offset: int, limit: int) -> list[Conversation]:
+        """One page of the owner's listed conversations, in PostHog's order."""
+        seed_ids = (
+            conversation_id
+            for conversation_id in self.seed.listings.get(owner, ())
+            if conversation_id not in self._changed
+        )
+        seed_keyed = ((listing_key(self.seed.conversations[i]), i) for i in seed_ids)
+        overlay = self._overlay_listings.get(owner)
+        overlay_keyed = ((key, key[1]) for key in overlay.keys) if overlay else iter(())
+        merged = heapq.merge(seed_keyed, overlay_keyed)
+        return [self._changed.get(i) or self.seed.conversations[i] for _, i in
+                islice(merged, offset, offset + limit)]
+
+    # Writes ------------------------------------------------------------------------------
+
+    @contextmanager
+    def update(self, conversation_id: str) -> Iterator[Conversation]:
+        """Yield a writable copy of the conversation; the listing follows the changes on exit.
+
+        Callers check every rule before they mutate, so a refused operation leaves the
+        conversation as it was.
+        """
+        conversation = self._writable(conversation_id)
+        try:
+            yield conversation
+        finally:
+            self._reindex(conversation)
+
+    def add(self, conversation: Conversation) -> None:
+        """Add a conversation that does not exist yet."""
+        if self.conversation(conversation.id) is not None:
+            raise ValueError(f"conversation {conversation.id} already exists")
+        self._changed[conversation.id] = conversation
+        self._reindex(conversation)
+
+    def _writable(self, conversation_id: str) -> Conversation:
+        changed = self._changed.get(conversation_id)
+        if changed is not None:
+            return changed
+        original = self.seed.conversations[conversation_id]
+        if original.is_listed:
+            owner = original.owner
+            self._shadowed_seed_counts[owner] = self._shadowed_seed_counts.get(owner, 0) + 1
+        copy = self._changed[conversation_id] = original.copy()
+        return copy
+
+    def _reindex(self, conversation: Conversation) -> None:
+        overlay = self._overlay_listings.setdefault(conversation.owner, _OverlayListing())
+        old_key = self._listing_keys.pop(conversation.id, None)
+        if old_key is not None:
+            overlay.remove(old_key)
+        if conversation.is_listed:
+            new_key = listing_key(conversation)
+            self._listing_keys[conversation.id] = new_key
+            overlay.add(new_key)

@@ -1,0 +1,390 @@
+"""Load fixture files (YAML or JSON) into a validated, indexed `Seed`.
+
+Every problem is reported with the file, the path inside it (`conversations[2].queue[0].content`)
+and what is wrong; loading is all or nothing. Several files merge in order: a later record with
+the same id replaces an earlier one. The format is documented in the README.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+import yaml
+
+from fakeserver import fixture_values as v
+from fakeserver.domain.models import (
+    AGENT_MODES,
+    AGENT_RUNTIMES,
+    CONVERSATION_STATUSES,
+    CONVERSATION_TOPICS,
+    CONVERSATION_TYPES,
+    ROLES_AT_ORGANIZATION,
+    Conversation,
+    PersonalApiKey,
+    Project,
+    QueueMessage,
+    User,
+)
+from fakeserver.domain.queue import MAX_QUEUE_MESSAGES
+from fakeserver.domain.store import Seed
+
+T = TypeVar("T")
+D = TypeVar("D")
+
+DEFAULT_FIXTURE: Final = "default.yaml"
+_FIXTURE_NAMESPACE: Final = uuid.UUID("6f1c3a52-8d0e-4f7b-9a61-2b5e0c4d7f10")
+"""Namespace of the uuid5 ids the loader derives, so omitted ids are the same on every load."""
+
+
+def default_fixture_path() -> Path:
+    """The default fixture shipped inside the package (works from a wheel, not just a checkout)."""
+    return Path(str(resources.files("fakeserver") / "data" / DEFAULT_FIXTURE))
+
+
+def derived_id(*parts: object) -> str:
+    return str(uuid.uuid5(_FIXTURE_NAMESPACE, "/".join(str(part) for part in parts)))
+
+
+class FixtureError(ValueError):
+    """A fixture could not be loaded; `problems` lists every `file: path: message`."""
+
+    def __init__(self, problems: Sequence[str]):
+        self.problems = list(problems)
+        super().__init__("invalid fixture:\n  " + "\n  ".join(self.problems))
+
+
+@dataclass
+class _Problems:
+    found: list[str] = field(default_factory=list)
+
+    def add(self, source: str, path: str, message: str) -> None:
+        self.found.append(f"{source}: {path}: {message}" if path else f"{source}: {message}")
+
+
+class _Record:
+    """Reads one mapping of a fixture, recording problems instead of stopping at the first."""
+
+    def __init__(
+        self, data: Any, source: str, path: str, problems: _Problems, known: set[str] | None
+    ):
+        self.source, self.path, self.problems = source, path, problems
+        self.valid = isinstance(data, dict)
+        self.data: dict[str, Any] = data if isinstance(data, dict) else {}
+        if not self.valid:
+            problems.add(source, path, f"expected a mapping, got {type(data).__name__}")
+        for key in self.data if known is not None else ():
+            if key not in known:
+                expected = ", ".join(sorted(known))
+                problems.add(source, self._at(str(key)), f"unknown key (expected one of: {expected})")
+
+    def _at(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def required(self, key: str, reader: v.ValueReader[T]) -> T | None:
+        """The value, or None after recording why there is none."""
+        if key not in self.data:
+            if self.valid:
+                self.problems.add(self.source, self._at(key), "is required")
+            return None
+        return self.optional(key, reader, None)
+
+    def optional(self, key: str, reader: v.ValueReader[T], default: D) -> T | D:
+        if key not in self.data:
+            return default
+        try:
+            return reader(self.data[key])
+        except v.InvalidValue as problem:
+            self.problems.add(self.source, self._at(key), str(problem))
+            return default
+
+    def records(self, key: str, known: set[str] | None) -> Iterator[_Record]:
+        items = self.data.get(key, [])
+        if not isinstance(items, list):
+            self.problems.add(self.source, self._at(key), "expected a list")
+            return
+        for index, item in enumerate(items):
+            yield _Record(item, self.source, f"{self._at(key)}[{index}]", self.problems, known)
+
+
+@dataclass
+class _Located:
+    """A parsed record and where it came from, for reference errors after merging."""
+
+    value: Any
+    source: str
+    path: str
+    refs: dict[str, Any] = field(default_factory=dict)
+
+
+_TOP_KEYS: Final = {"projects", "users", "conversations"}
+_PROJECT_KEYS: Final = {"id", "name"}
+_USER_KEYS: Final = {
+    "id", "uuid", "email", "first_name", "last_name", "distinct_id", "is_email_verified",
+    "role_at_organization", "hedgehog_config", "projects", "current_project", "session",
+    "personal_api_keys",
+}
+_KEY_KEYS: Final = {"key", "scopes", "projects"}
+_CONVERSATION_KEYS: Final = {
+    "id", "project", "user", "title", "status", "topic", "type", "is_internal",
+    "slack_thread_key", "slack_workspace_domain", "created_at", "updated_at", "messages",
+    "has_unsupported_content", "agent_mode", "agent_runtime", "pending_approvals", "queue",
+    "drain_closed", "deleted", "deleted_at",
+}
+_QUEUE_KEYS: Final = {
+    "id", "content", "created_at", "contextual_tools", "ui_context", "billing_context",
+    "agent_mode", "session_id",
+}
+_SCOPE_PATTERN_HELP: Final = "a scope is '*' or '<object>:read' / '<object>:write'"
+
+
+def _scope(value: Any) -> str:
+    scope = v.string(value)
+    object_name, _, access = scope.partition(":")
+    if scope != "*" and not (object_name and access in ("read", "write")):
+        raise v.InvalidValue(f"{scope!r} is not a scope ({_SCOPE_PATTERN_HELP})")
+    return scope
+
+
+class _FixtureReader:
+    """Parses fixture files one by one, then merges and cross-checks them into a `Seed`."""
+
+    def __init__(self, loaded_at: datetime):
+        self.loaded_at = loaded_at
+        self.problems = _Problems()
+        self.projects: dict[int, _Located] = {}
+        self.users: dict[int, _Located] = {}
+        self.conversations: dict[str, _Located] = {}
+
+    def read_file(self, path: Path) -> None:
+        source = str(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            self.problems.add(source, "", f"cannot read file: {error.strerror or error}")
+            return
+        except yaml.YAMLError as error:
+            self.problems.add(source, "", f"not valid YAML or JSON: {error}")
+            return
+        top = _Record({} if data is None else data, source, "", self.problems, _TOP_KEYS)
+        for record in top.records("projects", _PROJECT_KEYS):
+            self._project(record)
+        for record in top.records("users", _USER_KEYS):
+            self._user(record)
+        for index, record in enumerate(top.records("conversations", _CONVERSATION_KEYS)):
+            self._conversation(record, index)
+
+    def _claim(self, table: dict[Any, _Located], key: Any, record: _Record, kind: str) -> bool:
+        """Refuse a duplicate id inside one file; a later file replaces the earlier record."""
+        earlier = table.get(key)
+        if earlier is not None and earlier.source == record.source:
+            self.problems.add(record.source, record.path, f"duplicate {kind} id {key} (also at {earlier.path})")
+            return False
+        return True
+
+    def _project(self, record: _Record) -> None:
+        project_id = record.required("id", v.integer)
+        name = record.optional("name", v.string, f"Project {project_id}")
+        if project_id is not None and self._claim(self.projects, project_id, record, "project"):
+            self.projects[project_id] = _Located(Project(project_id, name), record.source, record.path)
+
+    def _user(self, record: _Record) -> None:
+        user_id = record.required("id", v.integer)
+        email = record.required("email", v.max_length(254))
+        keys = [self._api_key(key_record) for key_record in record.records("personal_api_keys", _KEY_KEYS)]
+        fields = {
+            "uuid": record.optional("uuid", v.uuid_string, derived_id("user", user_id)),
+            "first_name": record.optional("first_name", v.max_length(150), ""),
+            "last_name": record.optional("last_name", v.max_length(150), ""),
+            "distinct_id": record.optional("distinct_id", v.nullable(v.max_length(200)), derived_id("distinct", user_id)),
+            "is_email_verified": record.optional("is_email_verified", v.nullable(v.boolean), True),
+            "role_at_organization": record.optional("role_at_organization", v.nullable(v.choice(ROLES_AT_ORGANIZATION)), None),
+            "hedgehog_config": record.optional("hedgehog_config", v.nullable(v.mapping), None),
+            "session": record.optional("session", v.nullable(v.non_blank_string), None),
+        }
+        refs = {
+            "projects": record.optional("projects", v.nullable(v.list_of(v.integer)), None),
+            "current_project": record.optional("current_project", v.nullable(v.integer), None),
+            "keys": keys,
+        }
+        if user_id is None or email is None or not self._claim(self.users, user_id, record, "user"):
+            return
+        self.users[user_id] = _Located(dict(fields, id=user_id, email=email), record.source, record.path, refs)
+
+    def _api_key(self, record: _Record) -> _Located:
+        value = record.required("key", v.non_blank_string)
+        scopes = record.optional("scopes", v.list_of(_scope), ["*"])
+        projects = record.optional("projects", v.nullable(v.list_of(v.integer)), None)
+        return _Located((value, frozenset(scopes), projects), record.source, record.path)
+
+    def _conversation(self, record: _Record, index: int) -> None:
+        conversation_id = record.required("id", v.uuid_string)
+        project_id = record.required("project", v.integer)
+        user_id = record.required("user", v.integer)
+        # Default: file order is list order (each one a second older than the one before it).
+        created_at = record.optional("created_at", v.timestamp, self.loaded_at - timedelta(seconds=index))
+        updated_at = record.optional("updated_at", v.timestamp, created_at)
+        messages = [
+            self._message(message, conversation_id, position)
+            for position, message in enumerate(record.records("messages", None))
+        ]
+        queue = [
+            self._queue_message(queued, conversation_id, position, created_at)
+            for position, queued in enumerate(record.records("queue", _QUEUE_KEYS))
+        ]
+        if len(queue) > MAX_QUEUE_MESSAGES:
+            self.problems.add(record.source, f"{record.path}.queue", f"holds {len(queue)} messages; at most {MAX_QUEUE_MESSAGES} can be queued")
+        self._check_unique_queue_ids(record, queue)
+        fields = {
+            "title": record.optional("title", v.nullable(v.max_length(250)), None),
+            "status": record.optional("status", v.choice(CONVERSATION_STATUSES), "idle"),
+            "topic": record.optional("topic", v.nullable(v.choice(CONVERSATION_TOPICS)), None),
+            "type": record.optional("type", v.choice(CONVERSATION_TYPES), "assistant"),
+            "is_internal": record.optional("is_internal", v.nullable(v.boolean), False),
+            "slack_thread_key": record.optional("slack_thread_key", v.nullable(v.max_length(200)), None),
+            "slack_workspace_domain": record.optional("slack_workspace_domain", v.nullable(v.max_length(100)), None),
+            "has_unsupported_content": record.optional("has_unsupported_content", v.boolean, False),
+            "agent_mode": record.optional("agent_mode", v.nullable(v.choice(AGENT_MODES)), None),
+            "agent_runtime": record.optional("agent_runtime", v.choice(AGENT_RUNTIMES), "langgraph"),
+            "pending_approvals": record.optional("pending_approvals", v.list_of(v.mapping), []),
+            "drain_closed": record.optional("drain_closed", v.boolean, False),
+            "deleted": record.optional("deleted", v.boolean, False),
+            "deleted_at": record.optional("deleted_at", v.nullable(v.timestamp), None),
+        }
+        if conversation_id is None or project_id is None or user_id is None:
+            return
+        if not self._claim(self.conversations, conversation_id, record, "conversation"):
+            return
+        conversation = Conversation(
+            id=conversation_id, project_id=project_id, user_id=user_id,
+            created_at=created_at, updated_at=updated_at,
+            messages=[m for m in messages if m is not None], queue=queue, **fields,
+        )
+        if conversation.deleted and conversation.deleted_at is None:
+            conversation.deleted_at = updated_at
+        self.conversations[conversation_id] = _Located(conversation, record.source, record.path)
+
+    def _message(self, record: _Record, conversation_id: str | None, position: int) -> dict[str, Any] | None:
+        """A message is free-form JSON (PostHog has many kinds); it needs a `type` string."""
+        if not record.valid:
+            return None
+        if record.required("type", v.non_blank_string) is None:
+            return None
+        return {"id": derived_id("message", conversation_id, position), **record.data}
+
+    def _queue_message(self, record: _Record, conversation_id: str | None, position: int, created_at: datetime) -> QueueMessage:
+        return QueueMessage(
+            id=record.optional("id", v.non_blank_string, derived_id("queue", conversation_id, position)),
+            content=record.required("content", v.max_length(40000, v.non_blank_string)) or "",
+            created_at=record.optional("created_at", v.timestamp, created_at),
+            contextual_tools=record.optional("contextual_tools", v.nullable(v.mapping), None),
+            ui_context=record.optional("ui_context", v.any_json, None),
+            billing_context=record.optional("billing_context", v.nullable(v.mapping), None),
+            agent_mode=record.optional("agent_mode", v.nullable(v.choice(AGENT_MODES)), None),
+            session_id=record.optional("session_id", v.nullable(v.string), None),
+        )
+
+    def _check_unique_queue_ids(self, record: _Record, queue: list[QueueMessage]) -> None:
+        seen: set[str] = set()
+        for position, message in enumerate(queue):
+            if message.id in seen:
+                self.problems.add(record.source, f"{record.path}.queue[{position}].id", f"duplicate queue message id {message.id}")
+            seen.add(message.id)
+
+    # Merge and cross-check ---------------------------------------------------------------
+
+    def seed(self) -> Seed:
+        users = [self._resolve_user(located) for located in self.users.values()]
+        keys = self._resolve_keys()
+        conversations = [self._resolve_conversation(located) for located in self.conversations.values()]
+        if self.problems.found:
+            raise FixtureError(self.problems.found)
+        return Seed.build(
+            projects=[located.value for located in self.projects.values()],
+            users=users,
+            api_keys=keys,
+            conversations=conversations,
+        )
+
+    def _missing(self, located: _Located, key: str, kind: str, ident: Any) -> None:
+        self.problems.add(located.source, f"{located.path}.{key}", f"no {kind} with id {ident}")
+
+    def _memberships(self, located: _Located) -> list[int]:
+        """The user's projects: as listed, or every project when the fixture lists none."""
+        listed: list[int] | None = located.refs["projects"]
+        return list(self.projects) if listed is None else listed
+
+    def _resolve_user(self, located: _Located) -> User:
+        project_ids = self._memberships(located)
+        for project_id in project_ids:
+            if project_id not in self.projects:
+                self._missing(located, "projects", "project", project_id)
+        current = located.refs["current_project"]
+        if current is not None and current not in project_ids:
+            self.problems.add(located.source, f"{located.path}.current_project", f"project {current} is not one of the user's projects")
+        if current is None and project_ids:
+            current = project_ids[0]
+        return User(project_ids=frozenset(project_ids), current_project_id=current, **located.value)
+
+    def _resolve_keys(self) -> list[PersonalApiKey]:
+        keys: dict[str, PersonalApiKey] = {}
+        sessions: dict[str, str] = {}
+        for user in self.users.values():
+            session = user.value["session"]
+            if session is not None:
+                if session in sessions:
+                    self.problems.add(user.source, f"{user.path}.session", f"session {session!r} is already used at {sessions[session]}")
+                sessions[session] = user.path
+            for key in user.refs["keys"]:
+                value, scopes, projects = key.value
+                if value is None:
+                    continue
+                if value in keys:
+                    self.problems.add(key.source, f"{key.path}.key", "duplicate personal API key")
+                for project_id in projects or ():
+                    if project_id not in self.projects:
+                        self._missing(key, "projects", "project", project_id)
+                restricted = frozenset(projects) if projects is not None else None
+                keys[value] = PersonalApiKey(value, user.value["id"], scopes, restricted)
+        return list(keys.values())
+
+    def _resolve_conversation(self, located: _Located) -> Conversation:
+        conversation: Conversation = located.value
+        if conversation.project_id not in self.projects:
+            self._missing(located, "project", "project", conversation.project_id)
+        owner = self.users.get(conversation.user_id)
+        if owner is None:
+            self._missing(located, "user", "user", conversation.user_id)
+        elif (
+            conversation.project_id in self.projects
+            and conversation.project_id not in self._memberships(owner)
+        ):
+            self.problems.add(
+                located.source,
+                f"{located.path}.user",
+                f"user {conversation.user_id} is not a member of project {conversation.project_id}",
+            )
+        return conversation
+
+
+def load_seed(paths: Sequence[Path | str], loaded_at: datetime | None = None) -> Seed:
+    """Read, validate and merge fixture files in order. Raises `FixtureError` naming every problem."""
+    reader = _FixtureReader(loaded_at or datetime.now(UTC))
+    for path in paths:
+        reader.read_file(Path(path))
+    return reader.seed()
+
+
+def check_fixture(paths: Sequence[Path | str]) -> list[str]:
+    """Every problem in the given fixture files, or an empty list when they load."""
+    try:
+        load_seed(paths)
+    except FixtureError as error:
+        return error.problems
+    return []
+
