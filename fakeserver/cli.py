@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import os
 import sys
 from collections.abc import Sequence
@@ -114,7 +115,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     original_startup = server.startup
 
-    async def startup(sockets: object = None) -> None:
+    async def startup(sockets: list[socket.socket] | None = None) -> None:
         await original_startup(sockets=sockets)
         if server.started:
             await announce_when_ready()

@@ -78,10 +78,10 @@ class _Record:
         self.data: dict[str, Any] = data if isinstance(data, dict) else {}
         if not self.valid:
             problems.add(source, path, f"expected a mapping, got {type(data).__name__}")
-        for key in self.data if known is not None else ():
-            if key not in known:
-                expected = ", ".join(sorted(known))
-                problems.add(source, self._at(str(key)), f"unknown key (expected one of: {expected})")
+        unknown = [key for key in self.data if known is not None and key not in known]
+        for key in unknown:
+            expected = ", ".join(sorted(known or ()))
+            problems.add(source, self._at(str(key)), f"unknown key (expected one of: {expected})")
 
     def _at(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
@@ -151,6 +151,14 @@ def _scope(value: Any) -> str:
     return scope
 
 
+def _describe_yaml_error(error: yaml.YAMLError) -> str:
+    """One line: where the parser stopped and why."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
+    return str(error).replace("\n", " ")
+
+
 class _FixtureReader:
     """Parses fixture files one by one, then merges and cross-checks them into a `Seed`."""
 
@@ -169,7 +177,7 @@ class _FixtureReader:
             self.problems.add(source, "", f"cannot read file: {error.strerror or error}")
             return
         except yaml.YAMLError as error:
-            self.problems.add(source, "", f"not valid YAML or JSON: {error}")
+            self.problems.add(source, "", f"not valid YAML or JSON: {_describe_yaml_error(error)}")
             return
         top = _Record({} if data is None else data, source, "", self.problems, _TOP_KEYS)
         for record in top.records("projects", _PROJECT_KEYS):
@@ -240,7 +248,7 @@ class _FixtureReader:
         if len(queue) > MAX_QUEUE_MESSAGES:
             self.problems.add(record.source, f"{record.path}.queue", f"holds {len(queue)} messages; at most {MAX_QUEUE_MESSAGES} can be queued")
         self._check_unique_queue_ids(record, queue)
-        fields = {
+        fields: dict[str, Any] = {
             "title": record.optional("title", v.nullable(v.max_length(250)), None),
             "status": record.optional("status", v.choice(CONVERSATION_STATUSES), "idle"),
             "topic": record.optional("topic", v.nullable(v.choice(CONVERSATION_TOPICS)), None),

@@ -56,17 +56,27 @@ class RequestBody:
 def _parse(content_type: str, raw: bytes) -> Any:
     if not raw:
         return {}
-    media_type = content_type.split(";", 1)[0].strip().lower()
+    media_type, _, parameters = content_type.partition(";")
+    media_type = media_type.strip().lower()
     if media_type == "application/json":
+        # DRF decodes with the declared charset (default UTF-8), then parses.
         try:
-            return json.loads(raw)
-        except ValueError as error:
+            return json.loads(raw.decode(_charset(parameters)))
+        except (ValueError, LookupError) as error:
             raise errors.parse_error(str(error)) from None
     if media_type == "application/x-www-form-urlencoded":
         return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
     if media_type == "multipart/form-data":
         return _parse_multipart(content_type, raw)
     raise errors.unsupported_media_type(content_type)
+
+
+def _charset(parameters: str) -> str:
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"')
+    return "utf-8"
 
 
 def _parse_multipart(content_type: str, raw: bytes) -> dict[str, str]:

@@ -1,0 +1,78 @@
+"""Shared test helpers: an in-process app per test and the default fixture's well-known ids."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from fakeserver.app import ServerConfig, create_app
+
+ADA_KEY = "phx_ada_all"
+ADA_READ_KEY = "phx_ada_read"
+ADA_PROJECT2_KEY = "phx_ada_project2"
+BOB_KEY = "phx_bob_all"
+EVE_KEY = "phx_eve_all"
+
+FULL_QUEUE = "3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10"
+FULL_QUEUE_ITEMS = ("5d5f3a9e-7c21-4b8e-a0f4-1c2d3e4f5a61", "9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c62")
+ONE_QUEUED = "8a2e4f6b-3c5d-4e7f-9a1b-2c3d4e5f6a70"
+ONE_QUEUED_ITEM = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e80"
+DRAIN_CLOSED = "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e90"
+UNTITLED = "0e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a01"
+DELETED = "d1e2f3a4-b5c6-4d7e-8f9a-0b1c2d3e4f02"
+SANDBOX = "e5f6a7b8-c9d0-4e1f-a2b3-c4d5e6f7a803"
+BOBS = "b0b0b0b0-1111-4222-8333-444455556604"
+BOBS_ITEM = "7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2905"
+ADA_PROJECT2 = "2a2a2a2a-3b3b-4c4c-8d5d-6e6e6e6e6e06"
+
+BASE = "http://testserver"
+CSRF = "a" * 32
+
+ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def conversation_url(conversation_id: str, suffix: str = "", project: str = "1",
+                     prefix: str = "projects") -> str:
+    return f"/api/{prefix}/{project}/conversations/{conversation_id}/{suffix}"
+
+
+def queue_url(conversation_id: str, item: str = "", prefix: str = "projects") -> str:
+    return conversation_url(conversation_id, f"queue/{item + '/' if item else ''}", prefix=prefix)
+
+
+def bearer(key: str = ADA_KEY) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def session(user: str = "ada", csrf: bool = True) -> dict[str, str]:
+    """Headers of a logged-in browser (with the CSRF cookie and header unsafe methods need)."""
+    if not csrf:
+        return {"Cookie": f"sessionid=ses-{user}"}
+    return {"Cookie": f"sessionid=ses-{user}; posthog_csrftoken={CSRF}", "X-CSRFToken": CSRF}
+
+
+@pytest.fixture
+def make_client() -> ClientFactory:
+    """`async with make_client(profile="actual", key=...) as client:` on a fresh app."""
+
+    @asynccontextmanager
+    async def factory(
+        profile: str = "documented", key: str | None = ADA_KEY, **config: Any
+    ) -> AsyncIterator[httpx.AsyncClient]:
+        app = create_app(ServerConfig(profile=profile, **config))
+        headers = bearer(key) if key else {}
+        transport = httpx.ASGITransport(app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE, headers=headers) as client:
+            client.app = app  # type: ignore[attr-defined]
+            yield client
+
+    return factory

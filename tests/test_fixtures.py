@@ -1,0 +1,131 @@
+"""Fixture loading: merging, defaults, and an exact message for every kind of mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fakeserver.fixtures import FixtureError, check_fixture, default_fixture_path, load_seed
+
+MINIMAL = """
+projects: [{id: 1}]
+users: [{id: 1, email: a@example.com, personal_api_keys: [{key: phx_a}]}]
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "f.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def problems_of(tmp_path: Path, text: str) -> list[str]:
+    path = write(tmp_path, text)
+    return [problem.removeprefix(f"{path}: ") for problem in check_fixture([path])]
+
+
+def test_default_fixture_ships_in_the_package():
+    path = default_fixture_path()
+    assert path.parent.name == "data" and path.parent.parent.name == "fakeserver"
+    assert check_fixture([path]) == []
+    assert Path("fixtures/default.yaml").resolve() == path.resolve()
+
+
+def test_minimal_fixture_gets_defaults(tmp_path: Path):
+    seed = load_seed([write(tmp_path, MINIMAL + """
+conversations:
+  - {id: 3F0C0D6E-1B7A-4C39-9D5E-6A4F8C1E2B10, project: 1, user: 1, title: T,
+     queue: [{content: hi}]}
+""")])
+    user = seed.users[1]
+    assert (user.project_ids, user.current_project_id, user.first_name) == (frozenset({1}), 1, "")
+    assert seed.api_keys["phx_a"].scopes == frozenset({"*"})
+    conversation = seed.conversations["3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10"]
+    assert (conversation.status, conversation.type, conversation.agent_runtime) == (
+        "idle", "assistant", "langgraph")
+    assert conversation.queue[0].id  # derived, stable across loads
+    again = load_seed([tmp_path / "f.yaml"])
+    assert again.conversations[conversation.id].queue[0].id == conversation.queue[0].id
+
+
+def test_json_fixture_and_merge_in_order(tmp_path: Path):
+    first = write(tmp_path, MINIMAL, "a.yaml")
+    second = write(tmp_path, '{"projects": [{"id": 1, "name": "Renamed"}, {"id": 2}]}', "b.json")
+    seed = load_seed([first, second])
+    assert seed.projects[1].name == "Renamed"
+    assert sorted(seed.projects) == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("projects: [{id: 1, colour: red}]",
+         "projects[0].colour: unknown key (expected one of: id, name)"),
+        ("projects: [{id: one}]", "projects[0].id: expected an integer, got a string"),
+        ("projects: [{id: 1}, {id: 1}]", "projects[1]: duplicate project id 1 (also at projects[0])"),
+        ("projects: [{name: x}]", "projects[0].id: is required"),
+        ("projects: {id: 1}", "projects: expected a list"),
+        ("projects: [1]", "projects[0]: expected a mapping, got int"),
+        (MINIMAL + "conversations: [{id: nope, project: 1, user: 1}]",
+         "conversations[0].id: expected a UUID, got 'nope'"),
+        (MINIMAL + "conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 7, user: 1}]",
+         "conversations[0].project: no project with id 7"),
+        (MINIMAL + "conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 9}]",
+         "conversations[0].user: no user with id 9"),
+        (MINIMAL + """conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 1,
+           queue: [{content: a}, {content: b}, {content: c}]}]""",
+         "conversations[0].queue: holds 3 messages; at most 2 can be queued"),
+        (MINIMAL + """conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 1,
+           queue: [{content: 42}]}]""",
+         "conversations[0].queue[0].content: expected a string, got int 42"),
+        (MINIMAL + """conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 1,
+           status: busy}]""",
+         "conversations[0].status: 'busy' is not one of 'idle', 'in_progress', 'canceling'"),
+        (MINIMAL + """conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 1,
+           messages: [{content: no type}]}]""",
+         "conversations[0].messages[0].type: is required"),
+        ("users: [{id: 1, email: a@b.c, projects: [5]}]", "users[0].projects: no project with id 5"),
+        ("projects: [{id: 1}]\nusers: [{id: 1, email: a@b.c, personal_api_keys: [{key: k, scopes: [admin]}]}]",
+         "users[0].personal_api_keys[0].scopes: item 0: 'admin' is not a scope "
+         "(a scope is '*' or '<object>:read' / '<object>:write')"),
+        ("projects: [{id: 1}, {id: 2}]\nusers: [{id: 1, email: a@b.c, projects: [1]}]\n"
+         "conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 2, user: 1}]",
+         "conversations[0].user: user 1 is not a member of project 2"),
+        ("wat: 1", "wat: unknown key (expected one of: conversations, projects, users)"),
+        ("projects: [",
+         "not valid YAML or JSON: line 1, column 12: expected the node content, but found "
+         "'<stream end>'"),
+    ],
+)
+def test_problems_name_the_path(tmp_path: Path, text: str, problem: str):
+    problems = problems_of(tmp_path, text)
+    assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_every_problem_is_reported_and_nothing_is_loaded(tmp_path: Path):
+    path = write(tmp_path, "projects: [{id: x}, {id: 2, name: 3}]")
+    with pytest.raises(FixtureError) as raised:
+        load_seed([path])
+    assert raised.value.problems == [
+        f"{path}: projects[0].id: expected an integer, got a string",
+        f"{path}: projects[1].name: expected a string, got int 3",
+    ]
+
+
+def test_missing_file(tmp_path: Path):
+    problems = check_fixture([tmp_path / "nope.yaml"])
+    assert problems == [f"{tmp_path / 'nope.yaml'}: cannot read file: No such file or directory"]
+
+
+def test_duplicate_keys_and_sessions_across_users(tmp_path: Path):
+    problems = problems_of(tmp_path, """
+projects: [{id: 1}]
+users:
+  - {id: 1, email: a@b.c, session: s, personal_api_keys: [{key: k}]}
+  - {id: 2, email: b@b.c, session: s, personal_api_keys: [{key: k}]}
+""")
+    assert problems == [
+        "users[1].session: session 's' is already used at users[0]",
+        "users[1].personal_api_keys[0].key: duplicate personal API key",
+    ]
