@@ -63,6 +63,10 @@ async def test_actual_list_fields_add_task(make_client: ClientFactory):
         ("?limit=abc&offset=-4", ADA_LISTED, None, None),
         ("?limit=1&offset=9", [], None, "?limit=1&offset=8"),
         ("?zeta=1&limit=1", ADA_LISTED[:1], "?limit=1&offset=1&zeta=1", None),
+        # Past sys.maxsize: DRF has no maximum, and the fake must not crash on it.
+        ("?limit=467794045484688998400", ADA_LISTED, None, None),
+        ("?limit=1&offset=467794045484688998400", [], None,
+         "?limit=1&offset=467794045484688998399"),
     ],
 )
 async def test_pagination(make_client: ClientFactory, query, expected_ids, next_link,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -135,8 +136,11 @@ class Store:
         overlay = self._overlay_listings.get(owner)
         overlay_keyed = ((key, key[1]) for key in overlay.keys) if overlay else iter(())
         merged = heapq.merge(seed_keyed, overlay_keyed)
+        # DRF puts no maximum on limit/offset; islice takes at most sys.maxsize, and no listing
+        # gets anywhere near it, so clamping changes no page.
+        start, stop = min(offset, sys.maxsize), min(offset + limit, sys.maxsize)
         return [self._changed.get(i) or self.seed.conversations[i] for _, i in
-                islice(merged, offset, offset + limit)]
+                islice(merged, start, stop)]
 
     # Writes ------------------------------------------------------------------------------
 
