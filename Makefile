@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit contract bench clean
+.PHONY: run test lint typecheck unit contract contract-live bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,18 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q
 
+# In-process schemathesis for both profiles, then the CLI against a live `fakeserver serve`.
 contract: $(STAMP)
 	$(BIN)/python -m pytest contract_tests -q
+	$(MAKE) contract-live
+
+# Starts `fakeserver serve` on a free port per profile; each run is bounded (contract_tests/live.py).
+contract-live: $(STAMP)
+	$(BIN)/python contract_tests/live.py
 
 test: lint typecheck $(STAMP)
 	$(BIN)/python -m pytest -q
+	$(MAKE) contract-live
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache schemathesis-report

@@ -50,9 +50,9 @@ def unimplemented_methods(document: dict[str, Any], implemented: set[str]) -> di
     missing: dict[str, list[str]] = {}
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            if isinstance(operation, dict) and "operationId" in operation:
-                if operation["operationId"] not in implemented:
-                    missing.setdefault(path, []).append(method.upper())
+            operation_id = operation.get("operationId") if isinstance(operation, dict) else None
+            if operation_id is not None and operation_id not in implemented:
+                missing.setdefault(path, []).append(method.upper())
     return missing
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import schemathesis
+from contract_config import implemented_operations
+from contract_config import settings as contract_settings
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 from starlette.applications import Starlette
 
-from contract_config import implemented_operations
-from contract_config import settings as contract_settings
 from fakeserver.app import ServerConfig, ServerState, create_app
 
 MAX_EXAMPLES = 25
