@@ -32,6 +32,12 @@ DIVERGENCES: Final = (
         "ee/api/conversation.py `append_message`",
     ),
     Divergence(
+        "PATCH conversations/{id}/cancel/ request body",
+        "`PatchedConversation` (every field read-only), accepted and ignored",
+        "no request body: the view never reads one",
+        "ee/api/conversation.py `cancel`; docs page /docs/api/conversations",
+    ),
+    Divergence(
         "GET/POST queue/, PATCH queue/{queue_id}/, POST queue/clear/",
         "200 with the full Conversation",
         '200 {"messages": [...], "max_queue_messages": 2}',
