@@ -162,3 +162,7 @@ class LiveRequest:
 async def stream(app: ASGIApp, body: dict[str, Any], headers: dict[str, str] | None = None,
                  path: str = BASE + "/") -> LiveRequest:
     return await LiveRequest(app, "POST", path, {**ADA, **(headers or {})}, body).start()
+
+
+def create_app_for_tests(profile: str) -> ASGIApp:
+    return create_app(ServerConfig(profile=profile))
