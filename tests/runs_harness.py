@@ -8,12 +8,16 @@ as they are written and can disconnect whenever it likes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import uvicorn
 from starlette.types import ASGIApp, Message
 
 from fakeserver.app import ServerConfig, ServerState, create_app
@@ -166,3 +170,24 @@ async def stream(app: ASGIApp, body: dict[str, Any], headers: dict[str, str] | N
 
 def create_app_for_tests(profile: str) -> ASGIApp:
     return create_app(ServerConfig(profile=profile))
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: ASGIApp) -> Iterator[str]:
+    """A live uvicorn on 127.0.0.1, any free port; stopped (lifespan shutdown included) on exit."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                           lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(2000):  # bounded: 10 s
+        if server.started or not thread.is_alive():
+            break
+        time.sleep(0.005)
+    assert server.started, "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        assert not thread.is_alive(), "uvicorn did not stop"

@@ -63,7 +63,9 @@ def invalid(detail: str, code: str = "invalid_input", attr: str | None = None) -
     ({**VALID, "is_sandbox": "maybe"}, invalid("Must be a valid boolean.", attr="is_sandbox")),
     ([VALID], invalid("Invalid data. Expected a dictionary, but got list.")),
 ])
-async def test_create_validation_errors_in_serializer_order(body: Any, error: dict[str, Any]) -> None:
+async def test_create_validation_errors_in_serializer_order(
+    body: Any, error: dict[str, Any]
+) -> None:
     async with client() as http:
         response = await http.post(BASE + "/", headers=ADA, json=body)
         assert (response.status_code, response.json()) == (400, error)
