@@ -118,9 +118,10 @@ class LiveRequest:
         await self._messages.put(message)
 
     async def start(self) -> LiveRequest:
-        self._task = asyncio.get_running_loop().create_task(
-            self._app(self._scope, self._receive, self._send)
-        )
+        async def call() -> None:
+            await self._app(self._scope, self._receive, self._send)
+
+        self._task = asyncio.get_running_loop().create_task(call())
         message = await self._messages.get()
         assert message["type"] == "http.response.start", message
         self.status = message["status"]
