@@ -76,7 +76,8 @@ def test_a_later_file_rules_come_first(tmp_path: Path) -> None:
      "agent.rules[0].approval: unknown key 'bogus' (expected one of: tool_name, preview, payload)"),
     ("agent: {rules: [{failure: true, approval: {tool_name: t}}]}\n",
      "agent.rules[0]: failure and approval cannot be combined: a turn ends one way"),
-    (f"conversations: [{{id: {CONVERSATION}, project: 1, user: 1, agent: {{rules: [{{final: 3}}]}}}}]\n",
+    (f"conversations: [{{id: {CONVERSATION}, project: 1, user: 1,"
+     " agent: {rules: [{final: 3}]}}]\n",
      "conversations[0].agent.rules[0].final: expected a string, got int 3"),
 ])
 def test_agent_section_problems_name_file_and_path(tmp_path: Path, text: str, problem: str) -> None:
