@@ -239,6 +239,8 @@ class AgentRun:
                         queued = None
                     else:
                         queued = queue.pop_next_or_close(conversation)
+                        if queued is not None and queued.agent_mode is not None:
+                            conversation.agent_mode = queued.agent_mode
                 if queued is None:
                     break
                 request = TurnRequest(queued.content, self._ids.new_id())
