@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -131,6 +132,15 @@ def _serve(args: argparse.Namespace) -> int:
             await announce_when_ready()
 
     server.startup = startup  # type: ignore[method-assign]
+
+    original_shutdown = server.shutdown
+
+    async def shutdown(sockets: list[socket.socket] | None = None) -> None:
+        # Ending the runs ends their streams; an open stream would otherwise hold Ctrl-C.
+        await app.state.fakeserver.stop_runs()
+        await original_shutdown(sockets=sockets)
+
+    server.shutdown = shutdown  # type: ignore[method-assign]
     server.run()
     return 0 if server.started else 1
 

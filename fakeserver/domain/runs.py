@@ -129,6 +129,7 @@ class GatedPacer:
         self.is_open = is_open
         self._permits = 0
         self._changed = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.waiting = 0
         """How many runs are waiting for a permit right now."""
 
@@ -148,6 +149,9 @@ class GatedPacer:
         self._changed = asyncio.Event()
 
     async def before_frame(self, conversation_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a pacer may outlive the event loop of one test
+            self._loop, self._changed = loop, asyncio.Event()
         self.waiting += 1
         try:
             while not self.is_open and self._permits == 0:
