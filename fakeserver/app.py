@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -19,6 +20,7 @@ from fakeserver.api.profiles import DEFAULT_PROFILE, Profile, profile_for, profi
 from fakeserver.api.routes import conversation_routes, slash_optional
 from fakeserver.domain.clock import Clock, IdFactory
 from fakeserver.domain.errors import DomainError
+from fakeserver.domain.runs import DelayPacer, RunPacer
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
 from fakeserver.fixtures import default_fixture_path, load_seed
@@ -33,6 +35,12 @@ class ServerConfig:
     profile: str = DEFAULT_PROFILE
     id_seed: int | None = None
     """Seed for generated ids (queue messages, ...); None for random ones."""
+    reply_delay: float = 0.0
+    """Seconds between the frames of a simulated agent run (0: a turn plays at once)."""
+    keepalive_interval: float = 15.0
+    """Seconds of silence after which a stream writes `: keepalive`."""
+    pacer: RunPacer | None = None
+    """Overrides `reply_delay`: e.g. a `GatedPacer` that lets tests step runs frame by frame."""
 
 
 class ServerState:
@@ -43,8 +51,9 @@ class ServerState:
         self.profile: Profile = profile_named(config.profile)
         self.seed = seed
         self.clock = Clock()
+        self.pacer: RunPacer = config.pacer or DelayPacer(config.reply_delay)
         self.workspaces: dict[str, Workspace] = {
-            DEFAULT_NAMESPACE: Workspace(seed, self.clock, IdFactory(config.id_seed))
+            DEFAULT_NAMESPACE: Workspace(seed, self.clock, IdFactory(config.id_seed), self.pacer)
         }
 
     def workspace_for(self, scope: Scope) -> Workspace:
@@ -53,6 +62,11 @@ class ServerState:
     @property
     def workspace(self) -> Workspace:
         return self.workspaces[DEFAULT_NAMESPACE]
+
+    async def stop_runs(self) -> None:
+        """Cancel every agent run of every workspace and wait for their tasks to finish."""
+        for workspace in list(self.workspaces.values()):
+            await workspace.runs.aclose()
 
 
 async def schema(request: Request) -> Response:
@@ -69,7 +83,14 @@ def create_app(config: ServerConfig | None = None, seed: Seed | None = None) -> 
     """The fake as an ASGI app. `seed` skips fixture loading (it is built from `config` if None)."""
     config = config or ServerConfig()
     state = ServerState(config, seed if seed is not None else load_seed(config.fixtures))
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await state.stop_runs()
+
     app = Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/_health", health, methods=["GET"]),
             slash_optional(Route("/api/schema/", schema, methods=["GET"])),

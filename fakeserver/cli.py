@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import socket
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,6 +43,14 @@ def _parser() -> argparse.ArgumentParser:
                        help="fidelity profile (env FAKESERVER_PROFILE; default %(default)s)")
     serve.add_argument("--id-seed", type=int, default=None,
                        help="make generated ids repeatable from this seed")
+    serve.add_argument("--reply-delay", type=float,
+                       default=float(env("FAKESERVER_REPLY_DELAY", "0")),
+                       help="seconds between the frames of a simulated agent run "
+                            "(env FAKESERVER_REPLY_DELAY; default %(default)s)")
+    serve.add_argument("--keepalive", type=float,
+                       default=float(env("FAKESERVER_KEEPALIVE", "15")),
+                       help="seconds of stream silence before a ': keepalive' comment "
+                            "(env FAKESERVER_KEEPALIVE; default %(default)s)")
 
     check = commands.add_parser("check-fixture", help="validate fixture files; exit 1 on problems")
     check.add_argument("paths", nargs="+", type=Path)
@@ -102,7 +111,10 @@ def _serve(args: argparse.Namespace) -> int:
     except FixtureError as error:
         print(error, file=sys.stderr)
         return 1
-    config = ServerConfig(fixtures=tuple(fixtures), profile=args.profile, id_seed=args.id_seed)
+    config = ServerConfig(
+        fixtures=tuple(fixtures), profile=args.profile, id_seed=args.id_seed,
+        reply_delay=args.reply_delay, keepalive_interval=args.keepalive,
+    )
     app = create_app(config, seed)
     server = uvicorn.Server(uvicorn.Config(
         app, host=args.host, port=args.port, loop="uvloop", http="httptools",
@@ -121,6 +133,15 @@ def _serve(args: argparse.Namespace) -> int:
             await announce_when_ready()
 
     server.startup = startup  # type: ignore[method-assign]
+
+    original_shutdown = server.shutdown
+
+    async def shutdown(sockets: list[socket.socket] | None = None) -> None:
+        # Ending the runs ends their streams; an open stream would otherwise hold Ctrl-C.
+        await app.state.fakeserver.stop_runs()
+        await original_shutdown(sockets=sockets)
+
+    server.shutdown = shutdown  # type: ignore[method-assign]
     server.run()
     return 0 if server.started else 1
 

@@ -21,7 +21,7 @@ class Divergence:
 DIVERGENCES: Final = (
     Divergence(
         "POST conversations/ (create)",
-        "201, the message echoed as JSON",
+        "201, the message echoed as JSON (the stream to a client that accepts text/event-stream)",
         "200 text/event-stream",
         "ee/api/conversation.py `create`; docs page /docs/api/max",
     ),

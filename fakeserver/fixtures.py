@@ -18,6 +18,7 @@ from typing import Any, Final, TypeVar
 import yaml
 
 from fakeserver import fixture_values as v
+from fakeserver.fixture_scripts import AGENT_KEYS, read_agent_script
 from fakeserver.domain.models import (
     AGENT_MODES,
     AGENT_RUNTIMES,
@@ -32,6 +33,7 @@ from fakeserver.domain.models import (
     User,
 )
 from fakeserver.domain.queue import MAX_QUEUE_MESSAGES
+from fakeserver.domain.scripts import AgentScript
 from fakeserver.domain.store import Seed
 
 T = TypeVar("T")
@@ -122,7 +124,7 @@ class _Located:
     refs: dict[str, Any] = field(default_factory=dict)
 
 
-_TOP_KEYS: Final = {"projects", "users", "conversations"}
+_TOP_KEYS: Final = {"projects", "users", "conversations", "agent"}
 _PROJECT_KEYS: Final = {"id", "name"}
 _USER_KEYS: Final = {
     "id", "uuid", "email", "first_name", "last_name", "distinct_id", "is_email_verified",
@@ -134,7 +136,7 @@ _CONVERSATION_KEYS: Final = {
     "id", "project", "user", "title", "status", "topic", "type", "is_internal",
     "slack_thread_key", "slack_workspace_domain", "created_at", "updated_at", "messages",
     "has_unsupported_content", "agent_mode", "agent_runtime", "pending_approvals", "queue",
-    "drain_closed", "deleted", "deleted_at",
+    "drain_closed", "deleted", "deleted_at", "agent",
 }
 _QUEUE_KEYS: Final = {
     "id", "content", "created_at", "contextual_tools", "ui_context", "billing_context",
@@ -168,6 +170,8 @@ class _FixtureReader:
         self.projects: dict[int, _Located] = {}
         self.users: dict[int, _Located] = {}
         self.conversations: dict[str, _Located] = {}
+        self.agent_script = AgentScript()
+        """Later files' rules are tried first, so a fixture can override the one it extends."""
 
     def read_file(self, path: Path) -> None:
         source = str(path)
@@ -186,6 +190,9 @@ class _FixtureReader:
             self._user(record)
         for index, record in enumerate(top.records("conversations", _CONVERSATION_KEYS)):
             self._conversation(record, index)
+        if "agent" in top.data:
+            agent = _Record(top.data["agent"], source, "agent", self.problems, AGENT_KEYS)
+            self.agent_script = read_agent_script(agent).then(self.agent_script)
 
     def _claim(self, table: dict[Any, _Located], key: Any, record: _Record, kind: str) -> bool:
         """Refuse a duplicate id inside one file; a later file replaces the earlier record."""
@@ -275,7 +282,13 @@ class _FixtureReader:
         )
         if conversation.deleted and conversation.deleted_at is None:
             conversation.deleted_at = updated_at
-        self.conversations[conversation_id] = _Located(conversation, record.source, record.path)
+        script = None
+        if "agent" in record.data:
+            agent_path = f"{record.path}.agent"
+            agent = _Record(record.data["agent"], record.source, agent_path, self.problems, AGENT_KEYS)
+            script = read_agent_script(agent)
+        located = _Located(conversation, record.source, record.path, {"script": script})
+        self.conversations[conversation_id] = located
 
     def _message(self, record: _Record, conversation_id: str | None, position: int) -> dict[str, Any] | None:
         """A message is free-form JSON (PostHog has many kinds); it needs a `type` string."""
@@ -317,6 +330,12 @@ class _FixtureReader:
             users=users,
             api_keys=keys,
             conversations=conversations,
+            agent_script=self.agent_script,
+            conversation_scripts={
+                conversation_id: located.refs["script"]
+                for conversation_id, located in self.conversations.items()
+                if located.refs["script"] is not None
+            },
         )
 
     def _missing(self, located: _Located, key: str, kind: str, ident: Any) -> None:

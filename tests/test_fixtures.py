@@ -92,7 +92,7 @@ def test_json_fixture_and_merge_in_order(tmp_path: Path):
         ("projects: [{id: 1}, {id: 2}]\nusers: [{id: 1, email: a@b.c, projects: [1]}]\n"
          "conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 2, user: 1}]",
          "conversations[0].user: user 1 is not a member of project 2"),
-        ("wat: 1", "wat: unknown key (expected one of: conversations, projects, users)"),
+        ("wat: 1", "wat: unknown key (expected one of: agent, conversations, projects, users)"),
         ("projects: [",
          "not valid YAML or JSON: line 1, column 12: expected the node content, but found "
          "'<stream end>'"),

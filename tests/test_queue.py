@@ -186,12 +186,9 @@ async def test_actual_queue_full_then_not_running(make_client: ClientFactory):
 
 async def test_not_running_wins_over_queue_full(make_client: ClientFactory):
     """The drain is checked first: a full queue whose drain is closed answers not_running."""
-    from fakeserver.domain import queue
-
     async with make_client(profile="actual", key=None) as client:
         workspace = client.app.state.fakeserver.workspace  # type: ignore[attr-defined]
         with workspace.store.update(FULL_QUEUE) as conversation:
-            queue.pop_next_or_close  # noqa: B018 (documentation: runs close the drain this way)
             conversation.drain_closed = True
         response = await client.post(queue_url(FULL_QUEUE), json={"content": "x"}, headers=session())
     assert response.json()["error"] == "not_running"

@@ -18,8 +18,8 @@ from fakeserver.api.call import begin, server_state
 from fakeserver.api.pagination import PageRequest
 from fakeserver.api.profiles import profile_for
 from fakeserver.api.validation import Field, validate
-from fakeserver.domain.models import AGENT_MODES
-from fakeserver.domain.workspace import QueueDraft
+from fakeserver.domain.models import AGENT_MODES, JSONValue
+from fakeserver.domain.workspace import QueueDraft, StreamRequest
 
 QUEUE_MESSAGE_FIELDS: Final = (
     Field("content", "string", required=True, max_length=40000),
@@ -31,6 +31,42 @@ QUEUE_MESSAGE_FIELDS: Final = (
 """PostHog's `QueueMessageSerializer`."""
 
 QUEUE_UPDATE_FIELDS: Final = (Field("content", "string", required=True, max_length=40000),)
+
+MESSAGE_FIELDS: Final = (
+    Field("content", "string", required=True, allow_null=True, max_length=40000),
+    Field("conversation", "uuid", required=True),
+    Field("trace_id", "uuid", required=True),
+    Field("contextual_tools", "dict"),
+    Field("ui_context", "json", allow_null=True),
+    Field("billing_context", "json", allow_null=True),
+    Field("session_id", "string"),
+    Field("agent_mode", "choice", choices=AGENT_MODES),
+    Field("is_sandbox", "boolean"),
+    Field("resume_payload", "json", allow_null=True),
+)
+"""PostHog's `MessageSerializer` (POST conversations/), in its field order."""
+
+APPEND_MESSAGE_FIELDS: Final = (Field("content", "string", required=True, max_length=10000),)
+"""PostHog's `MessageMinimalSerializer`."""
+
+PERMISSION_MODES: Final = ("default", "acceptEdits", "plan", "bypassPermissions", "auto")
+SANDBOX_OPEN_FIELDS: Final = (
+    Field("content", "string", allow_null=True, allow_blank=True, max_length=40000),
+    Field("trace_id", "uuid"),
+    Field("attached_context", "json"),
+    Field("initial_permission_mode", "choice", choices=PERMISSION_MODES),
+    Field("task_id", "uuid"),
+)
+"""PostHog's `SandboxOpen` serializer."""
+
+
+def message_echo(fields: dict[str, JSONValue]) -> dict[str, JSONValue]:
+    """The validated `Message`, as the docs' 201 response shows it (`is_sandbox` defaults)."""
+    echo = {spec.name: fields[spec.name] for spec in MESSAGE_FIELDS if spec.name in fields}
+    if not isinstance(echo.get("billing_context", {}), dict):
+        del echo["billing_context"]  # PostHog silently drops a billing context it cannot parse
+    echo.setdefault("is_sandbox", False)
+    return echo
 
 
 class PostHogEndpoint(HTTPEndpoint):
@@ -52,6 +88,22 @@ class ConversationsEndpoint(PostHogEndpoint):
         paging = PageRequest.from_request(request)
         page = call.workspace.page(call.project.id, call.user.id, paging.offset, paging.limit)
         return call.profile.conversation_page(request, page, paging, call.workspace.seed)
+
+    async def post(self, request: Request) -> Response:
+        call = await begin(request, "create")
+        fields = validate(await call.body.data(), MESSAGE_FIELDS)
+        subscription = call.workspace.start_stream(call.project.id, call.user.id, StreamRequest(
+            conversation_id=fields["conversation"],
+            content=fields["content"],
+            trace_id=fields["trace_id"],
+            agent_mode=fields.get("agent_mode"),
+            is_sandbox=fields.get("is_sandbox", False),
+            resume_payload=fields.get("resume_payload"),
+        ))
+        keepalive = server_state(request).config.keepalive_interval
+        return call.profile.stream_started(
+            request, message_echo(fields), subscription, call.workspace.seed, keepalive
+        )
 
 
 class ConversationEndpoint(PostHogEndpoint):
@@ -123,3 +175,36 @@ class QueueClearEndpoint(PostHogEndpoint):
             call.conversation_id, call.project.id, call.user.id
         )
         return call.profile.queue(conversation, call.workspace.seed)
+
+
+class AppendMessageEndpoint(PostHogEndpoint):
+    """`conversations/{conversation}/append_message/`: write an assistant message."""
+
+    async def post(self, request: Request) -> Response:
+        call = await begin(request, "append_message")
+        ids = (call.conversation_id, call.project.id, call.user.id)
+        call.workspace.owned(*ids)
+        content = validate(await call.body.data(), APPEND_MESSAGE_FIELDS)["content"]
+        return call.profile.message_appended(call.workspace.append_message(*ids, content))
+
+
+class CancelEndpoint(PostHogEndpoint):
+    """`conversations/{conversation}/cancel/`: stop the run; never reads its body."""
+
+    async def patch(self, request: Request) -> Response:
+        call = await begin(request, "cancel")
+        call.workspace.cancel(call.conversation_id, call.project.id, call.user.id)
+        return call.profile.conversation_canceled()
+
+
+class OpenEndpoint(PostHogEndpoint):
+    """`conversations/{conversation}/open/`: the sandbox runtime's opener."""
+
+    async def post(self, request: Request) -> Response:
+        call = await begin(request, "open")
+        fields = validate(await call.body.data(), SANDBOX_OPEN_FIELDS)
+        run = call.workspace.open_sandbox(
+            call.conversation_id, call.project.id, call.user.id,
+            fields.get("trace_id"), fields.get("task_id"),
+        )
+        return call.profile.sandbox_opened(run)

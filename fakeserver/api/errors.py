@@ -101,6 +101,26 @@ _DOMAIN_ERRORS: Final[dict[type[domain.DomainError], ApiError]] = {
     domain.QueueFull: view_error(409, error="queue_full", detail=QUEUE_FULL_DETAIL),
     domain.QueueNotRunning: view_error(409, error="not_running", detail=NOT_RUNNING_DETAIL),
     domain.QueueMessageNotFound: view_error(404, detail="Queue message not found."),
+    domain.StreamOtherUsersConversation: view_error(
+        400, error="Cannot access other users' conversations"
+    ),
+    domain.StreamConversationDeleted: view_error(404, error="Conversation does not exist"),
+    domain.StreamFromNothing: view_error(400, error="Cannot stream from non-existent conversation"),
+    domain.SandboxNotStreamable: validation_error(
+        "Sandbox conversations must be opened via the open endpoint."
+    ),
+    domain.RunInProgress: conflict("Cannot resume streaming with a new message"),
+    domain.IdleWithoutMessage: validation_error(
+        "Cannot continue streaming from an idle conversation"
+    ),
+    domain.NotOnSandboxRuntime: validation_error(
+        "This conversation is not on the sandbox runtime."
+    ),
+    domain.OpenOtherUsersConversation: permission_denied(
+        "Cannot access other users' conversations"
+    ),
+    domain.OpenConversationDeleted: not_found("Conversation does not exist"),
+    domain.SandboxTaskNotFound: validation_error("Task not found or not accessible."),
 }
 
 

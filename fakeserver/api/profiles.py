@@ -19,9 +19,10 @@ from fakeserver.api import serializers
 from fakeserver.api.errors import envelope
 from fakeserver.api.json import dumps, json_response
 from fakeserver.api.pagination import PageRequest
-from fakeserver.domain.models import Conversation
+from fakeserver.api.stream import accepts_event_stream, sse_response
+from fakeserver.domain.models import Conversation, JSONValue
 from fakeserver.domain.store import Seed
-from fakeserver.domain.workspace import Page
+from fakeserver.domain.workspace import Page, SandboxRun, StreamSubscription
 
 PROFILE_HEADER: Final = "x-fakeserver-profile"
 
@@ -70,6 +71,37 @@ class Profile:
     def queue_item_deleted(self, conversation: Conversation, seed: Seed) -> Response:
         return Response(status_code=204)
 
+    # Runs --------------------------------------------------------------------------------
+
+    def stream_started(
+        self,
+        request: Request,
+        echo: dict[str, JSONValue],
+        subscription: StreamSubscription,
+        seed: Seed,
+        keepalive: float,
+    ) -> Response:
+        """POST conversations/: the docs promise 201 with the message echoed; a client that
+        accepts `text/event-stream` gets the stream (the run happens either way)."""
+        if accepts_event_stream(request.headers.get("accept", "")):
+            return sse_response(subscription, seed, self.minimal_fields, keepalive)
+        return json_response(echo, 201)
+
+    def message_appended(self, message: dict[str, JSONValue]) -> Response:
+        return json_response({"content": message["content"]})
+
+    def conversation_canceled(self) -> Response:
+        return Response(status_code=204)
+
+    def sandbox_opened(self, run: SandboxRun) -> Response:
+        return json_response({
+            "task_id": run.task_id,
+            "run_id": run.run_id,
+            "trace_id": run.trace_id,
+            "run_status": run.run_status,
+            "just_created_run": run.just_created_run,
+        })
+
     # Contract ----------------------------------------------------------------------------
 
     @cached_property
@@ -96,6 +128,19 @@ class ActualProfile(Profile):
 
     def queue_item_deleted(self, conversation: Conversation, seed: Seed) -> Response:
         return self.queue(conversation, seed)
+
+    def stream_started(
+        self,
+        request: Request,
+        echo: dict[str, JSONValue],
+        subscription: StreamSubscription,
+        seed: Seed,
+        keepalive: float,
+    ) -> Response:
+        return sse_response(subscription, seed, self.minimal_fields, keepalive)
+
+    def message_appended(self, message: dict[str, JSONValue]) -> Response:
+        return json_response({"id": message["id"]}, 201)
 
 
 PROFILES: Final[dict[str, Profile]] = {

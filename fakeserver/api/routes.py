@@ -44,6 +44,13 @@ CONVERSATION_PATHS: Final = (
              {"GET": "conversations_list", "POST": "conversations_create"}),
     PathSpec("/conversations/{conversation:lookup}", endpoints.ConversationEndpoint,
              {"GET": "conversations_retrieve", "DELETE": "conversations_destroy"}),
+    # Extra actions in PostHog's router order (alphabetical by method name).
+    PathSpec("/conversations/{conversation:lookup}/append_message",
+             endpoints.AppendMessageEndpoint, {"POST": "conversations_append_message_create"}),
+    PathSpec("/conversations/{conversation:lookup}/cancel", endpoints.CancelEndpoint,
+             {"PATCH": "conversations_cancel_partial_update"}),
+    PathSpec("/conversations/{conversation:lookup}/open", endpoints.OpenEndpoint,
+             {"POST": "conversations_open_create"}),
     PathSpec("/conversations/{conversation:lookup}/queue", endpoints.QueueEndpoint,
              {"GET": "conversations_queue_retrieve", "POST": "conversations_queue_create"}),
     # Before queue/{queue_id}: PostHog's `clear_queue` route wins, so PATCH/DELETE here are 405.

@@ -29,3 +29,49 @@ class QueueNotRunning(DomainError):
 
 class QueueMessageNotFound(DomainError):
     """No queued message with that id in this conversation's queue."""
+
+
+# Streaming create (POST conversations/) ----------------------------------------------------
+
+
+class StreamOtherUsersConversation(DomainError):
+    """create: the conversation belongs to another user or project (PostHog answers 400)."""
+
+
+class StreamConversationDeleted(DomainError):
+    """create: the conversation is soft-deleted."""
+
+
+class StreamFromNothing(DomainError):
+    """create: no such conversation and no message to start one with."""
+
+
+class SandboxNotStreamable(DomainError):
+    """create: sandbox conversations are opened via the open endpoint."""
+
+
+class RunInProgress(DomainError):
+    """create: a new message while a run is in progress."""
+
+
+class IdleWithoutMessage(DomainError):
+    """create: no message, nothing to resume, and nothing running."""
+
+
+# open (sandbox) ----------------------------------------------------------------------------
+
+
+class NotOnSandboxRuntime(DomainError):
+    """open: the conversation is not (or cannot be) a sandbox conversation."""
+
+
+class OpenOtherUsersConversation(DomainError):
+    """open: the conversation belongs to another user or project (PermissionDenied)."""
+
+
+class OpenConversationDeleted(DomainError):
+    """open: the conversation is soft-deleted (NotFound)."""
+
+
+class SandboxTaskNotFound(DomainError):
+    """open: the body names a task the conversation does not have."""

@@ -148,6 +148,8 @@ class Conversation:
     queue: list[QueueMessage] = field(default_factory=list)
     drain_closed: bool = False
     """PostHog's `_drain_closed` cache flag; absent (False) until a run has ended once."""
+    sandbox_run_id: str | None = None
+    """The sandbox run the open endpoint last started (sandbox conversations only)."""
 
     @property
     def owner(self) -> tuple[int, int]:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 from fakeserver.domain.models import Conversation, PersonalApiKey, Project, User
+from fakeserver.domain.scripts import AgentScript
 
 Owner = tuple[int, int]
 """(project id, user id): the scope of PostHog's conversation list."""
@@ -46,6 +47,14 @@ class Seed:
     conversations: dict[str, Conversation] = field(default_factory=dict)
     listings: dict[Owner, list[str]] = field(default_factory=dict)
     """Ids of each owner's listed conversations, in list order."""
+    agent_script: AgentScript = field(default_factory=AgentScript)
+    """The fixture's top-level `agent:` rules."""
+    conversation_scripts: dict[str, AgentScript] = field(default_factory=dict)
+    """Per conversation id, its own `agent:` rules (tried before the top-level ones)."""
+
+    def script_for(self, conversation_id: str) -> AgentScript:
+        own = self.conversation_scripts.get(conversation_id)
+        return own.then(self.agent_script) if own is not None else self.agent_script
 
     @classmethod
     def build(
@@ -54,6 +63,8 @@ class Seed:
         users: Iterable[User],
         api_keys: Iterable[PersonalApiKey],
         conversations: Iterable[Conversation],
+        agent_script: AgentScript | None = None,
+        conversation_scripts: dict[str, AgentScript] | None = None,
     ) -> Seed:
         users_by_id = {user.id: user for user in users}
         conversations_by_id = {conversation.id: conversation for conversation in conversations}
@@ -71,6 +82,8 @@ class Seed:
                 owner: [c.id for c in sorted(listed, key=listing_key)]
                 for owner, listed in listings.items()
             },
+            agent_script=agent_script or AgentScript(),
+            conversation_scripts=dict(conversation_scripts or {}),
         )
 
 

@@ -13,10 +13,22 @@ from fakeserver.domain import queue
 from fakeserver.domain.clock import Clock, IdFactory
 from fakeserver.domain.errors import (
     ConversationNotFound,
+    IdleWithoutMessage,
+    NotOnSandboxRuntime,
+    OpenConversationDeleted,
+    OpenOtherUsersConversation,
     OtherUsersConversation,
     QueueConversationNotFound,
+    RunInProgress,
+    SandboxNotStreamable,
+    SandboxTaskNotFound,
+    StreamConversationDeleted,
+    StreamFromNothing,
+    StreamOtherUsersConversation,
 )
 from fakeserver.domain.models import Conversation, JSONValue, QueueMessage
+from fakeserver.domain.runs import AgentRun, FrameLog, RunPacer, Runs, TurnRequest
+from fakeserver.domain.scripts import Turn, resume_turn
 from fakeserver.domain.store import Seed, Store
 
 
@@ -49,20 +61,67 @@ class QueueDraft:
     session_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class StreamRequest:
+    """A validated POST conversations/ body (the fields the fake acts on)."""
+
+    conversation_id: str
+    content: str | None
+    trace_id: str
+    agent_mode: str | None = None
+    is_sandbox: bool = False
+    resume_payload: JSONValue = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSubscription:
+    """Where a stream reads: a frame log and the index to start from."""
+
+    log: FrameLog
+    start: int
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxRun:
+    """The open endpoint's answer (`SandboxMessageResponse`)."""
+
+    task_id: str
+    run_id: str
+    trace_id: str | None
+    run_status: str
+    just_created_run: bool
+
+
+def sandbox_task_id(conversation_id: str) -> str:
+    """The id of a sandbox conversation's task: derived, so it is the same on every load."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"fakeserver:task:{conversation_id}"))
+
+
 class Workspace:
     """The state of one server or namespace, and what can be done to it."""
 
-    def __init__(self, seed: Seed, clock: Clock | None = None, ids: IdFactory | None = None):
+    def __init__(
+        self,
+        seed: Seed,
+        clock: Clock | None = None,
+        ids: IdFactory | None = None,
+        pacer: RunPacer | None = None,
+    ):
         self.clock = clock or Clock()
         self.ids = ids or IdFactory()
         self.store = Store(seed)
+        self.runs = Runs(pacer)
 
     @property
     def seed(self) -> Seed:
         return self.store.seed
 
     def reset(self, seed: Seed | None = None) -> None:
-        """Back to the seed's state (or a new seed's): O(1), the seed is shared, not copied."""
+        """Back to the seed's state (or a new seed's): O(1), the seed is shared, not copied.
+
+        Runs in progress are cancelled: they belong to the state being thrown away.
+        """
+        self.runs.stop_all()
         self.store = Store(seed or self.store.seed)
 
     # Lookups -----------------------------------------------------------------------------
@@ -166,3 +225,131 @@ class Workspace:
         with self.store.update(conversation.id) as writable:
             queue.clear(writable)
         return writable
+
+    # Runs --------------------------------------------------------------------------------
+
+    def start_stream(
+        self, project_id: int, user_id: int, request: StreamRequest
+    ) -> StreamSubscription:
+        """POST conversations/: every check in PostHog's order, then a new run or a reconnect."""
+        conversation = self.store.conversation(request.conversation_id)
+        if conversation is not None and conversation.owner != (project_id, user_id):
+            raise StreamOtherUsersConversation(request.conversation_id)
+        if conversation is not None and conversation.deleted:
+            raise StreamConversationDeleted(request.conversation_id)
+        if conversation is None and request.content is None:
+            raise StreamFromNothing(request.conversation_id)
+        if (
+            request.is_sandbox
+            or request.agent_mode == "sandbox"
+            or (conversation is not None and conversation.is_sandbox)
+        ):
+            raise SandboxNotStreamable(request.conversation_id)
+        if conversation is not None and conversation.status != "idle":
+            if request.content is not None:
+                raise RunInProgress(request.conversation_id)
+            run = self.runs.active(conversation.id)
+            if run is None:  # a fixture's in_progress conversation with nothing running
+                return StreamSubscription(FrameLog.empty_closed(), 0)
+            return StreamSubscription(run.log, run.log.run_start)
+        if conversation is not None and request.content is None and request.resume_payload is None:
+            raise IdleWithoutMessage(request.conversation_id)
+        is_new = conversation is None
+        if conversation is None:
+            self._create_conversation(project_id, user_id, request)
+        elif conversation.type == "deep_research" and request.resume_payload is None:
+            with self.store.update(conversation.id) as writable:
+                writable.type = "assistant"
+        run = AgentRun(
+            request.conversation_id, self.store, self.clock, self.ids,
+            self.seed.script_for(request.conversation_id), self.runs.pacer,
+        )
+        first = TurnRequest(request.content, request.trace_id, self._resolve_approval(request))
+        run.open(announce=is_new, agent_mode=request.agent_mode)
+        run.begin_turn(first)
+        self.runs.start(run, first)
+        return StreamSubscription(run.log, 0)
+
+    def _create_conversation(self, project_id: int, user_id: int, request: StreamRequest) -> None:
+        now = self.clock.now()
+        self.store.add(Conversation(
+            id=request.conversation_id, project_id=project_id, user_id=user_id,
+            created_at=now, updated_at=now,
+            type="deep_research" if request.agent_mode == "research" else "assistant",
+        ))
+
+    def _resolve_approval(self, request: StreamRequest) -> Turn | None:
+        """Answer a pending approval from `resume_payload`; the turn that acknowledges it."""
+        payload = request.resume_payload
+        if payload is None:
+            return None
+        action = payload.get("action") if isinstance(payload, dict) else None
+        proposal_id = payload.get("proposal_id") if isinstance(payload, dict) else None
+        conversation = self.store.conversation(request.conversation_id)
+        assert conversation is not None
+        proposal = next(
+            (p for p in conversation.pending_approvals if p.get("proposal_id") == proposal_id), None
+        )
+        if proposal is not None and action in ("approve", "reject"):
+            with self.store.update(conversation.id) as writable:
+                writable.pending_approvals = [
+                    p for p in writable.pending_approvals if p is not proposal
+                ]
+        if request.content is not None:
+            return None
+        feedback = payload.get("feedback") if isinstance(payload, dict) else None
+        tool_name = proposal.get("tool_name") if proposal is not None else None
+        return resume_turn(
+            action if isinstance(action, str) else None,
+            tool_name if isinstance(tool_name, str) else None,
+            feedback if isinstance(feedback, str) else None,
+        )
+
+    def cancel(self, raw_id: str, project_id: int, user_id: int) -> None:
+        """PATCH cancel/: stop the run, clear the queue and close the drain, back to idle."""
+        conversation = self.owned(raw_id, project_id, user_id)
+        if conversation.status == "canceling":
+            return
+        self.runs.stop(conversation.id)
+        with self.store.update(conversation.id) as writable:
+            writable.status = "canceling"
+            queue.clear_and_close(writable)
+            writable.status = "idle"
+            writable.updated_at = self.clock.now()
+
+    def append_message(
+        self, raw_id: str, project_id: int, user_id: int, content: str
+    ) -> dict[str, JSONValue]:
+        """POST append_message/: an assistant message written into the conversation."""
+        conversation = self.owned(raw_id, project_id, user_id)
+        message: dict[str, JSONValue] = {"content": content, "id": self.ids.new_id(), "type": "ai"}
+        with self.store.update(conversation.id) as writable:
+            writable.messages.append(message)
+            writable.updated_at = self.clock.now()
+        return message
+
+    def open_sandbox(
+        self, raw_id: str, project_id: int, user_id: int, trace_id: str | None, task_id: str | None
+    ) -> SandboxRun:
+        """POST open/: start (or rejoin) the sandbox task run of a sandbox conversation."""
+        conversation = self._find(raw_id)
+        if conversation is None:
+            raise NotOnSandboxRuntime(raw_id)
+        if conversation.deleted:
+            raise OpenConversationDeleted(raw_id)
+        if conversation.owner != (project_id, user_id):
+            raise OpenOtherUsersConversation(raw_id)
+        if not conversation.is_sandbox:
+            raise NotOnSandboxRuntime(raw_id)
+        expected_task = sandbox_task_id(conversation.id)
+        if task_id is not None and task_id != expected_task:
+            raise SandboxTaskNotFound(task_id)
+        just_created = conversation.sandbox_run_id is None
+        with self.store.update(conversation.id) as writable:
+            if just_created:
+                writable.sandbox_run_id = self.ids.new_id()
+            writable.updated_at = self.clock.now()
+        assert writable.sandbox_run_id is not None
+        return SandboxRun(
+            expected_task, writable.sandbox_run_id, trace_id, "in_progress", just_created
+        )

@@ -1,0 +1,87 @@
+"""The SSE stream of POST conversations/: frames from a run's log, rendered as PostHog does.
+
+Each frame is `event: <type>\\ndata: <json>\\n\\n`. The JSON is compact with null fields left
+out (`AssistantSSESerializer`), except the `conversation` event, which PostHog writes with
+`json.dumps`: a space after each separator, nulls kept. After `keepalive` seconds without a
+frame the stream writes the comment `: keepalive\\n\\n`. The response only reads the log: a
+client that disconnects stops its own reading, never the run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any, Final
+
+from starlette.responses import StreamingResponse
+
+from fakeserver.api import serializers
+from fakeserver.api.json import dumps
+from fakeserver.domain.runs import ConversationFrame, Frame, MessageFrame, StatusFrame, UpdateFrame
+from fakeserver.domain.store import Seed
+from fakeserver.domain.workspace import StreamSubscription
+
+SSE_MEDIA_TYPE: Final = "text/event-stream"
+KEEPALIVE: Final = b": keepalive\n\n"
+
+
+def without_none(value: Any) -> Any:
+    """pydantic's `exclude_none`: drop null fields of objects, at every depth."""
+    if isinstance(value, dict):
+        return {key: without_none(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [without_none(item) for item in value]
+    return value
+
+
+def render_frame(frame: Frame, seed: Seed, minimal_fields: tuple[str, ...]) -> bytes:
+    if isinstance(frame, ConversationFrame):
+        body = serializers.serialize_conversation(frame.conversation, seed, minimal_fields)
+        return b"event: conversation\ndata: " + json.dumps(body).encode() + b"\n\n"
+    if isinstance(frame, MessageFrame):
+        event, data = b"message", frame.message
+    elif isinstance(frame, UpdateFrame):
+        event, data = b"update", frame.update
+    else:
+        assert isinstance(frame, StatusFrame)
+        event, data = b"status", frame.status
+    return b"event: " + event + b"\ndata: " + dumps(without_none(data)) + b"\n\n"
+
+
+async def sse_chunks(
+    subscription: StreamSubscription,
+    seed: Seed,
+    minimal_fields: tuple[str, ...],
+    keepalive: float,
+) -> AsyncIterator[bytes]:
+    """The stream's bytes: what the log holds from `start`, then live frames until it closes."""
+    log, index = subscription.log, subscription.start
+    while True:
+        if index < len(log.frames):
+            pending = log.frames[index:]
+            index += len(pending)
+            yield b"".join(render_frame(frame, seed, minimal_fields) for frame in pending)
+        elif log.closed:
+            return
+        elif not await log.wait_beyond(index, keepalive):
+            yield KEEPALIVE
+
+
+def sse_response(
+    subscription: StreamSubscription,
+    seed: Seed,
+    minimal_fields: tuple[str, ...],
+    keepalive: float,
+) -> StreamingResponse:
+    # Django's StreamingHttpResponse sends the content type exactly as given (no charset).
+    return StreamingResponse(
+        sse_chunks(subscription, seed, minimal_fields, keepalive),
+        headers={"content-type": SSE_MEDIA_TYPE, "cache-control": "no-cache"},
+    )
+
+
+def accepts_event_stream(accept_header: str) -> bool:
+    return any(
+        part.split(";", 1)[0].strip().lower() == SSE_MEDIA_TYPE
+        for part in accept_header.split(",")
+    )

@@ -1,0 +1,379 @@
+"""Simulated agent runs: a background task per conversation that plays scripted turns.
+
+A run is owned by the workspace's `Runs` registry, not by an HTTP response: it writes typed
+frames into the conversation's `FrameLog`, and any number of streams subscribe to that log
+(from its start, or from the current run's start on reconnect). A client that goes away only
+drops its subscription; the run goes on, as PostHog's background workflow does.
+
+When a turn ends, the queue is drained as PostHog's chat-agent activity does: the next queued
+message starts a follow-up turn on the same log; when none is left the drain closes, the
+conversation goes back to `idle`, the log closes and its subscribers end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from fakeserver.domain import queue
+from fakeserver.domain.clock import Clock, IdFactory
+from fakeserver.domain.models import Conversation, JSONValue
+from fakeserver.domain.scripts import (
+    FAILURE_TEXT,
+    GENERATION_ERROR,
+    AgentScript,
+    Turn,
+    default_turn,
+    title_from,
+)
+from fakeserver.domain.store import Store
+
+# Frames ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationFrame:
+    """The `conversation` event: sent once, first, for a new conversation only."""
+
+    conversation: Conversation
+    """A snapshot taken when the frame was made."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFrame:
+    message: dict[str, JSONValue]
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateFrame:
+    update: dict[str, JSONValue]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusFrame:
+    status: dict[str, JSONValue]
+
+
+Frame = ConversationFrame | MessageFrame | UpdateFrame | StatusFrame
+
+
+class FrameLog:
+    """The frames of one conversation's stream, kept until its runs end, so readers can replay."""
+
+    def __init__(self) -> None:
+        self.frames: list[Frame] = []
+        self.run_start = 0
+        """Index of the current run's first frame: where a reconnecting client starts."""
+        self.closed = False
+        self._changed = asyncio.Event()
+
+    @classmethod
+    def empty_closed(cls) -> FrameLog:
+        log = cls()
+        log.closed = True
+        return log
+
+    def append(self, frame: Frame) -> None:
+        self.frames.append(frame)
+        self._notify()
+
+    def begin_run(self) -> None:
+        self.run_start = len(self.frames)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._notify()
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait_beyond(self, index: int, timeout: float | None) -> bool:
+        """Wait until a frame past `index` exists or the log closes; False if `timeout` passed."""
+        if index < len(self.frames) or self.closed:
+            return True
+        try:
+            await asyncio.wait_for(self._changed.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
+# Pacing ------------------------------------------------------------------------------------
+
+
+class RunPacer(Protocol):
+    """Decides when a run may emit its next assistant frame."""
+
+    async def before_frame(self, conversation_id: str) -> None: ...
+
+
+class DelayPacer:
+    """A fixed delay between frames (the server's `reply_delay`); 0 plays a turn at once."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+
+    async def before_frame(self, conversation_id: str) -> None:
+        if self.delay > 0:
+            await asyncio.sleep(self.delay)
+
+
+class GatedPacer:
+    """For tests: every frame waits for a permit, so a test decides exactly when runs advance."""
+
+    def __init__(self, *, is_open: bool = False) -> None:
+        self.is_open = is_open
+        self._permits = 0
+        self._changed = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.waiting = 0
+        """How many runs are waiting for a permit right now."""
+
+    def allow(self, frames: int = 1) -> None:
+        self._permits += frames
+        self._notify()
+
+    def open(self) -> None:
+        self.is_open = True
+        self._notify()
+
+    def close(self) -> None:
+        self.is_open = False
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def before_frame(self, conversation_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a pacer may outlive the event loop of one test
+            self._loop, self._changed = loop, asyncio.Event()
+        self.waiting += 1
+        try:
+            while not self.is_open and self._permits == 0:
+                await self._changed.wait()
+        finally:
+            self.waiting -= 1
+        if not self.is_open:
+            self._permits -= 1
+
+
+# Runs --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRequest:
+    """What starts one turn: the human message (None to resume) and its trace id."""
+
+    content: str | None
+    trace_id: str
+    turn: Turn | None = None
+    """A turn decided in advance (the answer to an approval); else the script decides."""
+
+
+class AgentRun:
+    """One conversation's runs from the drain opening to its closing: the first turn and the
+    follow-ups popped from the queue. Its state changes go to the store it started with, so a
+    run cancelled by a reset never writes into the new state."""
+
+    def __init__(
+        self,
+        conversation_id: str,
+        store: Store,
+        clock: Clock,
+        ids: IdFactory,
+        script: AgentScript,
+        pacer: RunPacer,
+    ) -> None:
+        self.conversation_id = conversation_id
+        self.log = FrameLog()
+        self._store, self._clock, self._ids = store, clock, ids
+        self._script, self._pacer = script, pacer
+        self._stopped = False
+        self.task: asyncio.Task[None] | None = None
+
+    # Synchronous steps (called while no other request runs) ----------------------------------
+
+    def open(self, announce: bool, agent_mode: str | None) -> None:
+        """Start: status `in_progress`, drain open; the `conversation` frame if it is new."""
+        with self._store.update(self.conversation_id) as conversation:
+            conversation.status = "in_progress"
+            queue.open_drain(conversation)
+            if agent_mode is not None:
+                conversation.agent_mode = agent_mode
+            conversation.updated_at = self._clock.now()
+        if announce:
+            self.log.append(ConversationFrame(conversation.copy()))
+
+    def begin_turn(self, request: TurnRequest) -> None:
+        """Mark where the turn starts and echo the human message with its new id."""
+        self.log.begin_run()
+        if request.content is None:
+            return
+        message: dict[str, JSONValue] = {
+            "content": request.content,
+            "id": self._ids.new_id(),
+            "type": "human",
+            "trace_id": request.trace_id,
+        }
+        self._add_message(message)
+
+    def stop(self) -> None:
+        """Cancel: no further frames or state changes; subscribers end."""
+        self._stopped = True
+        self.log.close()
+        if self.task is not None:
+            self.task.cancel()
+
+    # The background task -----------------------------------------------------------------
+
+    async def drive(self, first: TurnRequest, on_end: Callable[[AgentRun], None]) -> None:
+        request = first
+        try:
+            while True:
+                awaiting_approval = await self._play(request)
+                with self._store.update(self.conversation_id) as conversation:
+                    # A pending approval drops the queue (PostHog's chat-agent activity).
+                    if awaiting_approval:
+                        queue.clear_and_close(conversation)
+                        queued = None
+                    else:
+                        queued = queue.pop_next_or_close(conversation)
+                        if queued is not None and queued.agent_mode is not None:
+                            conversation.agent_mode = queued.agent_mode
+                if queued is None:
+                    break
+                request = TurnRequest(queued.content, self._ids.new_id())
+                self.begin_turn(request)
+            with self._store.update(self.conversation_id) as conversation:
+                conversation.status = "idle"
+                conversation.updated_at = self._clock.now()
+        finally:
+            self.log.close()
+            on_end(self)
+
+    async def _frame_due(self) -> None:
+        await self._pacer.before_frame(self.conversation_id)
+        if self._stopped:
+            raise asyncio.CancelledError
+
+    async def _play(self, request: TurnRequest) -> bool:
+        """Play one turn; True when it ended asking for an approval."""
+        content = request.content or ""
+        turn = request.turn or self._script.turn_for(content) or default_turn(content)
+        if turn.updates:
+            tool_message_id, tool_call_id = self._ids.new_id(), self._ids.new_id()
+            for text in turn.updates:
+                await self._frame_due()
+                update = {"id": tool_message_id, "tool_call_id": tool_call_id, "content": text}
+                self.log.append(UpdateFrame(update))
+        so_far = ""
+        for chunk in turn.chunks:
+            await self._frame_due()
+            so_far += chunk
+            self.log.append(MessageFrame({"content": so_far, "type": "ai"}))
+        await self._frame_due()
+        if turn.ending == "failure":
+            failure_id = self._ids.new_id()
+            self._add_message({"content": FAILURE_TEXT, "id": failure_id, "type": "ai/failure"})
+        elif turn.ending == GENERATION_ERROR:
+            self.log.append(StatusFrame({"type": GENERATION_ERROR}))
+        else:
+            message_id = self._ids.new_id()
+            self._add_message({"content": turn.final_text, "id": message_id, "type": "ai"})
+            if turn.approval is not None:
+                self._request_approval(turn, message_id)
+        self._name_conversation()
+        return turn.approval is not None and turn.ending == "reply"
+
+    def _add_message(self, message: dict[str, JSONValue]) -> None:
+        with self._store.update(self.conversation_id) as conversation:
+            conversation.messages.append(message)
+            conversation.updated_at = self._clock.now()
+        self.log.append(MessageFrame(message))
+
+    def _request_approval(self, turn: Turn, message_id: str) -> None:
+        assert turn.approval is not None
+        proposal = {
+            "proposal_id": self._ids.new_id(),
+            "decision_status": "pending",
+            "tool_name": turn.approval.tool_name,
+            "preview": turn.approval.preview,
+            "payload": turn.approval.payload,
+            "original_tool_call_id": self._ids.new_id(),
+            "message_id": message_id,
+        }
+        with self._store.update(self.conversation_id) as conversation:
+            conversation.pending_approvals.append(proposal)
+
+    def _name_conversation(self) -> None:
+        """After its first turn a conversation gets a title from its first message."""
+        conversation = self._store.conversation(self.conversation_id)
+        if conversation is None or conversation.title is not None:
+            return
+        first = next((m for m in conversation.messages if m.get("type") == "human"), None)
+        if first is None or not isinstance(first.get("content"), str):
+            return
+        with self._store.update(self.conversation_id) as writable:
+            writable.title = title_from(first["content"])
+
+
+class Runs:
+    """The runs of one workspace: at most one per conversation, each a tracked task."""
+
+    def __init__(self, pacer: RunPacer | None = None) -> None:
+        self.pacer: RunPacer = pacer or DelayPacer()
+        self._active: dict[str, AgentRun] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def __len__(self) -> int:
+        return len(self._active)
+
+    @property
+    def tasks(self) -> frozenset[asyncio.Task[None]]:
+        return frozenset(self._tasks)
+
+    def active(self, conversation_id: str) -> AgentRun | None:
+        return self._active.get(conversation_id)
+
+    def start(self, run: AgentRun, first: TurnRequest) -> None:
+        """Hand the run to a background task (it must already be `open`ed, its turn begun)."""
+        self._active[run.conversation_id] = run
+        task = asyncio.get_running_loop().create_task(
+            run.drive(first, self._ended), name=f"fakeserver-run-{run.conversation_id}"
+        )
+        run.task = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _ended(self, run: AgentRun) -> None:
+        if self._active.get(run.conversation_id) is run:
+            del self._active[run.conversation_id]
+
+    def stop(self, conversation_id: str) -> None:
+        run = self._active.pop(conversation_id, None)
+        if run is not None:
+            run.stop()
+
+    def stop_all(self) -> None:
+        for conversation_id in list(self._active):
+            self.stop(conversation_id)
+
+    async def join(self, conversation_id: str) -> None:
+        """Wait until the conversation's current run (if any) has ended."""
+        run = self._active.get(conversation_id)
+        if run is not None and run.task is not None:
+            await asyncio.gather(run.task, return_exceptions=True)
+
+    async def join_all(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Stop every run and wait for their tasks: nothing is left running."""
+        self.stop_all()
+        await self.join_all()
