@@ -8,7 +8,7 @@ the same id replaces an earlier one. The format is documented in the README.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -183,6 +183,10 @@ class _FixtureReader:
         except yaml.YAMLError as error:
             self.problems.add(source, "", f"not valid YAML or JSON: {_describe_yaml_error(error)}")
             return
+        self.read_data(data, source)
+
+    def read_data(self, data: Any, source: str) -> None:
+        """Read one parsed fixture document (what a YAML or JSON file holds)."""
         top = _Record({} if data is None else data, source, "", self.problems, _TOP_KEYS)
         for record in top.records("projects", _PROJECT_KEYS):
             self._project(record)
@@ -399,11 +403,18 @@ class _FixtureReader:
         return conversation
 
 
-def load_seed(paths: Sequence[Path | str], loaded_at: datetime | None = None) -> Seed:
-    """Read, validate and merge fixture files in order. Raises `FixtureError` naming every problem."""
+FixtureSource = Path | str | Mapping[str, Any]
+"""A fixture file, or a fixture document already parsed (a dict in the file format)."""
+
+
+def load_seed(paths: Sequence[FixtureSource], loaded_at: datetime | None = None) -> Seed:
+    """Read, validate and merge fixtures in order. Raises `FixtureError` naming every problem."""
     reader = _FixtureReader(loaded_at or datetime.now(UTC))
-    for path in paths:
-        reader.read_file(Path(path))
+    for index, source in enumerate(paths):
+        if isinstance(source, Mapping):
+            reader.read_data(dict(source), f"<fixture #{index}>")
+        else:
+            reader.read_file(Path(source))
     return reader.seed()
 
 
