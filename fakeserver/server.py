@@ -7,15 +7,15 @@ and `.url` is its address. Either way the state, journal and faults are reachabl
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import httpx
-from anyio.from_thread import BlockingPortal, start_blocking_portal
 from starlette.applications import Starlette
 
 from fakeserver.api.profiles import DEFAULT_PROFILE, Profile
@@ -28,6 +28,8 @@ from fakeserver.faults import ConnectionDropped
 from fakeserver.fixtures import FixtureSource, default_fixture_path, load_seed
 from fakeserver.journal import DEFAULT_JOURNAL_SIZE, Journal
 from fakeserver.namespaces import DEFAULT_NAMESPACE, is_valid_name, namespace_prefix
+
+T = TypeVar("T")
 
 IN_PROCESS_URL: Final = "http://fakeserver"
 START_TIMEOUT: Final = 10.0
@@ -43,12 +45,35 @@ class _DroppingASGITransport(httpx.ASGITransport):
             raise httpx.RemoteProtocolError(str(dropped), request=request) from dropped
 
 
-class _PortalTransport(httpx.BaseTransport):
-    """A sync transport over the async ASGI one: each request runs on the portal's event loop."""
+class _EventLoopThread:
+    """An event loop in a daemon thread, for running the async app from sync code.
 
-    def __init__(self, transport: httpx.AsyncBaseTransport, portal: BlockingPortal) -> None:
+    A daemon thread (unlike anyio's blocking portal) never keeps a process alive at exit when
+    the server is not closed.
+    """
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="fakeserver-in-process", daemon=True
+        )
+        self._thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(START_TIMEOUT)
+        self.loop.close()
+
+
+class _ThreadTransport(httpx.BaseTransport):
+    """A sync transport over the async ASGI one: each request runs on the loop thread."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport, loop: _EventLoopThread) -> None:
         self._transport = transport
-        self._portal = portal
+        self._loop = loop
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         content = request.read()
@@ -61,7 +86,7 @@ class _PortalTransport(httpx.BaseTransport):
             body = await response.aread()
             return response.status_code, response.headers, body, dict(response.extensions)
 
-        status, headers, body, extensions = self._portal.call(call)
+        status, headers, body, extensions = self._loop.run(call())
         return httpx.Response(
             status, headers=headers, stream=httpx.ByteStream(body), extensions=extensions
         )
@@ -109,8 +134,7 @@ class FakeServer:
         self._uvicorn: Any = None
         self._thread: threading.Thread | None = None
         self._url: str | None = None
-        self._portal_stack = contextlib.ExitStack()
-        self._portal: BlockingPortal | None = None
+        self._loop: _EventLoopThread | None = None
 
     # Lifecycle ---------------------------------------------------------------------------
 
@@ -166,8 +190,9 @@ class FakeServer:
 
     def close(self) -> None:
         self.stop()
-        self._portal_stack.close()
-        self._portal = None
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None
 
     @property
     def is_live(self) -> bool:
@@ -207,9 +232,9 @@ class FakeServer:
         base_url = self.base_url(namespace)
         if self.is_live:
             return httpx.Client(base_url=base_url, headers=self._headers(api_key, headers), **kwargs)
-        if self._portal is None:
-            self._portal = self._portal_stack.enter_context(start_blocking_portal())
-        transport = _PortalTransport(_DroppingASGITransport(self.app), self._portal)
+        if self._loop is None:
+            self._loop = _EventLoopThread()
+        transport = _ThreadTransport(_DroppingASGITransport(self.app), self._loop)
         return httpx.Client(
             transport=transport, base_url=base_url, headers=self._headers(api_key, headers), **kwargs
         )
