@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import socket
 import os
 import socket
 import sys

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Final
 
 from starlette.routing import BaseRoute, Match
@@ -112,7 +113,7 @@ def _operation_for(template: str, method: str) -> Operation:
 def diagnose(method: str, path: str) -> Diagnosis:
     """Why `method path` matches no operation, and which operation it is probably meant to be."""
     segments = tuple(part for part in path.strip("/").split("/") if part != "") or ("",)
-    candidates: list[tuple[int, Diagnosis]] = []
+    candidates: list[tuple[float, Diagnosis]] = []
     for template, parts in _TEMPLATES:
         operation = _operation_for(template, method)
         if len(segments) < len(parts) and _all_match(parts[: len(segments)], segments):
@@ -170,9 +171,11 @@ def diagnose(method: str, path: str) -> Diagnosis:
             ]
             if len(wrong) == 1:
                 expected, given = wrong[0]
+                # A near miss (`queu` for `queue`) beats an equally short extra or missing segment.
+                similar = SequenceMatcher(None, expected, given).ratio() >= 0.6
                 candidates.append(
                     (
-                        1,
+                        0.5 if similar else 1,
                         Diagnosis(
                             WRONG_SEGMENT,
                             operation.operation_id,

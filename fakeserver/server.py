@@ -122,9 +122,13 @@ class FakeServer:
         else:
             sources = list(fixtures)
         self.config = ServerConfig(
-            fixtures=tuple(sources), profile=profile, id_seed=id_seed,
-            control_enabled=control, control_token=control_token,
-            journal_size=journal_size, fault_seed=fault_seed,
+            fixtures=tuple(sources),
+            profile=profile,
+            id_seed=id_seed,
+            control_enabled=control,
+            control_token=control_token,
+            journal_size=journal_size,
+            fault_seed=fault_seed,
         )
         self._initial_seed = seed if seed is not None else load_seed(sources)
         self.app: Starlette = create_app(self.config, self._initial_seed)
@@ -144,7 +148,10 @@ class FakeServer:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -154,10 +161,16 @@ class FakeServer:
             return self
         import uvicorn
 
-        server = uvicorn.Server(uvicorn.Config(
-            self.app, host=self.host, port=self.port, log_level="warning",
-            access_log=False, lifespan="off",
-        ))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                host=self.host,
+                port=self.port,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+            )
+        )
         ready = threading.Event()
         original_startup = server.startup
 
@@ -231,12 +244,17 @@ class FakeServer:
         """A sync httpx client: to the live server if started, else in-process (no socket)."""
         base_url = self.base_url(namespace)
         if self.is_live:
-            return httpx.Client(base_url=base_url, headers=self._headers(api_key, headers), **kwargs)
+            return httpx.Client(
+                base_url=base_url, headers=self._headers(api_key, headers), **kwargs
+            )
         if self._loop is None:
             self._loop = _EventLoopThread()
         transport = _ThreadTransport(_DroppingASGITransport(self.app), self._loop)
         return httpx.Client(
-            transport=transport, base_url=base_url, headers=self._headers(api_key, headers), **kwargs
+            transport=transport,
+            base_url=base_url,
+            headers=self._headers(api_key, headers),
+            **kwargs,
         )
 
     def async_client(
@@ -251,7 +269,9 @@ class FakeServer:
         base_url = self.base_url(namespace)
         if not self.is_live:
             kwargs.setdefault("transport", _DroppingASGITransport(self.app))
-        return httpx.AsyncClient(base_url=base_url, headers=self._headers(api_key, headers), **kwargs)
+        return httpx.AsyncClient(
+            base_url=base_url, headers=self._headers(api_key, headers), **kwargs
+        )
 
     # State -------------------------------------------------------------------------------
 
@@ -305,7 +325,8 @@ class FakeServer:
     ) -> list[Conversation]:
         """Every conversation of the namespace, oldest first. Treat them as read-only."""
         found = [
-            conversation for conversation in self.workspace(namespace).store.conversations()
+            conversation
+            for conversation in self.workspace(namespace).store.conversations()
             if include_deleted or not conversation.deleted
         ]
         return sorted(found, key=lambda conversation: (conversation.created_at, conversation.id))
@@ -313,7 +334,9 @@ class FakeServer:
     def conversation(self, conversation_id: str, namespace: str | None = None) -> Conversation:
         found = self.workspace(namespace).store.conversation(conversation_id)
         if found is None:
-            raise KeyError(f"no conversation {conversation_id} in namespace {namespace or 'default'}")
+            raise KeyError(
+                f"no conversation {conversation_id} in namespace {namespace or 'default'}"
+            )
         return found
 
     def queue(self, conversation_id: str, namespace: str | None = None) -> list[QueueMessage]:
@@ -334,11 +357,15 @@ class FakeServer:
         seed: int | None = None,
         **action: Any,
     ) -> FaultRule:
-        """Add a fault rule; `action` takes the keys of a rule's action (status=429, drop=True...)."""
+        """Add a fault rule; `action` takes a rule action's keys (status=429, drop=True, ...)."""
         rule = FaultRule(
             action=FaultAction.from_json(action),
-            operation_id=operation_id, method=method, path=path, namespace=namespace,
-            times=times, probability=probability,
+            operation_id=operation_id,
+            method=method,
+            path=path,
+            namespace=namespace,
+            times=times,
+            probability=probability,
             seed=self.faults.seed if seed is None else seed,
         )
         return self.faults.add(rule)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -14,8 +15,13 @@ from fakeserver.cli import _parser
 NEW_CONVERSATION = "11111111-2222-4333-8444-555555555555"
 EXTRA_FIXTURE = {
     "conversations": [
-        {"id": NEW_CONVERSATION, "project": 1, "user": 1, "title": "Loaded over HTTP",
-         "created_at": "2026-11-20T10:00:00Z"},
+        {
+            "id": NEW_CONVERSATION,
+            "project": 1,
+            "user": 1,
+            "title": "Loaded over HTTP",
+            "created_at": "2026-11-20T10:00:00Z",
+        },
     ],
 }
 
@@ -42,8 +48,11 @@ def test_info_names_the_namespaces_and_counts(client: httpx.Client):
     answer = client.get("/_fakeserver/")
     assert answer.status_code == 200
     assert answer.json() == {
-        "version": "0.1.0", "profile": "documented", "namespaces": ["alpha", "default"],
-        "journal": {"entries": 1, "size": 1000}, "faults": 0,
+        "version": "0.1.0",
+        "profile": "documented",
+        "namespaces": ["alpha", "default"],
+        "journal": {"entries": 1, "size": 1000},
+        "faults": 0,
     }
 
 
@@ -65,7 +74,9 @@ def test_reset_of_one_namespace_by_query_or_body(client: httpx.Client, server: F
         client.delete(prefix + queue_url(FULL_QUEUE, FULL_QUEUE_ITEMS[0]), headers=bearer())
 
     assert client.post("/_fakeserver/reset?namespace=alpha").json() == {"reset": ["alpha"]}
-    assert client.post("/_fakeserver/reset", json={"namespace": "beta"}).json() == {"reset": ["beta"]}
+    assert client.post("/_fakeserver/reset", json={"namespace": "beta"}).json() == {
+        "reset": ["beta"]
+    }
 
     assert len(server.queue(FULL_QUEUE, namespace="alpha")) == 2
     assert len(server.queue(FULL_QUEUE, namespace="beta")) == 2
@@ -77,16 +88,23 @@ def test_reset_refuses_an_invalid_namespace_name(client: httpx.Client):
     answer = client.post("/_fakeserver/reset?namespace=no/slash")
     assert answer.status_code == 400
     assert answer.json() == {
-        "type": "invalid_request", "code": "invalid_namespace",
-        "detail": "'no/slash' is not a valid namespace name.", "attr": None,
+        "type": "invalid_request",
+        "code": "invalid_namespace",
+        "detail": "'no/slash' is not a valid namespace name.",
+        "attr": None,
     }
 
 
 def test_loading_a_fixture_merges_it_over_the_current_ones(client: httpx.Client):
     answer = client.post("/_fakeserver/fixtures", json={"fixture": EXTRA_FIXTURE})
     assert answer.status_code == 200
-    assert answer.json() == {"namespace": None, "replace": False, "projects": 2, "users": 3,
-                             "conversations": 9}
+    assert answer.json() == {
+        "namespace": None,
+        "replace": False,
+        "projects": 2,
+        "users": 3,
+        "conversations": 9,
+    }
     assert NEW_CONVERSATION in listed_ids(client)
     assert FULL_QUEUE in listed_ids(client)
 
@@ -125,26 +143,32 @@ def test_loading_needs_a_fixture_or_a_path(client: httpx.Client, body: object):
 
 def test_loading_a_fixture_file_by_path(client: httpx.Client, tmp_path):
     path = tmp_path / "extra.json"
-    path.write_text('{"conversations": [{"id": "%s", "project": 1, "user": 1, "title": "From a file"}]}'
-                    % NEW_CONVERSATION)
+    conversation = {"id": NEW_CONVERSATION, "project": 1, "user": 1, "title": "From a file"}
+    path.write_text(json.dumps({"conversations": [conversation]}))
     answer = client.post("/_fakeserver/fixtures", json={"path": str(path), "replace": False})
     assert answer.status_code == 200
     assert NEW_CONVERSATION in listed_ids(client)
 
 
-def test_state_dump_is_in_the_fixture_format_and_loads_back(client: httpx.Client, server: FakeServer):
+def test_state_dump_is_in_the_fixture_format_and_loads_back(
+    client: httpx.Client, server: FakeServer
+):
     client.delete(queue_url(ONE_QUEUED, server.queue(ONE_QUEUED)[0].id), headers=bearer())
     dump = client.get("/_fakeserver/state").json()
     assert dump["namespace"] == "default"
-    assert dump["projects"] == [{"id": 1, "name": "Default project"}, {"id": 2, "name": "Second project"}]
+    assert dump["projects"] == [
+        {"id": 1, "name": "Default project"},
+        {"id": 2, "name": "Second project"},
+    ]
     one_queued = next(c for c in dump["conversations"] if c["id"] == ONE_QUEUED)
     assert one_queued["project"] == 1 and one_queued["user"] == 1
     assert one_queued["queue"] == []
 
     client.post("/_fakeserver/reset")
     assert len(server.queue(ONE_QUEUED)) == 1
-    reloaded = client.post("/_ns/copy/_fakeserver/fixtures",
-                           json={"fixture": {"conversations": dump["conversations"]}})
+    reloaded = client.post(
+        "/_ns/copy/_fakeserver/fixtures", json={"fixture": {"conversations": dump["conversations"]}}
+    )
     assert reloaded.status_code == 200, reloaded.text
     assert server.queue(ONE_QUEUED, namespace="copy") == []
 
@@ -165,11 +189,13 @@ def test_journal_read_filter_and_clear(client: httpx.Client):
 
     everything = client.get("/_fakeserver/journal").json()["entries"]
     assert [e["operation_id"] for e in everything] == [
-        "conversations_list", "conversations_queue_retrieve", None,
+        "conversations_list",
+        "conversations_queue_retrieve",
+        None,
     ]
-    assert [e["path"] for e in client.get("/_fakeserver/journal?namespace=alpha").json()["entries"]] == [
-        queue_url(FULL_QUEUE)
-    ]
+    assert [
+        e["path"] for e in client.get("/_fakeserver/journal?namespace=alpha").json()["entries"]
+    ] == [queue_url(FULL_QUEUE)]
     unmatched = client.get("/_fakeserver/journal?matched=false").json()["entries"]
     assert [e["path"] for e in unmatched] == ["/api/nowhere/"]
     by_operation = client.get("/_fakeserver/journal?operation_id=conversations_*&status=200")
@@ -189,9 +215,17 @@ def test_fault_rules_can_be_added_listed_and_removed(client: httpx.Client):
     added = client.post("/_fakeserver/faults", json=rule)
     assert added.status_code == 201
     assert added.json() == {
-        "id": "fault-1", "operation_id": "conversations_list", "method": None, "path": None,
-        "namespace": None, "times": 1, "probability": None, "seed": 0, "fired": 0,
-        "remaining": 1, "action": {"status": 503, "body": None, "headers": {}},
+        "id": "fault-1",
+        "operation_id": "conversations_list",
+        "method": None,
+        "path": None,
+        "namespace": None,
+        "times": 1,
+        "probability": None,
+        "seed": 0,
+        "fired": 0,
+        "remaining": 1,
+        "action": {"status": 503, "body": None, "headers": {}},
     }
     faulted = client.get("/api/projects/1/conversations/", headers=bearer())
     assert (faulted.status_code, faulted.text) == (503, "503 Service Unavailable")
@@ -207,31 +241,50 @@ def test_fault_rules_can_be_added_listed_and_removed(client: httpx.Client):
 def test_a_fault_added_through_a_namespace_prefix_is_scoped_to_it(client: httpx.Client):
     added = client.post("/_ns/alpha/_fakeserver/faults", json={"action": {"status": 500}})
     assert added.json()["namespace"] == "alpha"
-    assert client.get("/_ns/alpha/api/projects/1/conversations/", headers=bearer()).status_code == 500
-    assert client.get("/_ns/beta/api/projects/1/conversations/", headers=bearer()).status_code == 200
+    assert (
+        client.get("/_ns/alpha/api/projects/1/conversations/", headers=bearer()).status_code == 500
+    )
+    assert (
+        client.get("/_ns/beta/api/projects/1/conversations/", headers=bearer()).status_code == 200
+    )
     assert client.get("/api/projects/1/conversations/", headers=bearer()).status_code == 200
     assert client.delete("/_fakeserver/faults?namespace=alpha").status_code == 204
-    assert client.get("/_ns/alpha/api/projects/1/conversations/", headers=bearer()).status_code == 200
+    assert (
+        client.get("/_ns/alpha/api/projects/1/conversations/", headers=bearer()).status_code == 200
+    )
 
 
-@pytest.mark.parametrize(("rule", "detail"), [
-    ({}, "a fault rule needs an action"),
-    ({"action": {"status": 700}}, "status must be 100-599, got 700"),
-    ({"action": {"status": 500, "drop": True}},
-     "choose one of status, drop, end_after_frames, drop_after_frames, stall_after_frames; "
-     "got ['status', 'drop']"),
-    ({"action": {}, "probability": 2}, "probability must be between 0 and 1, got 2"),
-    ({"action": {}, "times": 0}, "times must be an integer >= 1, got 0"),
-    ({"action": {"body": "x"}}, "body and headers need a status"),
-    ({"action": {}, "when": "always"},
-     "unknown rule key(s) ['when']; known: ['action', 'method', 'namespace', 'operation_id', "
-     "'path', 'probability', 'seed', 'times']"),
-])
-def test_an_invalid_fault_rule_is_refused(client: httpx.Client, rule: dict[str, object], detail: str):
+@pytest.mark.parametrize(
+    ("rule", "detail"),
+    [
+        ({}, "a fault rule needs an action"),
+        ({"action": {"status": 700}}, "status must be 100-599, got 700"),
+        (
+            {"action": {"status": 500, "drop": True}},
+            "choose one of status, drop, end_after_frames, drop_after_frames, stall_after_frames; "
+            "got ['status', 'drop']",
+        ),
+        ({"action": {}, "probability": 2}, "probability must be between 0 and 1, got 2"),
+        ({"action": {}, "times": 0}, "times must be an integer >= 1, got 0"),
+        ({"action": {"body": "x"}}, "body and headers need a status"),
+        (
+            {"action": {}, "when": "always"},
+            "unknown rule key(s) ['when']; known: ['action', 'method', 'namespace', "
+            "'operation_id', 'path', 'probability', 'seed', 'times']",
+        ),
+    ],
+)
+def test_an_invalid_fault_rule_is_refused(
+    client: httpx.Client, rule: dict[str, object], detail: str
+):
     answer = client.post("/_fakeserver/faults", json=rule)
     assert answer.status_code == 400
-    assert answer.json() == {"type": "invalid_request", "code": "invalid_fault", "detail": detail,
-                             "attr": None}
+    assert answer.json() == {
+        "type": "invalid_request",
+        "code": "invalid_fault",
+        "detail": detail,
+        "attr": None,
+    }
     assert client.get("/_fakeserver/faults").json() == {"rules": []}
 
 
@@ -242,7 +295,9 @@ def test_control_calls_are_not_journaled_or_faulted(client: httpx.Client):
 
 
 def test_malformed_json_is_a_parse_error(client: httpx.Client):
-    answer = client.post("/_fakeserver/faults", content=b"{", headers={"Content-Type": "application/json"})
+    answer = client.post(
+        "/_fakeserver/faults", content=b"{", headers={"Content-Type": "application/json"}
+    )
     assert answer.status_code == 400
     assert answer.json()["code"] == "parse_error"
 
@@ -258,13 +313,16 @@ def test_a_control_token_is_required_when_configured():
     with FakeServer(control_token="s3cret") as server, server.client() as client:
         refused = client.post("/_fakeserver/reset")
         wrong = client.post("/_fakeserver/reset", headers={"X-Fakeserver-Control-Token": "nope"})
-        accepted = client.post("/_fakeserver/reset", headers={"X-Fakeserver-Control-Token": "s3cret"})
+        accepted = client.post(
+            "/_fakeserver/reset", headers={"X-Fakeserver-Control-Token": "s3cret"}
+        )
         api = client.get("/api/projects/1/conversations/", headers=bearer(ADA_KEY))
     assert refused.status_code == wrong.status_code == 401
     assert refused.json() == {
-        "type": "invalid_request", "code": "invalid_control_token",
+        "type": "invalid_request",
+        "code": "invalid_control_token",
         "detail": "The control API needs the header x-fakeserver-control-token with the server's "
-                  "token.",
+        "token.",
         "attr": None,
     }
     assert accepted.status_code == 200
@@ -275,8 +333,12 @@ def test_without_control_the_paths_are_plain_404s():
     with FakeServer(control=False) as server, server.client() as client:
         answer = client.post("/_fakeserver/reset")
     assert answer.status_code == 404
-    assert answer.json() == {"type": "invalid_request", "code": "not_found", "detail": "Not found.",
-                             "attr": None}
+    assert answer.json() == {
+        "type": "invalid_request",
+        "code": "not_found",
+        "detail": "Not found.",
+        "attr": None,
+    }
 
 
 def test_the_cli_flags_reach_the_config():

@@ -34,8 +34,12 @@ def test_a_namespace_has_its_own_state(client: httpx.Client, server: FakeServer)
 
 def test_namespaces_answer_from_their_own_state(client: httpx.Client):
     client.delete("/_ns/alpha/api/projects/1/conversations/" + FULL_QUEUE + "/")
-    assert client.get("/_ns/alpha/api/projects/1/conversations/" + FULL_QUEUE + "/").status_code == 404
-    assert client.get("/_ns/beta/api/projects/1/conversations/" + FULL_QUEUE + "/").status_code == 200
+    assert (
+        client.get("/_ns/alpha/api/projects/1/conversations/" + FULL_QUEUE + "/").status_code == 404
+    )
+    assert (
+        client.get("/_ns/beta/api/projects/1/conversations/" + FULL_QUEUE + "/").status_code == 200
+    )
     assert client.get("/api/projects/1/conversations/" + FULL_QUEUE + "/").status_code == 200
 
 
@@ -46,7 +50,10 @@ def test_the_default_namespace_is_also_reachable_by_name(client: httpx.Client, s
 
 def test_pagination_links_keep_the_namespace_prefix(client: httpx.Client):
     first = client.get("/_ns/alpha/api/projects/1/conversations/?limit=1").json()
-    assert first["next"] == "http://fakeserver/_ns/alpha/api/projects/1/conversations/?limit=1&offset=1"
+    assert (
+        first["next"]
+        == "http://fakeserver/_ns/alpha/api/projects/1/conversations/?limit=1&offset=1"
+    )
     second = client.get(first["next"]).json()
     assert second["previous"] == "http://fakeserver/_ns/alpha/api/projects/1/conversations/?limit=1"
     assert second["results"][0]["id"] != first["results"][0]["id"]
@@ -68,7 +75,9 @@ def test_resetting_one_namespace_leaves_the_others(client: httpx.Client, server:
     assert server.queue(ONE_QUEUED, namespace="beta") == []
 
 
-def test_resetting_through_the_prefix_resets_that_namespace(client: httpx.Client, server: FakeServer):
+def test_resetting_through_the_prefix_resets_that_namespace(
+    client: httpx.Client, server: FakeServer
+):
     for name in ("alpha", "beta"):
         client.delete(f"/_ns/{name}" + queue_url(ONE_QUEUED, server.queue(ONE_QUEUED)[0].id))
 
@@ -84,7 +93,10 @@ def test_an_invalid_namespace_name_is_an_unknown_path(client: httpx.Client):
     answer = client.get("/_ns/bad!name/api/projects/1/conversations/")
     assert answer.status_code == 404
     assert answer.json() == {
-        "type": "invalid_request", "code": "not_found", "detail": "Not found.", "attr": None,
+        "type": "invalid_request",
+        "code": "not_found",
+        "detail": "Not found.",
+        "attr": None,
     }
 
 
