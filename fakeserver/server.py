@@ -180,7 +180,7 @@ class FakeServer:
             finally:
                 ready.set()
 
-        server.startup = startup
+        server.startup = startup  # type: ignore[method-assign]
         thread = threading.Thread(target=server.run, name="fakeserver-live", daemon=True)
         thread.start()
         if not ready.wait(START_TIMEOUT) or not server.started:
