@@ -7,8 +7,8 @@
 Servers are built once per (fixtures, profile, id seed) per process and restored between tests,
 never restarted; under pytest-xdist every worker process has its own. Choose fixtures and
 profile with `@pytest.mark.fakeserver(fixtures=[...], profile="actual")` on a test, class or
-module (`pytestmark`), or for the whole suite with the ini options `fakeserver_fixtures` and
-`fakeserver_profile`.
+module (`pytestmark`; the closer marker wins argument by argument), or for the whole suite
+with the ini options `fakeserver_fixtures` and `fakeserver_profile`.
 """
 
 from __future__ import annotations
@@ -80,8 +80,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _settings(request: pytest.FixtureRequest) -> ServerSettings:
-    marker = request.node.get_closest_marker(MARKER)
-    options: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    options: dict[str, Any] = {}
+    for marker in request.node.iter_markers(MARKER):  # closest first: the test's beats its module's
+        options = {**marker.kwargs, **options}
     unknown = set(options) - {"fixtures", "profile", "id_seed"}
     if unknown:
         raise pytest.UsageError(f"@pytest.mark.fakeserver: unknown argument(s) {sorted(unknown)}")

@@ -299,13 +299,16 @@ def test_drop_after_frames_in_process(client: httpx.Client):
         client.get("/test/endless", headers=fault_header(drop_after_frames=2))
 
 
+DROP_AFTER_TWO = fault_header(drop_after_frames=2)
+
+
 def test_stream_faults_on_the_live_server():
     with FakeServer(live=True) as server, server.client(timeout=5) as client:
         with_streams(server)
         received = []
         with (
             pytest.raises(httpx.RemoteProtocolError),
-            client.stream("GET", "/test/endless", headers=fault_header(drop_after_frames=2)) as sent,
+            client.stream("GET", "/test/endless", headers=DROP_AFTER_TWO) as sent,
         ):
             for chunk in sent.iter_bytes():  # the frames come before the error
                 received.append(chunk)
