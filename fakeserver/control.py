@@ -22,7 +22,7 @@ from fakeserver.api.json import json_response, loads
 from fakeserver.api.serializers import drf_datetime
 from fakeserver.domain.models import Conversation, QueueMessage
 from fakeserver.fault_rules import FaultError
-from fakeserver.fixtures import FixtureError, FixtureSource
+from fakeserver.fixtures import CONVERSATION_KEYS, FixtureError, FixtureSource
 from fakeserver.namespaces import NAMESPACE_SCOPE_KEY, is_valid_name
 
 if TYPE_CHECKING:
@@ -267,8 +267,13 @@ _RENAMED: Final = {"project_id": "project", "user_id": "user"}
 
 
 def dump_conversation(conversation: Conversation) -> dict[str, Any]:
-    """A conversation in the fixture format, so a dump can be loaded back as a fixture."""
-    return {
-        _RENAMED.get(f.name, f.name): _plain(getattr(conversation, f.name))
-        for f in fields(conversation)
-    }
+    """A conversation in the fixture format, so a dump can be loaded back as a fixture.
+
+    Run-time bookkeeping that a fixture cannot express (e.g. a sandbox run's id) is left out.
+    """
+    dumped = {}
+    for f in fields(conversation):
+        key = _RENAMED.get(f.name, f.name)
+        if key in CONVERSATION_KEYS:
+            dumped[key] = _plain(getattr(conversation, f.name))
+    return dumped

@@ -138,6 +138,8 @@ _CONVERSATION_KEYS: Final = {
     "has_unsupported_content", "agent_mode", "agent_runtime", "pending_approvals", "queue",
     "drain_closed", "deleted", "deleted_at", "agent",
 }
+CONVERSATION_KEYS: Final = frozenset(_CONVERSATION_KEYS)
+"""The keys a fixture's conversation may have (the state dump writes only these)."""
 _QUEUE_KEYS: Final = {
     "id", "content", "created_at", "contextual_tools", "ui_context", "billing_context",
     "agent_mode", "session_id",
