@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, TypeVar
@@ -139,6 +139,7 @@ class FakeServer:
         self._thread: threading.Thread | None = None
         self._url: str | None = None
         self._loop: _EventLoopThread | None = None
+        self._live_loop: asyncio.AbstractEventLoop | None = None
 
     # Lifecycle ---------------------------------------------------------------------------
 
@@ -176,6 +177,7 @@ class FakeServer:
 
         async def startup(sockets: Any = None) -> None:
             try:
+                self._live_loop = asyncio.get_running_loop()
                 await original_startup(sockets=sockets)
             finally:
                 ready.set()
@@ -196,14 +198,19 @@ class FakeServer:
         """Stop the live server (no-op if it is not running); in-process use stays possible."""
         if self._uvicorn is None:
             return
+        if self._live_loop is not None:
+            # End the agent runs first: uvicorn waits for open streams before it stops.
+            stopping = asyncio.run_coroutine_threadsafe(self.state.stop_runs(), self._live_loop)
+            stopping.result(START_TIMEOUT)
         self._uvicorn.should_exit = True
         if self._thread is not None:
             self._thread.join(START_TIMEOUT)
-        self._uvicorn, self._thread, self._url = None, None, None
+        self._uvicorn, self._thread, self._url, self._live_loop = None, None, None, None
 
     def close(self) -> None:
         self.stop()
         if self._loop is not None:
+            self._loop.run(self.state.stop_runs())
             self._loop.close()
             self._loop = None
 
@@ -296,17 +303,20 @@ class FakeServer:
 
     def reset(self, namespace: str | None = None) -> None:
         """Back to the fixture state (all namespaces, or one), with its journal and faults."""
-        self.state.reset(namespace)
+        self._on_serving_loop(lambda: self.state.reset(namespace))
 
     def restore(self) -> None:
         """Back to exactly how the server was built: its fixtures, profile, one namespace."""
+        self._on_serving_loop(self._restore)
+
+    def _restore(self) -> None:
         state = self.state
         if state.seed is not self._initial_seed or state.namespace_sources:
             state.seed = self._initial_seed
             state.sources = list(self.config.fixtures)
             state.namespace_sources.clear()
         for name in [name for name in state.workspaces if name != DEFAULT_NAMESPACE]:
-            del state.workspaces[name]
+            state.workspaces.pop(name).runs.stop_all()
         state.workspace.reset(self._initial_seed)
         state.reset()
         state.set_profile(self.config.profile)
@@ -318,7 +328,28 @@ class FakeServer:
 
         Raises `FixtureError` (naming every problem) and changes nothing if it is invalid.
         """
-        self.state.load_fixture(source, namespace, replace=replace)
+        self._on_serving_loop(lambda: self.state.load_fixture(source, namespace, replace=replace))
+
+    def _on_serving_loop(self, change: Callable[[], object]) -> None:
+        """Apply a state change on the event loop that serves requests.
+
+        Agent runs are tasks of that loop, and a reset cancels them: asyncio tasks may only be
+        cancelled from their own loop's thread.
+        """
+        loop = self._live_loop or (self._loop.loop if self._loop is not None else None)
+        try:
+            asyncio.get_running_loop()
+            in_a_loop = True  # an async test: its runs live on its own loop
+        except RuntimeError:
+            in_a_loop = False
+        if loop is None or in_a_loop or not loop.is_running():
+            change()
+            return
+
+        async def apply() -> None:
+            change()
+
+        asyncio.run_coroutine_threadsafe(apply(), loop).result(START_TIMEOUT)
 
     def conversations(
         self, namespace: str | None = None, *, include_deleted: bool = False
