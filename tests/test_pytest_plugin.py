@@ -147,7 +147,9 @@ def test_isolated_per_worker(fakeserver_live, fakeserver_client, run):
 def test_under_xdist_every_worker_has_its_own_servers(pytester: pytest.Pytester):
     pytest.importorskip("xdist")
     pytester.makepyfile(XDIST)
-    result = pytester.runpytest_subprocess("-n", "2", "-p", "xdist")
+    # Without schemathesis' and hypothesis' plugins each worker starts in a fraction of the time.
+    quick = ("-p", "no:schemathesis", "-p", "no:hypothesispytest")
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "xdist", *quick)
     result.assert_outcomes(passed=8)
 
 
