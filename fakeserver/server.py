@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import httpx
 from starlette.applications import Starlette
@@ -21,75 +21,17 @@ from starlette.applications import Starlette
 from fakeserver.api.profiles import DEFAULT_PROFILE, Profile
 from fakeserver.app import ServerConfig, ServerState, create_app
 from fakeserver.domain.models import Conversation, QueueMessage
+from fakeserver.domain.runs import AgentRun, RunPacer, Runs
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
 from fakeserver.fault_rules import FaultAction, FaultRegistry, FaultRule
-from fakeserver.faults import ConnectionDropped
 from fakeserver.fixtures import FixtureSource, default_fixture_path, load_seed
+from fakeserver.in_process import DroppingASGITransport, EventLoopThread, ThreadTransport
 from fakeserver.journal import DEFAULT_JOURNAL_SIZE, Journal
 from fakeserver.namespaces import DEFAULT_NAMESPACE, is_valid_name, namespace_prefix
 
-T = TypeVar("T")
-
 IN_PROCESS_URL: Final = "http://fakeserver"
 START_TIMEOUT: Final = 10.0
-
-
-class _DroppingASGITransport(httpx.ASGITransport):
-    """ASGI transport that reports a fault's dropped connection as httpx does for a real one."""
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            return await super().handle_async_request(request)
-        except ConnectionDropped as dropped:
-            raise httpx.RemoteProtocolError(str(dropped), request=request) from dropped
-
-
-class _EventLoopThread:
-    """An event loop in a daemon thread, for running the async app from sync code.
-
-    A daemon thread (unlike anyio's blocking portal) never keeps a process alive at exit when
-    the server is not closed.
-    """
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self.loop.run_forever, name="fakeserver-in-process", daemon=True
-        )
-        self._thread.start()
-
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(START_TIMEOUT)
-        self.loop.close()
-
-
-class _ThreadTransport(httpx.BaseTransport):
-    """A sync transport over the async ASGI one: each request runs on the loop thread."""
-
-    def __init__(self, transport: httpx.AsyncBaseTransport, loop: _EventLoopThread) -> None:
-        self._transport = transport
-        self._loop = loop
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        content = request.read()
-
-        async def call() -> tuple[int, httpx.Headers, bytes, dict[str, Any]]:
-            forwarded = httpx.Request(
-                request.method, request.url, headers=request.headers, content=content
-            )
-            response = await self._transport.handle_async_request(forwarded)
-            body = await response.aread()
-            return response.status_code, response.headers, body, dict(response.extensions)
-
-        status, headers, body, extensions = self._loop.run(call())
-        return httpx.Response(
-            status, headers=headers, stream=httpx.ByteStream(body), extensions=extensions
-        )
 
 
 class FakeServer:
@@ -111,6 +53,9 @@ class FakeServer:
         control_token: str | None = None,
         journal_size: int = DEFAULT_JOURNAL_SIZE,
         fault_seed: int = 0,
+        reply_delay: float = 0.0,
+        keepalive_interval: float = 15.0,
+        pacer: RunPacer | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         seed: Seed | None = None,
@@ -129,6 +74,9 @@ class FakeServer:
             control_token=control_token,
             journal_size=journal_size,
             fault_seed=fault_seed,
+            reply_delay=reply_delay,
+            keepalive_interval=keepalive_interval,
+            pacer=pacer,
         )
         self._initial_seed = seed if seed is not None else load_seed(sources)
         self.app: Starlette = create_app(self.config, self._initial_seed)
@@ -138,7 +86,7 @@ class FakeServer:
         self._uvicorn: Any = None
         self._thread: threading.Thread | None = None
         self._url: str | None = None
-        self._loop: _EventLoopThread | None = None
+        self._loop: EventLoopThread | None = None
         self._live_loop: asyncio.AbstractEventLoop | None = None
 
     # Lifecycle ---------------------------------------------------------------------------
@@ -255,8 +203,8 @@ class FakeServer:
                 base_url=base_url, headers=self._headers(api_key, headers), **kwargs
             )
         if self._loop is None:
-            self._loop = _EventLoopThread()
-        transport = _ThreadTransport(_DroppingASGITransport(self.app), self._loop)
+            self._loop = EventLoopThread()
+        transport = ThreadTransport(DroppingASGITransport(self.app), self._loop)
         return httpx.Client(
             transport=transport,
             base_url=base_url,
@@ -275,7 +223,7 @@ class FakeServer:
         """An async httpx client: to the live server if started, else in-process."""
         base_url = self.base_url(namespace)
         if not self.is_live:
-            kwargs.setdefault("transport", _DroppingASGITransport(self.app))
+            kwargs.setdefault("transport", DroppingASGITransport(self.app))
         return httpx.AsyncClient(
             base_url=base_url, headers=self._headers(api_key, headers), **kwargs
         )
@@ -369,6 +317,14 @@ class FakeServer:
                 f"no conversation {conversation_id} in namespace {namespace or 'default'}"
             )
         return found
+
+    def runs(self, namespace: str | None = None) -> Runs:
+        """The namespace's agent runs (`.active(conversation_id)`, `await .join(...)`)."""
+        return self.workspace(namespace).runs
+
+    def run(self, conversation_id: str, namespace: str | None = None) -> AgentRun | None:
+        """The conversation's run in progress, if any."""
+        return self.workspace(namespace).runs.active(conversation_id)
 
     def queue(self, conversation_id: str, namespace: str | None = None) -> list[QueueMessage]:
         """The conversation's queued messages, in order."""
