@@ -92,9 +92,10 @@ class ServerState:
         """
         names = list(self.workspaces) if namespace is None else [namespace]
         for name in names:
-            workspace = self.namespace(name)
-            workspace.reset()
-            workspace.ids = IdFactory(self.config.id_seed)
+            workspace = self.workspaces.get(name)
+            if workspace is not None:  # one never used is at its fixture state already
+                workspace.reset()
+                workspace.ids = IdFactory(self.config.id_seed)
         self.journal.clear(namespace)
         self.faults.clear(namespace)
         return names

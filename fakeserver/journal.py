@@ -41,8 +41,11 @@ _SECRET_JSON = re.compile(rb'("personal_api_key"\s*:\s*")(?:[^"\\]|\\.)*(")')
 _SECRET_FORM = re.compile(rb"(personal_api_key=)[^&]*")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class JournalEntry:
+    """One request. Recorded when its response starts (a stream shows up while it is open) and
+    completed when the response ends; treat it as read-only."""
+
     sequence: int
     started_at: datetime
     method: str
@@ -64,6 +67,8 @@ class JournalEntry:
     fault: dict[str, Any] | None = None
     truncated: tuple[str, ...] = field(default=())
     """Which of request_body / response_body were cut at BODY_LIMIT."""
+    complete: bool = False
+    """False while the response (e.g. a stream) is still being sent."""
 
     @property
     def matched(self) -> bool:
@@ -98,6 +103,7 @@ class JournalEntry:
             "profile": self.profile,
             "fault": self.fault,
             "truncated": list(self.truncated),
+            "complete": self.complete,
         }
 
     def summary(self) -> str:
@@ -319,10 +325,21 @@ class JournalMiddleware:
         response: dict[str, Any] = {"status": None, "headers": []}
         response_body = _Capture()
 
+        entry: JournalEntry | None = None
+
+        def recorded() -> JournalEntry:
+            made = self._entry(
+                scope, path, operation, started, clock, request_body, response, response_body
+            )
+            self.journal.record(made)
+            return made
+
         async def journaled_send(message: Message) -> None:
+            nonlocal entry
             if message["type"] == "http.response.start":
                 response["status"] = message["status"]
                 response["headers"] = message.get("headers", [])
+                entry = recorded()
             elif message["type"] == "http.response.body":
                 response_body.add(message.get("body", b""))
             await send(message)
@@ -330,11 +347,15 @@ class JournalMiddleware:
         try:
             await self.app(scope, receive, journaled_send)
         finally:
-            self.journal.record(
-                self._entry(
-                    scope, path, operation, started, clock, request_body, response, response_body
-                )
-            )
+            if entry is None:
+                entry = recorded()
+            else:
+                entry.request_body = redact_body(bytes(request_body.data))
+                entry.response_body = bytes(response_body.data)
+                entry.duration_ms = (time.perf_counter() - clock) * 1000
+                entry.truncated = _truncated(request_body, response_body)
+                entry.fault = scope.get(FAULT_SCOPE_KEY)
+            entry.complete = True
 
     def _entry(
         self,
@@ -349,11 +370,6 @@ class JournalMiddleware:
     ) -> JournalEntry:
         request_headers = redact_headers(scope["headers"])
         requested_profile = request_headers.get(PROFILE_HEADER, "").strip().lower()
-        truncated = tuple(
-            name
-            for name, capture in (("request_body", request_body), ("response_body", response_body))
-            if capture.truncated
-        )
         return JournalEntry(
             sequence=self.journal.next_sequence(),
             started_at=started,
@@ -372,8 +388,13 @@ class JournalMiddleware:
             duration_ms=(time.perf_counter() - clock) * 1000,
             profile=requested_profile if requested_profile in PROFILES else self.default_profile(),
             fault=scope.get(FAULT_SCOPE_KEY),
-            truncated=truncated,
+            truncated=_truncated(request_body, response_body),
         )
+
+
+def _truncated(request_body: _Capture, response_body: _Capture) -> tuple[str, ...]:
+    captures = (("request_body", request_body), ("response_body", response_body))
+    return tuple(name for name, capture in captures if capture.truncated)
 
 
 def _capturing_receive(receive: Receive, capture: _Capture) -> Receive:

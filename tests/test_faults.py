@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import anyio
@@ -376,3 +377,37 @@ def test_a_rule_round_trips_through_json():
     assert rule.as_json()["action"] == {"stall_after_frames": 2, "stall_ms": 100}
     with pytest.raises(FaultError, match="a fault action is a JSON object"):
         FaultAction.from_json("drop")
+
+
+# The real stream ------------------------------------------------------------------------------
+
+
+def create_body() -> dict[str, str]:
+    return {"content": "How many signups last week?", "conversation": str(uuid.uuid4()),
+            "trace_id": str(uuid.uuid4())}
+
+
+def test_end_after_frames_on_an_agent_run_stream(client: httpx.Client, server: FakeServer):
+    server.add_fault("conversations_create", end_after_frames=2)
+    answer = client.post(LIST, json=create_body(), headers={"X-Fakeserver-Profile": "actual"})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/event-stream")
+    frames = answer.text.split("\n\n")
+    assert len(frames) == 3 and frames[-1] == ""
+    assert frames[0].startswith("event: conversation\n")
+    assert frames[1].startswith("event: message\n")
+
+
+def test_a_stream_is_journaled_while_it_is_open():
+    with FakeServer(live=True) as server, server.client(timeout=5) as client:
+        with_streams(server)
+        with client.stream("GET", "/test/endless") as response:
+            next(response.iter_bytes())
+            entry = server.journal.last(path="/test/endless")
+            assert (entry.status, entry.complete) == (200, False)
+    assert server.journal.last(path="/test/endless").status == 200
+
+
+def test_an_answered_request_is_complete(client: httpx.Client, server: FakeServer):
+    client.get(LIST)
+    assert server.journal.last().complete
