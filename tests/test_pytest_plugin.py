@@ -166,3 +166,35 @@ def test_the_server_works_outside_pytest(pytester: pytest.Pytester):
     result = pytester.run(sys.executable, str(script), timeout=60)
     assert result.ret == 0
     assert result.outlines == ["4"]
+
+
+FAULTS_AND_NAMESPACES = """
+import httpx
+import pytest
+
+LIST = "/api/projects/1/conversations/"
+ADA = {"Authorization": "Bearer phx_ada_all"}
+
+def test_a_fault_and_a_namespace_through_the_live_fixture(fakeserver_live):
+    fakeserver_live.add_fault("conversations_list", namespace="mine", status=503)
+    with httpx.Client(base_url=fakeserver_live.url, headers=ADA) as http:
+        assert http.get("/_ns/mine" + LIST).status_code == 503
+        assert http.get("/_ns/other" + LIST).status_code == 200
+        assert http.post("/_ns/mine/_fakeserver/reset").json() == {"reset": ["mine"]}
+        assert http.get("/_ns/mine" + LIST).status_code == 200
+        http.post("/_fakeserver/faults", json={"action": {"status": 500}})
+    # The namespace reset also cleared its journal: the 503 is gone, the last call is there.
+    fakeserver_live.journal.assert_called("conversations_list", times=2)
+
+def test_the_next_test_has_no_faults_and_no_namespaces(fakeserver_live):
+    assert fakeserver_live.faults.rules() == []
+    assert sorted(fakeserver_live.state.workspaces) == ["default"]
+    with httpx.Client(base_url=fakeserver_live.url, headers=ADA) as http:
+        assert http.get(LIST).status_code == 200
+"""
+
+
+def test_faults_and_namespaces_through_the_fixtures(pytester: pytest.Pytester):
+    pytester.makepyfile(FAULTS_AND_NAMESPACES)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2)
