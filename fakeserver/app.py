@@ -5,33 +5,39 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Final
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import Scope
+from starlette.types import ASGIApp, Scope
 
 from fakeserver.api import errors
 from fakeserver.api.profiles import DEFAULT_PROFILE, Profile, profile_for, profile_named
 from fakeserver.api.routes import conversation_routes, slash_optional
+from fakeserver.control import control_routes
 from fakeserver.domain.clock import Clock, IdFactory
 from fakeserver.domain.errors import DomainError
 from fakeserver.domain.runs import DelayPacer, RunPacer
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
-from fakeserver.fixtures import default_fixture_path, load_seed
+from fakeserver.fault_rules import FaultRegistry
+from fakeserver.faults import DroppedConnectionMiddleware, FaultMiddleware
+from fakeserver.fixtures import FixtureSource, default_fixture_path, load_seed
+from fakeserver.journal import DEFAULT_JOURNAL_SIZE, Journal, JournalMiddleware
+from fakeserver.namespaces import (
+    DEFAULT_NAMESPACE,
+    NAMESPACE_SCOPE_KEY,
+    NamespaceMiddleware,
+)
 
-NAMESPACE_SCOPE_KEY: Final = "fakeserver.namespace"
-DEFAULT_NAMESPACE: Final = "default"
+__all__ = ["DEFAULT_NAMESPACE", "NAMESPACE_SCOPE_KEY", "ServerConfig", "ServerState", "create_app"]
 
 
 @dataclass(frozen=True)
 class ServerConfig:
-    fixtures: Sequence[Path] = field(default_factory=lambda: (default_fixture_path(),))
+    fixtures: Sequence[FixtureSource] = field(default_factory=lambda: (default_fixture_path(),))
     profile: str = DEFAULT_PROFILE
     id_seed: int | None = None
     """Seed for generated ids (queue messages, ...); None for random ones."""
@@ -41,6 +47,13 @@ class ServerConfig:
     """Seconds of silence after which a stream writes `: keepalive`."""
     pacer: RunPacer | None = None
     """Overrides `reply_delay`: e.g. a `GatedPacer` that lets tests step runs frame by frame."""
+    control_enabled: bool = True
+    """Serve the control API under /_fakeserver/."""
+    control_token: str | None = None
+    """If set, control API calls must send it in `X-Fakeserver-Control-Token`."""
+    journal_size: int = DEFAULT_JOURNAL_SIZE
+    fault_seed: int = 0
+    """Default seed of each fault rule's RNG (for rules with a probability)."""
 
 
 class ServerState:
@@ -55,9 +68,65 @@ class ServerState:
         self.workspaces: dict[str, Workspace] = {
             DEFAULT_NAMESPACE: Workspace(seed, self.clock, IdFactory(config.id_seed), self.pacer)
         }
+        self.sources: list[FixtureSource] = list(config.fixtures)
+        """What `seed` was loaded from (a namespace's own fixtures: `namespace_sources`)."""
+        self.namespace_sources: dict[str, list[FixtureSource]] = {}
+        self.journal = Journal(config.journal_size)
+        self.faults = FaultRegistry(config.fault_seed)
 
     def workspace_for(self, scope: Scope) -> Workspace:
-        return self.workspaces[scope.get(NAMESPACE_SCOPE_KEY, DEFAULT_NAMESPACE)]
+        return self.namespace(scope.get(NAMESPACE_SCOPE_KEY, DEFAULT_NAMESPACE))
+
+    def namespace(self, name: str) -> Workspace:
+        """The namespace's workspace, created from the seed on first use."""
+        workspace = self.workspaces.get(name)
+        if workspace is None:
+            fresh = Workspace(self.seed, self.clock, IdFactory(self.config.id_seed), self.pacer)
+            workspace = self.workspaces.setdefault(name, fresh)
+        return workspace
+
+    def reset(self, namespace: str | None = None) -> list[str]:
+        """Back to the fixture state: every namespace, or one. Clears their journal and faults.
+
+        A namespace's reset swaps its store (O(1)) and never touches another namespace.
+        """
+        names = list(self.workspaces) if namespace is None else [namespace]
+        for name in names:
+            workspace = self.workspaces.get(name)
+            if workspace is not None:  # one never used is at its fixture state already
+                workspace.reset()
+                workspace.ids = IdFactory(self.config.id_seed)
+        self.journal.clear(namespace)
+        self.faults.clear(namespace)
+        return names
+
+    def load_fixture(
+        self, source: FixtureSource, namespace: str | None = None, replace: bool = False
+    ) -> Seed:
+        """Merge a fixture over the current ones (or replace them) and reset to the result.
+
+        Without a namespace the server's seed changes, and every namespace restarts from it.
+        Raises `FixtureError` and changes nothing when the fixture is invalid.
+        """
+        current = self.namespace_sources.get(namespace or "", self.sources)
+        sources = [source] if replace else [*current, source]
+        seed = load_seed(sources)
+        if namespace is None:
+            self.sources, self.seed = sources, seed
+            self.namespace_sources.clear()
+            targets = list(self.workspaces)
+        else:
+            self.namespace_sources[namespace] = sources
+            targets = [namespace]
+        for name in targets:
+            workspace = self.namespace(name)
+            workspace.reset(seed)
+            workspace.ids = IdFactory(self.config.id_seed)
+        return seed
+
+    def set_profile(self, name: str) -> None:
+        """Change the server's default profile; raises ValueError for an unknown name."""
+        self.profile = profile_named(name)
 
     @property
     def workspace(self) -> Workspace:
@@ -79,6 +148,22 @@ async def health(_request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
+class FakeServerApp(Starlette):
+    """Starlette with fakeserver's own layers outside its error handling.
+
+    Outside, so the journal also records the 500s Starlette renders, and a dropped connection
+    reaches the server's real `send` (see `faults.DroppedConnectionMiddleware`).
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        state: ServerState = self.state.fakeserver
+        inner = FaultMiddleware(super().build_middleware_stack(), state.faults)
+        journaled = JournalMiddleware(
+            inner, state.journal, self.router.routes, lambda: state.profile.name
+        )
+        return DroppedConnectionMiddleware(NamespaceMiddleware(journaled))
+
+
 def create_app(config: ServerConfig | None = None, seed: Seed | None = None) -> Starlette:
     """The fake as an ASGI app. `seed` skips fixture loading (it is built from `config` if None)."""
     config = config or ServerConfig()
@@ -89,12 +174,13 @@ def create_app(config: ServerConfig | None = None, seed: Seed | None = None) -> 
         yield
         await state.stop_runs()
 
-    app = Starlette(
+    app = FakeServerApp(
         lifespan=lifespan,
         routes=[
             Route("/_health", health, methods=["GET"]),
             slash_optional(Route("/api/schema/", schema, methods=["GET"])),
             *conversation_routes(),
+            *(control_routes() if config.control_enabled else []),
         ],
         exception_handlers={
             errors.ApiError: errors.handle_api_error,

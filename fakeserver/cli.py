@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import socket
 import os
 import socket
 import sys
@@ -51,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
                        default=float(env("FAKESERVER_KEEPALIVE", "15")),
                        help="seconds of stream silence before a ': keepalive' comment "
                             "(env FAKESERVER_KEEPALIVE; default %(default)s)")
+    serve.add_argument("--no-control", action="store_false", dest="control",
+                       help="do not serve the control API (/_fakeserver/...)")
+    serve.add_argument("--control-token", default=env("FAKESERVER_CONTROL_TOKEN"),
+                       help="require this token in X-Fakeserver-Control-Token on control API "
+                            "calls (env FAKESERVER_CONTROL_TOKEN)")
 
     check = commands.add_parser("check-fixture", help="validate fixture files; exit 1 on problems")
     check.add_argument("paths", nargs="+", type=Path)
@@ -68,7 +72,9 @@ def _fixtures_from(args: argparse.Namespace) -> list[Path]:
     return [default_fixture_path()]
 
 
-def banner(base_url: str, profile: str, fixtures: Sequence[Path], seed: Seed) -> str:
+def banner(
+    base_url: str, profile: str, fixtures: Sequence[Path], seed: Seed, control: bool = True
+) -> str:
     """What `serve` prints: where it is, who can call it, and a curl that works as pasted."""
     lines = [
         f"fakeserver {__version__}: PostHog AI Conversations API, offline",
@@ -85,6 +91,9 @@ def banner(base_url: str, profile: str, fixtures: Sequence[Path], seed: Seed) ->
         scopes = " ".join(sorted(key.scopes))
         limited = f" projects {sorted(key.project_ids)}" if key.project_ids is not None else ""
         lines.append(f"    {key.value:<20} {user.email:<24} scopes {scopes}{limited}")
+    if control:
+        lines.append(f"  control    {base_url}/_fakeserver/")
+        lines.append(f"  namespaces {base_url}/_ns/NAME/api/... (each its own state)")
     example = _example_curl(base_url, seed)
     if example:
         lines += ["  try", f"    {example}"]
@@ -114,6 +123,7 @@ def _serve(args: argparse.Namespace) -> int:
     config = ServerConfig(
         fixtures=tuple(fixtures), profile=args.profile, id_seed=args.id_seed,
         reply_delay=args.reply_delay, keepalive_interval=args.keepalive,
+        control_enabled=args.control, control_token=args.control_token,
     )
     app = create_app(config, seed)
     server = uvicorn.Server(uvicorn.Config(
@@ -123,7 +133,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     async def announce_when_ready() -> None:
         port = server.servers[0].sockets[0].getsockname()[1]
-        print(banner(f"http://{args.host}:{port}", args.profile, fixtures, seed), flush=True)
+        base_url = f"http://{args.host}:{port}"
+        print(banner(base_url, args.profile, fixtures, seed, args.control), flush=True)
 
     original_startup = server.startup
 

@@ -15,7 +15,6 @@ from conftest import (
     UNTITLED,
     ClientFactory,
     conversation_url,
-    session,
 )
 
 pytestmark = pytest.mark.anyio

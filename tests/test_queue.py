@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from fakeserver.fixtures import derived_id
 from conftest import (
     BOBS,
     DELETED,
@@ -21,6 +20,8 @@ from conftest import (
     queue_url,
     session,
 )
+
+from fakeserver.fixtures import derived_id
 
 pytestmark = pytest.mark.anyio
 

@@ -1,0 +1,279 @@
+"""The control API under `/_fakeserver/`: reset, load fixtures, dump state, journal, faults.
+
+JSON in and out, off the PostHog paths. Calls made through a namespace prefix
+(`/_ns/{name}/_fakeserver/...`) act on that namespace unless `?namespace=` says otherwise.
+With a control token configured, every call must send it in `X-Fakeserver-Control-Token`.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import fields
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from fakeserver import __version__
+from fakeserver.api.json import json_response, loads
+from fakeserver.api.serializers import drf_datetime
+from fakeserver.domain.models import Conversation, QueueMessage
+from fakeserver.fault_rules import FaultError
+from fakeserver.fixtures import CONVERSATION_KEYS, FixtureError, FixtureSource
+from fakeserver.namespaces import NAMESPACE_SCOPE_KEY, is_valid_name
+
+if TYPE_CHECKING:
+    from fakeserver.app import ServerState
+
+CONTROL_PREFIX: Final = "/_fakeserver"
+TOKEN_HEADER: Final = "x-fakeserver-control-token"
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, code: str, detail: str):
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+
+    def response(self) -> Response:
+        body = {"type": "invalid_request", "code": self.code, "detail": self.detail, "attr": None}
+        return json_response(body, self.status)
+
+
+def _state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.fakeserver
+    token = state.config.control_token
+    if token is not None:
+        given = request.headers.get(TOKEN_HEADER, "")
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise ControlError(
+                401,
+                "invalid_control_token",
+                f"The control API needs the header {TOKEN_HEADER} with the server's token.",
+            )
+    return state
+
+
+def _namespace(request: Request) -> str | None:
+    """`?namespace=`, else the namespace of the request's prefix, else None (all / the server)."""
+    name = request.query_params.get("namespace") or request.scope.get(NAMESPACE_SCOPE_KEY)
+    if name is not None and not is_valid_name(name):
+        raise ControlError(400, "invalid_namespace", f"{name!r} is not a valid namespace name.")
+    return name
+
+
+async def _json_body(request: Request, default: Any = None) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        return default
+    try:
+        return loads(raw)
+    except ValueError as error:
+        raise ControlError(400, "parse_error", f"JSON parse error - {error}") from None
+
+
+def _flag(request: Request, name: str) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if raw.lower() not in ("true", "false", "1", "0"):
+        raise ControlError(400, "invalid_query", f"{name} must be true or false.")
+    return raw.lower() in ("true", "1")
+
+
+Handler = Callable[[Request, "ServerState"], Awaitable[Response]]
+
+
+def _route(path: str, **handlers: Handler) -> Route:
+    """One route per path, so a 405 lists every method the path has."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handlers[request.method.lower()](request, _state(request))
+        except ControlError as error:
+            return error.response()
+
+    return Route(path, endpoint, methods=[method.upper() for method in handlers])
+
+
+# Endpoints -------------------------------------------------------------------------------
+
+
+async def info(request: Request, state: ServerState) -> Response:
+    return json_response(
+        {
+            "version": __version__,
+            "profile": state.profile.name,
+            "namespaces": sorted(state.workspaces),
+            "journal": {"entries": len(state.journal), "size": state.journal.size},
+            "faults": len(state.faults.rules()),
+        }
+    )
+
+
+async def reset(request: Request, state: ServerState) -> Response:
+    body = await _json_body(request, {})
+    namespace = _namespace(request) or (body.get("namespace") if isinstance(body, dict) else None)
+    return json_response({"reset": state.reset(namespace)})
+
+
+async def load_fixture(request: Request, state: ServerState) -> Response:
+    body = await _json_body(request)
+    if not isinstance(body, dict) or ("fixture" in body) == ("path" in body):
+        raise ControlError(
+            400,
+            "invalid_input",
+            'Send {"fixture": {...}} (a fixture document) or {"path": "file.yaml"}.',
+        )
+    source: FixtureSource = body["fixture"] if "fixture" in body else str(body["path"])
+    if "fixture" in body and not isinstance(source, dict):
+        raise ControlError(
+            400, "invalid_input", "fixture must be a JSON object in the fixture format."
+        )
+    namespace = _namespace(request) or body.get("namespace")
+    replace = bool(body.get("replace", False))
+    try:
+        seed = state.load_fixture(source, namespace, replace=replace)
+    except FixtureError as error:
+        return json_response(
+            {
+                "type": "validation_error",
+                "code": "invalid_fixture",
+                "detail": str(error),
+                "attr": None,
+                "problems": error.problems,
+            },
+            400,
+        )
+    return json_response(
+        {
+            "namespace": namespace,
+            "replace": replace,
+            "projects": len(seed.projects),
+            "users": len(seed.users),
+            "conversations": len(seed.conversations),
+        }
+    )
+
+
+async def dump_state(request: Request, state: ServerState) -> Response:
+    name = _namespace(request) or "default"
+    workspace = state.namespace(name)
+    conversations = sorted(workspace.store.conversations(), key=lambda c: (c.created_at, c.id))
+    return json_response(
+        {
+            "namespace": name,
+            "profile": state.profile.name,
+            "projects": [{"id": p.id, "name": p.name} for p in workspace.seed.projects.values()],
+            "conversations": [dump_conversation(c) for c in conversations],
+        }
+    )
+
+
+async def read_journal(request: Request, state: ServerState) -> Response:
+    query = request.query_params
+    status = query.get("status")
+    if status is not None and not status.isdigit():
+        raise ControlError(400, "invalid_query", "status must be an integer.")
+    entries = state.journal.filter(
+        query.get("operation_id"),
+        method=query.get("method"),
+        path=query.get("path"),
+        namespace=_namespace(request),
+        status=int(status) if status is not None else None,
+        matched=_flag(request, "matched"),
+    )
+    return json_response({"entries": [entry.as_json() for entry in entries]})
+
+
+async def clear_journal(request: Request, state: ServerState) -> Response:
+    state.journal.clear(_namespace(request))
+    return Response(status_code=204)
+
+
+async def list_faults(request: Request, state: ServerState) -> Response:
+    namespace = _namespace(request)
+    rules = [r for r in state.faults.rules() if namespace is None or r.namespace == namespace]
+    return json_response({"rules": [rule.as_json() for rule in rules]})
+
+
+async def add_fault(request: Request, state: ServerState) -> Response:
+    body = await _json_body(request)
+    namespace = request.scope.get(NAMESPACE_SCOPE_KEY)
+    if isinstance(body, dict) and namespace is not None:
+        body = {"namespace": namespace, **body}
+    try:
+        rule = state.faults.add_json(body)
+    except FaultError as error:
+        raise ControlError(400, "invalid_fault", str(error)) from None
+    return json_response(rule.as_json(), 201)
+
+
+async def clear_faults(request: Request, state: ServerState) -> Response:
+    state.faults.clear(_namespace(request))
+    return Response(status_code=204)
+
+
+async def remove_fault(request: Request, state: ServerState) -> Response:
+    if not state.faults.remove(request.path_params["rule_id"]):
+        raise ControlError(404, "not_found", "No fault rule with that id.")
+    return Response(status_code=204)
+
+
+async def set_profile(request: Request, state: ServerState) -> Response:
+    body = await _json_body(request)
+    name = body.get("profile") if isinstance(body, dict) else None
+    try:
+        state.set_profile(str(name))
+    except ValueError as error:
+        raise ControlError(400, "invalid_profile", str(error)) from None
+    return json_response({"profile": state.profile.name})
+
+
+def control_routes() -> list[BaseRoute]:
+    return [
+        Mount(
+            CONTROL_PREFIX,
+            routes=[
+                _route("/", get=info),
+                _route("/reset", post=reset),
+                _route("/fixtures", post=load_fixture),
+                _route("/state", get=dump_state),
+                _route("/profile", put=set_profile),
+                _route("/journal", get=read_journal, delete=clear_journal),
+                _route("/faults", get=list_faults, post=add_fault, delete=clear_faults),
+                _route("/faults/{rule_id}", delete=remove_fault),
+            ],
+        )
+    ]
+
+
+# State dump ------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return drf_datetime(value)
+    if isinstance(value, QueueMessage):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+_RENAMED: Final = {"project_id": "project", "user_id": "user"}
+
+
+def dump_conversation(conversation: Conversation) -> dict[str, Any]:
+    """A conversation in the fixture format, so a dump can be loaded back as a fixture.
+
+    Run-time bookkeeping that a fixture cannot express (e.g. a sandbox run's id) is left out.
+    """
+    dumped = {}
+    for f in fields(conversation):
+        key = _RENAMED.get(f.name, f.name)
+        if key in CONVERSATION_KEYS:
+            dumped[key] = _plain(getattr(conversation, f.name))
+    return dumped

@@ -1,0 +1,125 @@
+"""pytest plugin (registered through the `pytest11` entry point): fakeserver fixtures.
+
+- `fakeserver`: an in-process `FakeServer`, back at its fixture state for every test.
+- `fakeserver_client`: a sync httpx client on it (`fakeserver.async_client()` for async tests).
+- `fakeserver_live`: a live `FakeServer` (uvicorn thread, `.url`), also reset for every test.
+
+Servers are built once per (fixtures, profile, id seed) per process and restored between tests,
+never restarted; under pytest-xdist every worker process has its own. Choose fixtures and
+profile with `@pytest.mark.fakeserver(fixtures=[...], profile="actual")` on a test, class or
+module (`pytestmark`; the closer marker wins argument by argument), or for the whole suite
+with the ini options `fakeserver_fixtures` and `fakeserver_profile`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    import httpx
+
+    from fakeserver.server import FakeServer
+
+MARKER = "fakeserver"
+MARKER_HELP = (
+    "fakeserver(fixtures=None, profile=None, id_seed=None): fixture files (paths relative to the "
+    "test file) and profile of the fakeserver fixtures for this test, class or module"
+)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    fixtures: tuple[Path, ...] | None
+    profile: str | None
+    id_seed: int | None
+
+
+class FakeServerPool:
+    """The servers of one test session, one per settings, kept and restored between tests."""
+
+    def __init__(self) -> None:
+        self._servers: dict[tuple[ServerSettings, bool], FakeServer] = {}
+
+    def get(self, settings: ServerSettings, live: bool) -> FakeServer:
+        from fakeserver.api.profiles import DEFAULT_PROFILE
+        from fakeserver.server import FakeServer
+
+        key = (settings, live)
+        server = self._servers.get(key)
+        if server is None:
+            server = FakeServer(
+                list(settings.fixtures) if settings.fixtures is not None else None,
+                settings.profile or DEFAULT_PROFILE,
+                id_seed=settings.id_seed,
+            )
+            if live:
+                server.start()
+            self._servers[key] = server
+        else:
+            server.restore()
+        return server
+
+    def close(self) -> None:
+        for server in self._servers.values():
+            server.close()
+        self._servers.clear()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("fakeserver_fixtures", "fixture files for the fakeserver fixtures", type="paths")
+    parser.addini("fakeserver_profile", "profile of the fakeserver fixtures (documented|actual)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
+
+
+def _settings(request: pytest.FixtureRequest) -> ServerSettings:
+    options: dict[str, Any] = {}
+    for marker in request.node.iter_markers(MARKER):  # closest first: the test's beats its module's
+        options = {**marker.kwargs, **options}
+    unknown = set(options) - {"fixtures", "profile", "id_seed"}
+    if unknown:
+        raise pytest.UsageError(f"@pytest.mark.fakeserver: unknown argument(s) {sorted(unknown)}")
+    fixtures: tuple[Path, ...] | None = None
+    if options.get("fixtures") is not None:
+        given = options["fixtures"]
+        paths = [given] if isinstance(given, str | Path) else list(given)
+        base = Path(request.node.path).parent
+        fixtures = tuple((base / path).resolve() for path in paths)
+    else:
+        configured = request.config.getini("fakeserver_fixtures")
+        fixtures = tuple(Path(path) for path in configured) or None
+    profile = options.get("profile") or request.config.getini("fakeserver_profile") or None
+    return ServerSettings(fixtures, profile, options.get("id_seed"))
+
+
+@pytest.fixture(scope="session")
+def fakeserver_pool() -> Iterator[FakeServerPool]:
+    pool = FakeServerPool()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def fakeserver(request: pytest.FixtureRequest, fakeserver_pool: FakeServerPool) -> FakeServer:
+    """An in-process fake server at its fixture state (use `.client()` or `.app`)."""
+    return fakeserver_pool.get(_settings(request), live=False)
+
+
+@pytest.fixture
+def fakeserver_client(fakeserver: FakeServer) -> Iterator[httpx.Client]:
+    """A sync httpx client on the in-process fake server (base URL without /api)."""
+    with fakeserver.client() as client:
+        yield client
+
+
+@pytest.fixture
+def fakeserver_live(request: pytest.FixtureRequest, fakeserver_pool: FakeServerPool) -> FakeServer:
+    """A live fake server on 127.0.0.1 (`.url`), at its fixture state."""
+    return fakeserver_pool.get(_settings(request), live=True)
