@@ -197,19 +197,12 @@ class FakeServer:
         **kwargs: Any,
     ) -> httpx.Client:
         """A sync httpx client: to the live server if started, else in-process (no socket)."""
-        base_url = self.base_url(namespace)
-        if self.is_live:
-            return httpx.Client(
-                base_url=base_url, headers=self._headers(api_key, headers), **kwargs
-            )
-        if self._loop is None:
-            self._loop = EventLoopThread()
-        transport = ThreadTransport(DroppingASGITransport(self.app), self._loop)
+        if not self.is_live:
+            if self._loop is None:
+                self._loop = EventLoopThread()
+            kwargs.setdefault("transport", ThreadTransport(DroppingASGITransport(self.app), self._loop))
         return httpx.Client(
-            transport=transport,
-            base_url=base_url,
-            headers=self._headers(api_key, headers),
-            **kwargs,
+            base_url=self.base_url(namespace), headers=self._headers(api_key, headers), **kwargs
         )
 
     def async_client(
