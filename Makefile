@@ -39,5 +39,14 @@ test: lint typecheck $(STAMP)
 	$(BIN)/python -m pytest -q
 	$(MAKE) contract-live
 
+# Speed targets (issue 6): writes bench/results.json and bench/RESULTS.md, then runs any other
+# bench/*.py script. Installs wrk with apt when it can, else uses a Python load generator.
+bench: $(STAMP)
+	$(BIN)/python bench/speed_targets.py $(ARGS)
+	@status=0; for script in bench/*.py; do \
+		[ "$$script" = bench/speed_targets.py ] && continue; \
+		echo "== $$script"; $(BIN)/python "$$script" || status=1; \
+	done; exit $$status
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache schemathesis-report

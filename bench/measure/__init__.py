@@ -1,0 +1,1 @@
+"""The pieces of `bench/speed_targets.py`: servers, load generators and the measurements."""

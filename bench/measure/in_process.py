@@ -1,0 +1,207 @@
+"""In-process latency per operation, through httpx's ASGI transport (as the test suites call it).
+
+Also two floors, to tell the fake's own cost from the harness's: the bare ceiling app through
+the same transport, and the fake called as a plain ASGI callable (no httpx).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.types import ASGIApp, Message
+
+from fakeserver.app import ServerConfig, ServerState, create_app
+from fakeserver.fixtures import default_fixture_path
+from measure.ceiling_app import ceiling_app
+from measure.workload import (
+    BEARER,
+    CONVERSATIONS_PATH,
+    FOLLOW_UP,
+    QUEUED_CONVERSATION,
+    SESSION_ACTUAL,
+    SESSION_ACTUAL_WRITE,
+    extra_conversation_id,
+    queue_path,
+    write_extra_fixture,
+)
+
+Timed = Callable[[], Awaitable[None]]
+JSON_BEARER = {**BEARER, "Content-Type": "application/json"}
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    cut = statistics.quantiles(samples, n=100)
+    return {"p50_ms": cut[49] * 1000, "p99_ms": cut[98] * 1000}
+
+
+async def _sample(operation: Timed, count: int) -> list[float]:
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        await operation()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def _checked(
+    client: httpx.AsyncClient,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: str | None = None,
+) -> Timed:
+    async def call() -> None:
+        response = await client.request(method, path, headers=headers, content=body)
+        if response.status_code >= 300:
+            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text}")
+
+    return call
+
+
+def _raw_asgi_get(app: ASGIApp, path: str, headers: dict[str, str]) -> Timed:
+    """One GET through the bare ASGI interface: what the fake costs without any client."""
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 1),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+    }
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] >= 300:
+            raise RuntimeError(f"GET {path}: {message['status']}")
+
+    async def call() -> None:
+        await app(dict(scope), receive, send)
+
+    return call
+
+
+class _QueueCycle:
+    """POST a follow-up, then DELETE it: each timed on its own, the id read from the state."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        state: ServerState,
+        conversation_id: str,
+        headers: dict[str, str],
+    ):
+        self.client, self.state, self.headers = client, state, headers
+        self.conversation_id = conversation_id
+        self.path = queue_path(conversation_id)
+
+    async def post(self) -> None:
+        response = await self.client.post(self.path, headers=self.headers, content=FOLLOW_UP)
+        if response.status_code >= 300:
+            raise RuntimeError(f"POST queue: {response.status_code} {response.text}")
+
+    async def delete(self) -> None:
+        conversation = self.state.workspace.store.conversation(self.conversation_id)
+        assert conversation is not None
+        queued_id = conversation.queue[-1].id
+        response = await self.client.delete(f"{self.path}{queued_id}/", headers=self.headers)
+        if response.status_code >= 300:
+            raise RuntimeError(f"DELETE queue item: {response.status_code} {response.text}")
+
+
+async def _measure(workdir: Path, samples: int, runs: int) -> list[dict[str, Any]]:
+    extra = write_extra_fixture(workdir)
+    app = create_app(ServerConfig(fixtures=(default_fixture_path(), extra)))
+    state: ServerState = app.state.fakeserver
+    bare = ceiling_app({"GET": b'{"messages":[],"max_queue_messages":2}'})
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=bare), base_url="http://testserver"
+        ) as bare_client,
+    ):
+        queued = queue_path(QUEUED_CONVERSATION)
+        documented = _QueueCycle(client, state, extra_conversation_id(0), JSON_BEARER)
+        actual = _QueueCycle(client, state, extra_conversation_id(1), SESSION_ACTUAL_WRITE)
+        operations: list[tuple[str, bool, list[Timed]]] = [
+            ("GET queue/ (documented)", True, [_checked(client, "GET", queued, BEARER)]),
+            ("GET queue/ (actual)", True, [_checked(client, "GET", queued, SESSION_ACTUAL)]),
+            # The cycles: the first op of each pair is the one timed in that row.
+            ("POST queue/ (documented)", True, [documented.post, documented.delete]),
+            ("DELETE queue/{id}/ (documented)", True, [documented.delete, documented.post]),
+            ("POST queue/ (actual)", True, [actual.post, actual.delete]),
+            ("DELETE queue/{id}/ (actual)", True, [actual.delete, actual.post]),
+            (
+                "POST queue/clear/ (documented)",
+                True,
+                [_checked(client, "POST", queue_path(extra_conversation_id(2)) + "clear/", BEARER)],
+            ),
+            (
+                "GET conversations/{id}/ (documented)",
+                False,
+                [_checked(client, "GET", f"{CONVERSATIONS_PATH}{QUEUED_CONVERSATION}/", BEARER)],
+            ),
+            (
+                "GET conversations/?limit=100 (documented)",
+                False,
+                [_checked(client, "GET", CONVERSATIONS_PATH + "?limit=100", BEARER)],
+            ),
+            (
+                "floor: bare Starlette app, same transport",
+                False,
+                [_checked(bare_client, "GET", "/x", {})],
+            ),
+            (
+                "floor: GET queue/ (documented) as a raw ASGI call",
+                False,
+                [_raw_asgi_get(app, queued, BEARER)],
+            ),
+        ]
+        results = []
+        for name, is_queue_op, steps in operations:
+            if name.startswith("DELETE"):
+                await steps[1]()  # something to delete first
+            per_run: list[dict[str, float]] = []
+            for _ in range(runs):
+                timed: list[float] = []
+                for index in range(samples + samples // 10):
+                    started = time.perf_counter()
+                    await steps[0]()
+                    elapsed = time.perf_counter() - started
+                    for step in steps[1:]:
+                        await step()
+                    if index >= samples // 10:  # the first tenth warms up
+                        timed.append(elapsed)
+                per_run.append(percentiles(timed))
+            if name.startswith("DELETE"):
+                await steps[0]()  # leave the queue as it was
+            results.append(
+                {
+                    "name": name,
+                    "queue_operation": is_queue_op,
+                    "samples": samples,
+                    "runs": runs,
+                    "p50_ms": statistics.median(run["p50_ms"] for run in per_run),
+                    "p99_ms": statistics.median(run["p99_ms"] for run in per_run),
+                }
+            )
+            print(f"  in-process  {name}: p50 {results[-1]['p50_ms']:.3f} ms", flush=True)
+    return results
+
+
+def measure_in_process(workdir: Path, samples: int = 2000, runs: int = 5) -> list[dict[str, Any]]:
+    return asyncio.run(_measure(workdir, samples, runs))
