@@ -73,7 +73,8 @@ async def _find_personal_api_key(request: Request, body: RequestBody) -> tuple[s
     key = await body.personal_api_key()
     if key:
         return key, "body"
-    key = request.query_params.get("personal_api_key")
+    has_query = bool(request.scope.get("query_string"))
+    key = request.query_params.get("personal_api_key") if has_query else None
     if key:
         return key, "query string"
     return None
@@ -105,7 +106,7 @@ def _csrf_secret(token: str, source: str) -> str:
     """Django's token checks: 32 characters (a secret) or 64 (a masked secret), alphanumeric."""
     if len(token) not in (_CSRF_SECRET_LENGTH, 2 * _CSRF_SECRET_LENGTH):
         raise errors.permission_denied(f"CSRF Failed: CSRF {source} has incorrect length.")
-    if any(character not in _CSRF_CHARS for character in token):
+    if not (token.isascii() and token.isalnum()):  # [a-zA-Z0-9] only
         raise errors.permission_denied(f"CSRF Failed: CSRF {source} has invalid characters.")
     if len(token) == _CSRF_SECRET_LENGTH:
         return token

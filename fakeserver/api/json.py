@@ -13,7 +13,10 @@ from typing import Any
 from starlette.responses import Response
 
 JSON_MEDIA_TYPE = "application/json"
-_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_encoder = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+    check_circular=False,  # values come from parsed JSON and dataclasses: never cyclic
+)
 
 
 def dumps(value: Any) -> bytes:

@@ -127,6 +127,9 @@ class Workspace:
     # Lookups -----------------------------------------------------------------------------
 
     def _find(self, raw_id: str) -> Conversation | None:
+        found = self.store.conversation(raw_id)  # ids are stored canonical: a hit needs no parse
+        if found is not None:
+            return found
         conversation_id = canonical_conversation_id(raw_id)
         return self.store.conversation(conversation_id) if conversation_id else None
 
