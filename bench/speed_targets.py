@@ -45,10 +45,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--output",
         type=Path,
-        default=Path(__file__).resolve().parent,
-        help="directory for results.json and RESULTS.md (default: bench/)",
+        default=None,
+        help="directory for results.json and RESULTS.md (default: bench/, or a temporary "
+        "directory with --quick or --only, so a partial run never replaces the full results)",
     )
     args = parser.parse_args(argv)
+    partial = args.quick or args.only != ",".join(PARTS)
+    if args.output is None:
+        args.output = (
+            Path(tempfile.mkdtemp(prefix="fakeserver-bench-"))
+            if partial
+            else Path(__file__).resolve().parent
+        )
     parts = [part for part in args.only.split(",") if part]
     unknown = set(parts) - set(PARTS)
     if unknown:
