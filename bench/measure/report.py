@@ -208,8 +208,9 @@ def markdown(results: dict[str, Any]) -> str:
         startup = results["startup"]
         live = startup["live_pytest_fixture"]
         live_text = (
-            f"{live['seconds'] * 1000:.0f} ms (`{live['fixture']}`: a pytest run using it "
-            f"minus one that does not)"
+            f"{live['seconds'] * 1000:.0f} ms (`{live['fixture']}` in a one-test run: setup "
+            f"{live['setup_s'] * 1000:.0f} ms, teardown {live['teardown_s'] * 1000:.0f} ms, "
+            "from pytest --durations; later tests reuse the server, see bench/tooling_bench.py)"
             if live["available"]
             else live["note"]
         )

@@ -80,19 +80,35 @@ def _live_fixture_name() -> str | None:
     return sorted(names)[0] if names else None
 
 
-def _pytest_seconds(directory: Path, test: str, load_plugin: bool) -> float:
+_DURATION = re.compile(r"^([\d.]+)s (setup|teardown)\s+\S+::test_live$", re.MULTILINE)
+
+
+def _fixture_seconds(directory: Path, name: str, load_plugin: bool) -> dict[str, float]:
+    """Setup and teardown time of a test using only the fixture, from pytest's --durations."""
     path = directory / "test_startup_probe.py"
-    path.write_text(test)
-    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)]
+    path.write_text(f"def test_live({name}):\n    pass\n")
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--durations=0",
+        "--durations-min=0",
+        str(path),
+    ]
     if load_plugin:
         args[4:4] = ["-p", "fakeserver.pytest_plugin"]
-    started = time.perf_counter()
-    subprocess.run(args, cwd=directory, capture_output=True, text=True, timeout=120, check=True)
-    return time.perf_counter() - started
+    completed = subprocess.run(
+        args, cwd=directory, capture_output=True, text=True, timeout=120, check=True
+    )
+    phases = {phase: float(seconds) for seconds, phase in _DURATION.findall(completed.stdout)}
+    return {"setup_s": phases.get("setup", 0.0), "teardown_s": phases.get("teardown", 0.0)}
 
 
 def live_fixture_seconds(runs: int) -> dict[str, Any]:
-    """A pytest run using the live fixture, minus a run of an empty test: the fixture's cost."""
+    """The live fixture's setup and teardown in a one-test pytest run (a fresh server each run)."""
     name = _live_fixture_name()
     if name is None:
         return {
@@ -104,20 +120,15 @@ def live_fixture_seconds(runs: int) -> dict[str, Any]:
         for entry in importlib.metadata.entry_points(group="pytest11")
     )
     with tempfile.TemporaryDirectory() as directory:
-        base = [
-            _pytest_seconds(Path(directory), "def test_nothing():\n    pass\n", not registered)
-            for _ in range(runs)
-        ]
-        live = [
-            _pytest_seconds(Path(directory), f"def test_live({name}):\n    pass\n", not registered)
-            for _ in range(runs)
-        ]
+        measured = [_fixture_seconds(Path(directory), name, not registered) for _ in range(runs)]
+    setup = statistics.median(run["setup_s"] for run in measured)
+    teardown = statistics.median(run["teardown_s"] for run in measured)
     return {
         "available": True,
         "fixture": name,
-        "seconds": statistics.median(live) - statistics.median(base),
-        "pytest_run_with_fixture_s": statistics.median(live),
-        "pytest_run_without_s": statistics.median(base),
+        "seconds": setup + teardown,
+        "setup_s": setup,
+        "teardown_s": teardown,
     }
 
 
