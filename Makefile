@@ -17,8 +17,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 run: $(STAMP)
 	$(BIN)/fakeserver serve $(ARGS)
 
+LINTED := fakeserver tests contract_tests bench
+
 lint: $(STAMP)
-	$(BIN)/ruff check fakeserver tests contract_tests
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

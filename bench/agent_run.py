@@ -32,17 +32,25 @@ async def measure(runs: int, profile: str, queued: bool) -> list[float]:
     timings: list[float] = []
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
         for index in range(runs + 20):  # the first 20 warm up
-            body = {"content": "How many signups last week?", "conversation": str(uuid.uuid4()),
-                    "trace_id": str(uuid.uuid4())}
+            body = {
+                "content": "How many signups last week?",
+                "conversation": str(uuid.uuid4()),
+                "trace_id": str(uuid.uuid4()),
+            }
             started = time.perf_counter()
-            response = await http.post("/api/projects/1/conversations/", json=body,
-                                       headers={**HEADERS, "Accept": "text/event-stream"})
+            response = await http.post(
+                "/api/projects/1/conversations/",
+                json=body,
+                headers={**HEADERS, "Accept": "text/event-stream"},
+            )
             elapsed = (time.perf_counter() - started) * 1000
             assert response.status_code == 200 and response.text.endswith("\n\n"), response.text
             if queued:  # a follow-up on the (now idle) conversation: the drain is closed
                 refused = await http.post(
                     f"/api/projects/1/conversations/{body['conversation']}/queue/",
-                    json={"content": "x"}, headers={**SESSION, "X-Fakeserver-Profile": "actual"})
+                    json={"content": "x"},
+                    headers={**SESSION, "X-Fakeserver-Profile": "actual"},
+                )
                 assert refused.status_code == 409
             if index >= 20:
                 timings.append(elapsed)
@@ -56,16 +64,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--profile", default="actual", choices=("actual", "documented"))
-    parser.add_argument("--queued", action="store_true",
-                        help="also check a queue POST after each run (409 not_running)")
+    parser.add_argument(
+        "--queued",
+        action="store_true",
+        help="also check a queue POST after each run (409 not_running)",
+    )
     args = parser.parse_args()
     timings = asyncio.run(measure(args.runs, args.profile, args.queued))
     ordered = sorted(timings)
     p95 = ordered[int(len(ordered) * 0.95) - 1]
     median = statistics.median(ordered)
     print(f"agent run streamed in-process ({args.profile}, reply-delay 0, {len(ordered)} runs)")
-    print(f"  median {median:.3f} ms   p95 {p95:.3f} ms   max {ordered[-1]:.3f} ms"
-          f"   target < {TARGET_MS} ms")
+    print(
+        f"  median {median:.3f} ms   p95 {p95:.3f} ms   max {ordered[-1]:.3f} ms"
+        f"   target < {TARGET_MS} ms"
+    )
     ok = p95 < TARGET_MS
     print("  OK" if ok else "  SLOWER THAN TARGET")
     return 0 if ok else 1

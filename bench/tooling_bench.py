@@ -33,9 +33,16 @@ LIST = "/api/projects/1/conversations/?limit=1"
 
 def big_seed(conversations: int) -> Seed:
     user = User(
-        id=1, uuid="0190a1b2-0000-4000-8000-00000000a1a1", email="ada@example.com",
-        first_name="Ada", last_name="Lovelace", distinct_id="ada", is_email_verified=True,
-        role_at_organization=None, hedgehog_config=None, project_ids=frozenset({1}),
+        id=1,
+        uuid="0190a1b2-0000-4000-8000-00000000a1a1",
+        email="ada@example.com",
+        first_name="Ada",
+        last_name="Lovelace",
+        distinct_id="ada",
+        is_email_verified=True,
+        role_at_organization=None,
+        hedgehog_config=None,
+        project_ids=frozenset({1}),
         current_project_id=1,
     )
     start = datetime(2026, 1, 1, tzinfo=UTC)
@@ -45,9 +52,12 @@ def big_seed(conversations: int) -> Seed:
         api_keys=[PersonalApiKey("phx_bench", 1, frozenset({"*"}))],
         conversations=[
             Conversation(
-                id=f"00000000-0000-4000-8000-{index:012d}", project_id=1, user_id=1,
+                id=f"00000000-0000-4000-8000-{index:012d}",
+                project_id=1,
+                user_id=1,
                 created_at=start + timedelta(seconds=index),
-                updated_at=start + timedelta(seconds=index), title=f"Conversation {index}",
+                updated_at=start + timedelta(seconds=index),
+                title=f"Conversation {index}",
             )
             for index in range(conversations)
         ],
@@ -62,8 +72,10 @@ def percentile(samples: list[float], fraction: float) -> float:
 def report(name: str, samples: list[float], target: float) -> bool:
     median, p99 = statistics.median(samples), percentile(samples, 0.99)
     verdict = "ok" if p99 < target else "OVER TARGET"
-    print(f"{name:<46} median {median:8.3f} ms  p99 {p99:8.3f} ms  "
-          f"(target < {target:g} ms: {verdict})")
+    print(
+        f"{name:<46} median {median:8.3f} ms  p99 {p99:8.3f} ms  "
+        f"(target < {target:g} ms: {verdict})"
+    )
     return p99 < target
 
 
@@ -85,8 +97,7 @@ def bench_reset(conversations: int, resets: int) -> bool:
         samples.append((time.perf_counter() - started) * 1000)
         assert state.namespace("bench").store.conversation(ids[0]).title != "changed"  # type: ignore[union-attr]
     server.close()
-    return report(f"reset of a namespace ({conversations} conversations)", samples,
-                  RESET_TARGET_MS)
+    return report(f"reset of a namespace ({conversations} conversations)", samples, RESET_TARGET_MS)
 
 
 def bench_live(rounds: int) -> bool:

@@ -36,8 +36,11 @@ def implemented_operations(app: Starlette) -> set[str]:
     found = set()
     for route in app.routes:
         endpoint = getattr(route, "endpoint", None)
-        if not (isinstance(route, Route) and isinstance(endpoint, type)
-                and issubclass(endpoint, HTTPEndpoint)):
+        if not (
+            isinstance(route, Route)
+            and isinstance(endpoint, type)
+            and issubclass(endpoint, HTTPEndpoint)
+        ):
             continue
         for (path, method), operation in OPERATIONS.items():
             if path == route.path and callable(getattr(endpoint, method.lower(), None)):
@@ -73,8 +76,9 @@ def settings(profile: str, document: dict[str, Any], implemented: set[str]) -> d
             # These are PostHog's state-dependent refusals (posthog-conversations-api.md 3.1,
             # 3.6); each is declared as a 400 response in the document.
             "include-operation-id-regex": r"^(environments_)?conversations_(create|open_create)$",
-            "checks": {"positive_data_acceptance": {"expected-statuses": [*POSITIVE_STATUSES,
-                                                                          "400"]}},
+            "checks": {
+                "positive_data_acceptance": {"expected-statuses": [*POSITIVE_STATUSES, "400"]}
+            },
         },
         {
             # PostHog's retrieve filters by team but not by user (posthog-conversations-api.md
@@ -88,20 +92,25 @@ def settings(profile: str, document: dict[str, Any], implemented: set[str]) -> d
     ]
     missing = unimplemented_methods(document, implemented)
     if missing:
-        operations.append({
-            # Not implemented yet: generating requests for them would only exercise a 405.
-            "include-operation-id": sorted(
-                document["paths"][path][method.lower()]["operationId"]
-                for path, methods in missing.items() for method in methods
-            ),
-            "enabled": False,
-        })
-        operations.append({
-            # The document lists these paths' unimplemented methods, so until they land the
-            # server's `Allow` header lacks them (ST205). Disappears when all are implemented.
-            "include-path-regex": _exact(missing),
-            "checks": {"allow_header_conformance": {"enabled": False}},
-        })
+        operations.append(
+            {
+                # Not implemented yet: generating requests for them would only exercise a 405.
+                "include-operation-id": sorted(
+                    document["paths"][path][method.lower()]["operationId"]
+                    for path, methods in missing.items()
+                    for method in methods
+                ),
+                "enabled": False,
+            }
+        )
+        operations.append(
+            {
+                # The document lists these paths' unimplemented methods, so until they land the
+                # server's `Allow` header lacks them (ST205). Disappears when all are implemented.
+                "include-path-regex": _exact(missing),
+                "checks": {"allow_header_conformance": {"enabled": False}},
+            }
+        )
     return {
         "parameters": {"project_id": str(PROJECT_ID)},
         "auth": {
@@ -109,14 +118,18 @@ def settings(profile: str, document: dict[str, Any], implemented: set[str]) -> d
             # `object_level_authorization` replays Ada's reads as. Fixed headers make the
             # credentials explicit, so `ignored_auth` probes them by removing or replacing
             # each declared scheme (bearer key, and in `actual` the session cookie).
-            "wfc": {"path": str(HERE / "auth" / f"{profile}.json"), "user": PEERS[0],
-                    "peers": list(PEERS)},
+            "wfc": {
+                "path": str(HERE / "auth" / f"{profile}.json"),
+                "user": PEERS[0],
+                "peers": list(PEERS),
+            },
         },
         "operations": operations,
     }
 
 
 # A minimal TOML writer for the structure above (tomllib only reads).
+
 
 def _value(value: Any) -> str:
     if isinstance(value, bool):

@@ -47,9 +47,23 @@ def _lines(stream: IO[str], into: queue.Queue[str | None]) -> None:
 def serving(profile: str) -> Iterator[str]:
     """A `fakeserver serve` on a free loopback port; yields its base URL from the banner."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "fakeserver", "serve", "--host", "127.0.0.1", "--port", "0",
-         "--profile", profile, "--id-seed", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "fakeserver",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--profile",
+            profile,
+            "--id-seed",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         assert process.stdout is not None
@@ -109,10 +123,14 @@ def run_profile(profile: str, max_examples: int, workdir: Path) -> int:
         require_every_check(config_file)
         command = [
             str(Path(sys.executable).with_name("schemathesis")),
-            "--config-file", str(config_file),
-            "run", f"{base_url}/api/schema/",
-            "--max-examples", str(max_examples),
-            "--seed", "1",
+            "--config-file",
+            str(config_file),
+            "run",
+            f"{base_url}/api/schema/",
+            "--max-examples",
+            str(max_examples),
+            "--seed",
+            "1",
             "--no-color",
         ]
         print(f"== {profile}: {' '.join(command[1:])}", flush=True)
@@ -134,8 +152,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--max-examples", type=int, default=25)
     parser.add_argument("--profile", choices=PROFILES, action="append")
-    parser.add_argument("--print-config", choices=PROFILES, metavar="PROFILE",
-                        help="print the schemathesis.toml the run uses for PROFILE, and exit")
+    parser.add_argument(
+        "--print-config",
+        choices=PROFILES,
+        metavar="PROFILE",
+        help="print the schemathesis.toml the run uses for PROFILE, and exit",
+    )
     args = parser.parse_args()
     if args.print_config:
         print_config(args.print_config)

@@ -29,8 +29,10 @@ ADA_KEY = "phx_ada_all"
 ONE_QUEUED = UUID("8a2e4f6b-3c5d-4e7f-9a1b-2c3d4e5f6a70")
 ONE_QUEUED_ITEM = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e80"
 ADA_LISTED = [
-    "3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10", "8a2e4f6b-3c5d-4e7f-9a1b-2c3d4e5f6a70",
-    "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e90", "e5f6a7b8-c9d0-4e1f-a2b3-c4d5e6f7a803",
+    "3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10",
+    "8a2e4f6b-3c5d-4e7f-9a1b-2c3d4e5f6a70",
+    "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e90",
+    "e5f6a7b8-c9d0-4e1f-a2b3-c4d5e6f7a803",
 ]
 BASE_URL = "http://testserver"
 
@@ -53,11 +55,22 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
     document.write_bytes(asyncio.run(fetch()))
     binaries = Path(sys.executable).parent
     result = subprocess.run(
-        [str(binaries / "openapi-python-client"), "generate", "--path", str(document),
-         "--meta", "none", "--output-path", str(folder / PACKAGE)],
+        [
+            str(binaries / "openapi-python-client"),
+            "generate",
+            "--path",
+            str(document),
+            "--meta",
+            "none",
+            "--output-path",
+            str(folder / PACKAGE),
+        ],
         # Its post-generation hook formats the code with ruff, found on PATH.
         env={**os.environ, "PATH": f"{binaries}{os.pathsep}{os.environ.get('PATH', '')}"},
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Warning" not in result.stdout, result.stdout
@@ -97,7 +110,9 @@ def test_docs_page_flows(generated: ModuleType) -> None:
             assert queue.parsed.id == ONE_QUEUED
 
             queued = await _api(generated, "conversations_queue_create").asyncio_detailed(
-                "1", ONE_QUEUED, client=client,
+                "1",
+                ONE_QUEUED,
+                client=client,
                 body=models.QueueMessageCreate(content="And compare it with May."),
             )
             assert queued.status_code == 200

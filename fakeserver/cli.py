@@ -30,31 +30,60 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve the fake API over HTTP")
-    serve.add_argument("--host", default=env("FAKESERVER_HOST", DEFAULT_HOST),
-                       help="address to bind (env FAKESERVER_HOST; default %(default)s)")
-    serve.add_argument("--port", type=int, default=int(env("FAKESERVER_PORT", DEFAULT_PORT)),
-                       help="port to bind, 0 for any free one (env FAKESERVER_PORT; default %(default)s)")
-    serve.add_argument("--fixture", action="append", type=Path, dest="fixtures",
-                       help="fixture file (YAML or JSON); repeat to merge several in order "
-                            "(env FAKESERVER_FIXTURE, paths separated by ':'; default: the bundled one)")
-    serve.add_argument("--profile", choices=sorted(PROFILES),
-                       default=env("FAKESERVER_PROFILE", DEFAULT_PROFILE),
-                       help="fidelity profile (env FAKESERVER_PROFILE; default %(default)s)")
-    serve.add_argument("--id-seed", type=int, default=None,
-                       help="make generated ids repeatable from this seed")
-    serve.add_argument("--reply-delay", type=float,
-                       default=float(env("FAKESERVER_REPLY_DELAY", "0")),
-                       help="seconds between the frames of a simulated agent run "
-                            "(env FAKESERVER_REPLY_DELAY; default %(default)s)")
-    serve.add_argument("--keepalive", type=float,
-                       default=float(env("FAKESERVER_KEEPALIVE", "15")),
-                       help="seconds of stream silence before a ': keepalive' comment "
-                            "(env FAKESERVER_KEEPALIVE; default %(default)s)")
-    serve.add_argument("--no-control", action="store_false", dest="control",
-                       help="do not serve the control API (/_fakeserver/...)")
-    serve.add_argument("--control-token", default=env("FAKESERVER_CONTROL_TOKEN"),
-                       help="require this token in X-Fakeserver-Control-Token on control API "
-                            "calls (env FAKESERVER_CONTROL_TOKEN)")
+    serve.add_argument(
+        "--host",
+        default=env("FAKESERVER_HOST", DEFAULT_HOST),
+        help="address to bind (env FAKESERVER_HOST; default %(default)s)",
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=int(env("FAKESERVER_PORT", DEFAULT_PORT)),
+        help="port to bind, 0 for any free one (env FAKESERVER_PORT; default %(default)s)",
+    )
+    serve.add_argument(
+        "--fixture",
+        action="append",
+        type=Path,
+        dest="fixtures",
+        help="fixture file (YAML or JSON); repeat to merge several in order "
+        "(env FAKESERVER_FIXTURE, paths separated by ':'; default: the bundled one)",
+    )
+    serve.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default=env("FAKESERVER_PROFILE", DEFAULT_PROFILE),
+        help="fidelity profile (env FAKESERVER_PROFILE; default %(default)s)",
+    )
+    serve.add_argument(
+        "--id-seed", type=int, default=None, help="make generated ids repeatable from this seed"
+    )
+    serve.add_argument(
+        "--reply-delay",
+        type=float,
+        default=float(env("FAKESERVER_REPLY_DELAY", "0")),
+        help="seconds between the frames of a simulated agent run "
+        "(env FAKESERVER_REPLY_DELAY; default %(default)s)",
+    )
+    serve.add_argument(
+        "--keepalive",
+        type=float,
+        default=float(env("FAKESERVER_KEEPALIVE", "15")),
+        help="seconds of stream silence before a ': keepalive' comment "
+        "(env FAKESERVER_KEEPALIVE; default %(default)s)",
+    )
+    serve.add_argument(
+        "--no-control",
+        action="store_false",
+        dest="control",
+        help="do not serve the control API (/_fakeserver/...)",
+    )
+    serve.add_argument(
+        "--control-token",
+        default=env("FAKESERVER_CONTROL_TOKEN"),
+        help="require this token in X-Fakeserver-Control-Token on control API "
+        "calls (env FAKESERVER_CONTROL_TOKEN)",
+    )
 
     check = commands.add_parser("check-fixture", help="validate fixture files; exit 1 on problems")
     check.add_argument("paths", nargs="+", type=Path)
@@ -106,8 +135,10 @@ def _example_curl(base_url: str, seed: Seed) -> str | None:
         project_id = user.current_project_id
         usable = key.project_ids is None or project_id in key.project_ids
         if project_id is not None and usable and key.grants(READ_SCOPE):
-            return (f'curl -H "Authorization: Bearer {key.value}" '
-                    f"{base_url}/api/projects/{project_id}/conversations/")
+            return (
+                f'curl -H "Authorization: Bearer {key.value}" '
+                f"{base_url}/api/projects/{project_id}/conversations/"
+            )
     return None
 
 
@@ -121,15 +152,26 @@ def _serve(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return 1
     config = ServerConfig(
-        fixtures=tuple(fixtures), profile=args.profile, id_seed=args.id_seed,
-        reply_delay=args.reply_delay, keepalive_interval=args.keepalive,
-        control_enabled=args.control, control_token=args.control_token,
+        fixtures=tuple(fixtures),
+        profile=args.profile,
+        id_seed=args.id_seed,
+        reply_delay=args.reply_delay,
+        keepalive_interval=args.keepalive,
+        control_enabled=args.control,
+        control_token=args.control_token,
     )
     app = create_app(config, seed)
-    server = uvicorn.Server(uvicorn.Config(
-        app, host=args.host, port=args.port, loop="uvloop", http="httptools",
-        log_level="warning", access_log=False,
-    ))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=args.host,
+            port=args.port,
+            loop="uvloop",
+            http="httptools",
+            log_level="warning",
+            access_log=False,
+        )
+    )
 
     async def announce_when_ready() -> None:
         port = server.servers[0].sockets[0].getsockname()[1]

@@ -68,9 +68,7 @@ async def _wait_for_disconnect(receive: Receive) -> None:
 
 def _stream_send(action: FaultAction, send: Send, receive: Receive) -> Send:
     counter = _FrameCounter()
-    limit = next(
-        getattr(action, key) for key in STREAM_ACTIONS if getattr(action, key) is not None
-    )
+    limit = next(getattr(action, key) for key in STREAM_ACTIONS if getattr(action, key) is not None)
     stalled = False
 
     async def faulty_send(message: Message) -> None:

@@ -18,7 +18,6 @@ from typing import Any, Final, TypeVar
 import yaml
 
 from fakeserver import fixture_values as v
-from fakeserver.fixture_scripts import AGENT_KEYS, read_agent_script
 from fakeserver.domain.models import (
     AGENT_MODES,
     AGENT_RUNTIMES,
@@ -35,6 +34,7 @@ from fakeserver.domain.models import (
 from fakeserver.domain.queue import MAX_QUEUE_MESSAGES
 from fakeserver.domain.scripts import AgentScript
 from fakeserver.domain.store import Seed
+from fakeserver.fixture_scripts import AGENT_KEYS, read_agent_script
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -51,6 +51,8 @@ def _pure_python_yaml_error(text: str) -> yaml.YAMLError:
     except yaml.YAMLError as error:
         return error
     return yaml.YAMLError("the document could not be parsed")
+
+
 _FIXTURE_NAMESPACE: Final = uuid.UUID("6f1c3a52-8d0e-4f7b-9a61-2b5e0c4d7f10")
 """Namespace of the uuid5 ids the loader derives, so omitted ids are the same on every load."""
 
@@ -138,22 +140,56 @@ class _Located:
 _TOP_KEYS: Final = {"projects", "users", "conversations", "agent"}
 _PROJECT_KEYS: Final = {"id", "name"}
 _USER_KEYS: Final = {
-    "id", "uuid", "email", "first_name", "last_name", "distinct_id", "is_email_verified",
-    "role_at_organization", "hedgehog_config", "projects", "current_project", "session",
+    "id",
+    "uuid",
+    "email",
+    "first_name",
+    "last_name",
+    "distinct_id",
+    "is_email_verified",
+    "role_at_organization",
+    "hedgehog_config",
+    "projects",
+    "current_project",
+    "session",
     "personal_api_keys",
 }
 _KEY_KEYS: Final = {"key", "scopes", "projects"}
 _CONVERSATION_KEYS: Final = {
-    "id", "project", "user", "title", "status", "topic", "type", "is_internal",
-    "slack_thread_key", "slack_workspace_domain", "created_at", "updated_at", "messages",
-    "has_unsupported_content", "agent_mode", "agent_runtime", "pending_approvals", "queue",
-    "drain_closed", "deleted", "deleted_at", "agent",
+    "id",
+    "project",
+    "user",
+    "title",
+    "status",
+    "topic",
+    "type",
+    "is_internal",
+    "slack_thread_key",
+    "slack_workspace_domain",
+    "created_at",
+    "updated_at",
+    "messages",
+    "has_unsupported_content",
+    "agent_mode",
+    "agent_runtime",
+    "pending_approvals",
+    "queue",
+    "drain_closed",
+    "deleted",
+    "deleted_at",
+    "agent",
 }
 CONVERSATION_KEYS: Final = frozenset(_CONVERSATION_KEYS)
 """The keys a fixture's conversation may have (the state dump writes only these)."""
 _QUEUE_KEYS: Final = {
-    "id", "content", "created_at", "contextual_tools", "ui_context", "billing_context",
-    "agent_mode", "session_id",
+    "id",
+    "content",
+    "created_at",
+    "contextual_tools",
+    "ui_context",
+    "billing_context",
+    "agent_mode",
+    "session_id",
 }
 _SCOPE_PATTERN_HELP: Final = "a scope is '*' or '<object>:read' / '<object>:write'"
 
@@ -217,7 +253,9 @@ class _FixtureReader:
         """Refuse a duplicate id inside one file; a later file replaces the earlier record."""
         earlier = table.get(key)
         if earlier is not None and earlier.source == record.source:
-            self.problems.add(record.source, record.path, f"duplicate {kind} id {key} (also at {earlier.path})")
+            self.problems.add(
+                record.source, record.path, f"duplicate {kind} id {key} (also at {earlier.path})"
+            )
             return False
         return True
 
@@ -225,19 +263,28 @@ class _FixtureReader:
         project_id = record.required("id", v.integer)
         name = record.optional("name", v.string, f"Project {project_id}")
         if project_id is not None and self._claim(self.projects, project_id, record, "project"):
-            self.projects[project_id] = _Located(Project(project_id, name), record.source, record.path)
+            self.projects[project_id] = _Located(
+                Project(project_id, name), record.source, record.path
+            )
 
     def _user(self, record: _Record) -> None:
         user_id = record.required("id", v.integer)
         email = record.required("email", v.max_length(254))
-        keys = [self._api_key(key_record) for key_record in record.records("personal_api_keys", _KEY_KEYS)]
+        keys = [
+            self._api_key(key_record)
+            for key_record in record.records("personal_api_keys", _KEY_KEYS)
+        ]
         fields = {
             "uuid": record.optional("uuid", v.uuid_string, derived_id("user", user_id)),
             "first_name": record.optional("first_name", v.max_length(150), ""),
             "last_name": record.optional("last_name", v.max_length(150), ""),
-            "distinct_id": record.optional("distinct_id", v.nullable(v.max_length(200)), derived_id("distinct", user_id)),
+            "distinct_id": record.optional(
+                "distinct_id", v.nullable(v.max_length(200)), derived_id("distinct", user_id)
+            ),
             "is_email_verified": record.optional("is_email_verified", v.nullable(v.boolean), True),
-            "role_at_organization": record.optional("role_at_organization", v.nullable(v.choice(ROLES_AT_ORGANIZATION)), None),
+            "role_at_organization": record.optional(
+                "role_at_organization", v.nullable(v.choice(ROLES_AT_ORGANIZATION)), None
+            ),
             "hedgehog_config": record.optional("hedgehog_config", v.nullable(v.mapping), None),
             "session": record.optional("session", v.nullable(v.non_blank_string), None),
         }
@@ -248,7 +295,9 @@ class _FixtureReader:
         }
         if user_id is None or email is None or not self._claim(self.users, user_id, record, "user"):
             return
-        self.users[user_id] = _Located(dict(fields, id=user_id, email=email), record.source, record.path, refs)
+        self.users[user_id] = _Located(
+            dict(fields, id=user_id, email=email), record.source, record.path, refs
+        )
 
     def _api_key(self, record: _Record) -> _Located:
         value = record.required("key", v.non_blank_string)
@@ -261,7 +310,9 @@ class _FixtureReader:
         project_id = record.required("project", v.integer)
         user_id = record.required("user", v.integer)
         # Default: file order is list order (each one a second older than the one before it).
-        created_at = record.optional("created_at", v.timestamp, self.loaded_at - timedelta(seconds=index))
+        created_at = record.optional(
+            "created_at", v.timestamp, self.loaded_at - timedelta(seconds=index)
+        )
         updated_at = record.optional("updated_at", v.timestamp, created_at)
         messages = [
             self._message(message, conversation_id, position)
@@ -272,7 +323,11 @@ class _FixtureReader:
             for position, queued in enumerate(record.records("queue", _QUEUE_KEYS))
         ]
         if len(queue) > MAX_QUEUE_MESSAGES:
-            self.problems.add(record.source, f"{record.path}.queue", f"holds {len(queue)} messages; at most {MAX_QUEUE_MESSAGES} can be queued")
+            self.problems.add(
+                record.source,
+                f"{record.path}.queue",
+                f"holds {len(queue)} messages; at most {MAX_QUEUE_MESSAGES} can be queued",
+            )
         self._check_unique_queue_ids(record, queue)
         fields: dict[str, Any] = {
             "title": record.optional("title", v.nullable(v.max_length(250)), None),
@@ -280,11 +335,17 @@ class _FixtureReader:
             "topic": record.optional("topic", v.nullable(v.choice(CONVERSATION_TOPICS)), None),
             "type": record.optional("type", v.choice(CONVERSATION_TYPES), "assistant"),
             "is_internal": record.optional("is_internal", v.nullable(v.boolean), False),
-            "slack_thread_key": record.optional("slack_thread_key", v.nullable(v.max_length(200)), None),
-            "slack_workspace_domain": record.optional("slack_workspace_domain", v.nullable(v.max_length(100)), None),
+            "slack_thread_key": record.optional(
+                "slack_thread_key", v.nullable(v.max_length(200)), None
+            ),
+            "slack_workspace_domain": record.optional(
+                "slack_workspace_domain", v.nullable(v.max_length(100)), None
+            ),
             "has_unsupported_content": record.optional("has_unsupported_content", v.boolean, False),
             "agent_mode": record.optional("agent_mode", v.nullable(v.choice(AGENT_MODES)), None),
-            "agent_runtime": record.optional("agent_runtime", v.choice(AGENT_RUNTIMES), "langgraph"),
+            "agent_runtime": record.optional(
+                "agent_runtime", v.choice(AGENT_RUNTIMES), "langgraph"
+            ),
             "pending_approvals": record.optional("pending_approvals", v.list_of(v.mapping), []),
             "drain_closed": record.optional("drain_closed", v.boolean, False),
             "deleted": record.optional("deleted", v.boolean, False),
@@ -295,21 +356,30 @@ class _FixtureReader:
         if not self._claim(self.conversations, conversation_id, record, "conversation"):
             return
         conversation = Conversation(
-            id=conversation_id, project_id=project_id, user_id=user_id,
-            created_at=created_at, updated_at=updated_at,
-            messages=[m for m in messages if m is not None], queue=queue, **fields,
+            id=conversation_id,
+            project_id=project_id,
+            user_id=user_id,
+            created_at=created_at,
+            updated_at=updated_at,
+            messages=[m for m in messages if m is not None],
+            queue=queue,
+            **fields,
         )
         if conversation.deleted and conversation.deleted_at is None:
             conversation.deleted_at = updated_at
         script = None
         if "agent" in record.data:
             agent_path = f"{record.path}.agent"
-            agent = _Record(record.data["agent"], record.source, agent_path, self.problems, AGENT_KEYS)
+            agent = _Record(
+                record.data["agent"], record.source, agent_path, self.problems, AGENT_KEYS
+            )
             script = read_agent_script(agent)
         located = _Located(conversation, record.source, record.path, {"script": script})
         self.conversations[conversation_id] = located
 
-    def _message(self, record: _Record, conversation_id: str | None, position: int) -> dict[str, Any] | None:
+    def _message(
+        self, record: _Record, conversation_id: str | None, position: int
+    ) -> dict[str, Any] | None:
         """A message is free-form JSON (PostHog has many kinds); it needs a `type` string."""
         if not record.valid:
             return None
@@ -317,9 +387,13 @@ class _FixtureReader:
             return None
         return {"id": derived_id("message", conversation_id, position), **record.data}
 
-    def _queue_message(self, record: _Record, conversation_id: str | None, position: int, created_at: datetime) -> QueueMessage:
+    def _queue_message(
+        self, record: _Record, conversation_id: str | None, position: int, created_at: datetime
+    ) -> QueueMessage:
         return QueueMessage(
-            id=record.optional("id", v.non_blank_string, derived_id("queue", conversation_id, position)),
+            id=record.optional(
+                "id", v.non_blank_string, derived_id("queue", conversation_id, position)
+            ),
             content=record.required("content", v.max_length(40000, v.non_blank_string)) or "",
             created_at=record.optional("created_at", v.timestamp, created_at),
             contextual_tools=record.optional("contextual_tools", v.nullable(v.mapping), None),
@@ -333,7 +407,11 @@ class _FixtureReader:
         seen: set[str] = set()
         for position, message in enumerate(queue):
             if message.id in seen:
-                self.problems.add(record.source, f"{record.path}.queue[{position}].id", f"duplicate queue message id {message.id}")
+                self.problems.add(
+                    record.source,
+                    f"{record.path}.queue[{position}].id",
+                    f"duplicate queue message id {message.id}",
+                )
             seen.add(message.id)
 
     # Merge and cross-check ---------------------------------------------------------------
@@ -341,7 +419,9 @@ class _FixtureReader:
     def seed(self) -> Seed:
         users = [self._resolve_user(located) for located in self.users.values()]
         keys = self._resolve_keys()
-        conversations = [self._resolve_conversation(located) for located in self.conversations.values()]
+        conversations = [
+            self._resolve_conversation(located) for located in self.conversations.values()
+        ]
         if self.problems.found:
             raise FixtureError(self.problems.found)
         return Seed.build(
@@ -372,7 +452,11 @@ class _FixtureReader:
                 self._missing(located, "projects", "project", project_id)
         current = located.refs["current_project"]
         if current is not None and current not in project_ids:
-            self.problems.add(located.source, f"{located.path}.current_project", f"project {current} is not one of the user's projects")
+            self.problems.add(
+                located.source,
+                f"{located.path}.current_project",
+                f"project {current} is not one of the user's projects",
+            )
         if current is None and project_ids:
             current = project_ids[0]
         return User(project_ids=frozenset(project_ids), current_project_id=current, **located.value)
@@ -384,7 +468,11 @@ class _FixtureReader:
             session = user.value["session"]
             if session is not None:
                 if session in sessions:
-                    self.problems.add(user.source, f"{user.path}.session", f"session {session!r} is already used at {sessions[session]}")
+                    self.problems.add(
+                        user.source,
+                        f"{user.path}.session",
+                        f"session {session!r} is already used at {sessions[session]}",
+                    )
                 sessions[session] = user.path
             for key in user.refs["keys"]:
                 value, scopes, projects = key.value
@@ -440,4 +528,3 @@ def check_fixture(paths: Sequence[Path | str]) -> list[str]:
     except FixtureError as error:
         return error.problems
     return []
-

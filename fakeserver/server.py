@@ -200,7 +200,9 @@ class FakeServer:
         if not self.is_live:
             if self._loop is None:
                 self._loop = EventLoopThread()
-            kwargs.setdefault("transport", ThreadTransport(DroppingASGITransport(self.app), self._loop))
+            kwargs.setdefault(
+                "transport", ThreadTransport(DroppingASGITransport(self.app), self._loop)
+            )
         return httpx.Client(
             base_url=self.base_url(namespace), headers=self._headers(api_key, headers), **kwargs
         )

@@ -40,8 +40,9 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def conversation_url(conversation_id: str, suffix: str = "", project: str = "1",
-                     prefix: str = "projects") -> str:
+def conversation_url(
+    conversation_id: str, suffix: str = "", project: str = "1", prefix: str = "projects"
+) -> str:
     return f"/api/{prefix}/{project}/conversations/{conversation_id}/{suffix}"
 
 

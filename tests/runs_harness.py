@@ -75,7 +75,7 @@ def parse_sse(text: str) -> list[Frame]:
             continue
         event_line, data_line = block.split("\n")
         assert event_line.startswith("event: ") and data_line.startswith("data: "), block
-        frames.append(Frame(event_line[len("event: "):], data_line[len("data: "):]))
+        frames.append(Frame(event_line[len("event: ") :], data_line[len("data: ") :]))
     return frames
 
 
@@ -86,16 +86,25 @@ def compact(value: Any) -> str:
 class LiveRequest:
     """One request driven by hand: headers when ready, body bytes as written, disconnect."""
 
-    def __init__(self, app: ASGIApp, method: str, path: str, headers: dict[str, str],
-                 body: Any = None):
+    def __init__(
+        self, app: ASGIApp, method: str, path: str, headers: dict[str, str], body: Any = None
+    ):
         raw = json.dumps(body).encode() if body is not None else b""
         header_list = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
         if body is not None:
             header_list.append((b"content-type", b"application/json"))
         self._scope = {
-            "type": "http", "http_version": "1.1", "method": method, "scheme": "http",
-            "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-            "headers": header_list, "server": ("testserver", 80), "client": ("127.0.0.1", 1),
+            "type": "http",
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": header_list,
+            "server": ("testserver", 80),
+            "client": ("127.0.0.1", 1),
         }
         self._app, self._body = app, raw
         self._sent_body = False
@@ -164,8 +173,12 @@ class LiveRequest:
         await self._task
 
 
-async def stream(app: ASGIApp, body: dict[str, Any], headers: dict[str, str] | None = None,
-                 path: str = BASE + "/") -> LiveRequest:
+async def stream(
+    app: ASGIApp,
+    body: dict[str, Any],
+    headers: dict[str, str] | None = None,
+    path: str = BASE + "/",
+) -> LiveRequest:
     return await LiveRequest(app, "POST", path, {**ADA, **(headers or {})}, body).start()
 
 
@@ -176,8 +189,9 @@ def create_app_for_tests(profile: str) -> ASGIApp:
 @contextlib.contextmanager
 def serve_in_thread(app: ASGIApp) -> Iterator[str]:
     """A live uvicorn on 127.0.0.1, any free port; stopped (lifespan shutdown included) on exit."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                           lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(2000):  # bounded: 10 s

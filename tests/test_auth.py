@@ -23,17 +23,29 @@ LIST = "/api/projects/1/conversations/"
 
 
 def denied(detail: str) -> dict[str, object]:
-    return {"type": "authentication_error", "code": "permission_denied", "detail": detail,
-            "attr": None}
+    return {
+        "type": "authentication_error",
+        "code": "permission_denied",
+        "detail": detail,
+        "attr": None,
+    }
 
 
 def failed(source: str) -> dict[str, object]:
-    return {"type": "authentication_error", "code": "authentication_failed",
-            "detail": f"Personal API key found in request {source} is invalid.", "attr": None}
+    return {
+        "type": "authentication_error",
+        "code": "authentication_failed",
+        "detail": f"Personal API key found in request {source} is invalid.",
+        "attr": None,
+    }
 
 
-NOT_AUTHENTICATED = {"type": "authentication_error", "code": "not_authenticated",
-                     "detail": "Authentication credentials were not provided.", "attr": None}
+NOT_AUTHENTICATED = {
+    "type": "authentication_error",
+    "code": "not_authenticated",
+    "detail": "Authentication credentials were not provided.",
+    "attr": None,
+}
 
 
 async def test_no_credentials_is_401_with_www_authenticate(make_client: ClientFactory):
@@ -48,10 +60,12 @@ async def test_no_credentials_is_401_with_www_authenticate(make_client: ClientFa
 async def test_key_in_body_and_query(make_client: ClientFactory):
     async with make_client(key=None) as client:
         by_query = await client.get(LIST + "?personal_api_key=phx_ada_all")
-        by_body = await client.post(queue_url(ONE_QUEUED),
-                                    json={"content": "hi", "personal_api_key": "phx_ada_all"})
-        form_body = await client.post(queue_url(ONE_QUEUED),
-                                      data={"content": "form", "personal_api_key": "phx_ada_all"})
+        by_body = await client.post(
+            queue_url(ONE_QUEUED), json={"content": "hi", "personal_api_key": "phx_ada_all"}
+        )
+        form_body = await client.post(
+            queue_url(ONE_QUEUED), data={"content": "form", "personal_api_key": "phx_ada_all"}
+        )
     assert by_query.status_code == 200
     assert by_body.status_code == 200
     assert form_body.status_code == 409  # accepted: the queue (1 + "hi") is now full
@@ -65,8 +79,9 @@ async def test_key_in_body_and_query(make_client: ClientFactory):
         ({"json": {"personal_api_key": "phx_nope"}}, "body"),
     ],
 )
-async def test_invalid_keys_name_where_they_were_found(make_client: ClientFactory,
-                                                       request_kwargs, source):
+async def test_invalid_keys_name_where_they_were_found(
+    make_client: ClientFactory, request_kwargs, source
+):
     async with make_client(key=None) as client:
         response = await client.request("GET", LIST, **request_kwargs)
     assert (response.status_code, response.json()) == (401, failed(source))
@@ -74,16 +89,18 @@ async def test_invalid_keys_name_where_they_were_found(make_client: ClientFactor
 
 async def test_only_the_first_key_found_is_tried(make_client: ClientFactory):
     async with make_client(key=None) as client:
-        response = await client.get(LIST + "?personal_api_key=phx_ada_all",
-                                    headers=bearer("phx_nope"))
+        response = await client.get(
+            LIST + "?personal_api_key=phx_ada_all", headers=bearer("phx_nope")
+        )
     assert response.json() == failed("Authorization header")
 
 
 async def test_non_bearer_authorization_falls_through(make_client: ClientFactory):
     async with make_client(key=None) as client:
         basic = await client.get(LIST, headers={"Authorization": "Basic eHl6"})
-        lowercase = await client.get(LIST + "?personal_api_key=phx_ada_all",
-                                     headers={"Authorization": "bearer phx_nope"})
+        lowercase = await client.get(
+            LIST + "?personal_api_key=phx_ada_all", headers={"Authorization": "bearer phx_nope"}
+        )
         oauth = await client.get(LIST, headers=bearer("pha_unknown"))
     assert (basic.status_code, basic.json()) == (401, NOT_AUTHENTICATED)
     assert lowercase.status_code == 200
@@ -98,7 +115,8 @@ async def test_read_scope(make_client: ClientFactory):
         still = await client.get(conversation_url(FULL_QUEUE))
     assert listed.status_code == retrieved.status_code == 200
     assert (deleted.status_code, deleted.json()) == (
-        403, denied("API key missing required scope 'conversation:write'")
+        403,
+        denied("API key missing required scope 'conversation:write'"),
     )
     assert still.status_code == 200
 
@@ -109,7 +127,8 @@ async def test_project_restricted_key(make_client: ClientFactory):
         own = await client.get("/api/projects/2/conversations/")
         current = await client.get("/api/projects/@current/conversations/")
     assert (other.status_code, other.json()) == (
-        403, denied("API key does not have access to the requested project: ID 1.")
+        403,
+        denied("API key does not have access to the requested project: ID 1."),
     )
     assert own.status_code == 200
     assert current.status_code == 403  # Ada's current project is 1
@@ -122,10 +141,15 @@ async def test_membership_and_missing_projects(make_client: ClientFactory):
         not_int = await client.get("/api/projects/abc/conversations/")
         current = await client.get("/api/projects/@current/conversations/")
     assert (not_member.status_code, not_member.json()) == (
-        403, denied("You don't have access to the project.")
+        403,
+        denied("You don't have access to the project."),
     )
-    project_not_found = {"type": "invalid_request", "code": "not_found",
-                         "detail": "Project not found.", "attr": None}
+    project_not_found = {
+        "type": "invalid_request",
+        "code": "not_found",
+        "detail": "Project not found.",
+        "attr": None,
+    }
     assert (missing.status_code, missing.json()) == (404, project_not_found)
     assert (not_int.status_code, not_int.json()) == (404, project_not_found)
     assert current.json()["count"] == 0
@@ -142,7 +166,8 @@ async def test_actual_refuses_keys_on_queue_actions_even_with_star(make_client: 
         listed = await client.get(LIST)
     for response in responses:
         assert (response.status_code, response.json()) == (
-            403, denied("This action does not support personal API key access")
+            403,
+            denied("This action does not support personal API key access"),
         )
     assert listed.status_code == 200
 
@@ -156,7 +181,9 @@ async def test_documented_accepts_keys_on_queue_actions(make_client: ClientFacto
 async def test_session_auth_in_actual(make_client: ClientFactory):
     async with make_client(profile="actual", key=None) as client:
         listed = await client.get(LIST, headers=session(csrf=False))
-        enqueued = await client.post(queue_url(ONE_QUEUED), json={"content": "x"}, headers=session())
+        enqueued = await client.post(
+            queue_url(ONE_QUEUED), json={"content": "x"}, headers=session()
+        )
         unknown = await client.get(LIST, headers={"Cookie": "sessionid=ses-nobody"})
     assert listed.status_code == 200
     assert enqueued.status_code == 200
@@ -173,16 +200,26 @@ async def test_documented_ignores_session_cookies(make_client: ClientFactory):
     ("headers", "detail"),
     [
         ({"Cookie": "sessionid=ses-ada"}, "CSRF Failed: CSRF cookie not set."),
-        ({"Cookie": f"sessionid=ses-ada; posthog_csrftoken={CSRF}"},
-         "CSRF Failed: CSRF token missing."),
-        ({"Cookie": f"sessionid=ses-ada; posthog_csrftoken={CSRF}", "X-CSRFToken": "b" * 32},
-         "CSRF Failed: CSRF token from the 'X-Csrftoken' HTTP header incorrect."),
-        ({"Cookie": f"sessionid=ses-ada; posthog_csrftoken={CSRF}", "X-CSRFToken": "short"},
-         "CSRF Failed: CSRF token from the 'X-Csrftoken' HTTP header has incorrect length."),
-        ({"Cookie": f"sessionid=ses-ada; posthog_csrftoken={CSRF}", "X-CSRFToken": "!" * 32},
-         "CSRF Failed: CSRF token from the 'X-Csrftoken' HTTP header has invalid characters."),
-        ({"Cookie": "sessionid=ses-ada; posthog_csrftoken=x", "X-CSRFToken": CSRF},
-         "CSRF Failed: CSRF cookie has incorrect length."),
+        (
+            {"Cookie": f"sessionid=ses-ada; posthog_csrftoken={CSRF}"},
+            "CSRF Failed: CSRF token missing.",
+        ),
+        (
+            {"Cookie": f"sessionid=ses-ada; posthog_csrftoken={CSRF}", "X-CSRFToken": "b" * 32},
+            "CSRF Failed: CSRF token from the 'X-Csrftoken' HTTP header incorrect.",
+        ),
+        (
+            {"Cookie": f"sessionid=ses-ada; posthog_csrftoken={CSRF}", "X-CSRFToken": "short"},
+            "CSRF Failed: CSRF token from the 'X-Csrftoken' HTTP header has incorrect length.",
+        ),
+        (
+            {"Cookie": f"sessionid=ses-ada; posthog_csrftoken={CSRF}", "X-CSRFToken": "!" * 32},
+            "CSRF Failed: CSRF token from the 'X-Csrftoken' HTTP header has invalid characters.",
+        ),
+        (
+            {"Cookie": "sessionid=ses-ada; posthog_csrftoken=x", "X-CSRFToken": CSRF},
+            "CSRF Failed: CSRF cookie has incorrect length.",
+        ),
     ],
 )
 async def test_csrf_failures(make_client: ClientFactory, headers, detail):
@@ -196,11 +233,13 @@ async def test_csrf_failures(make_client: ClientFactory, headers, detail):
 async def test_csrf_accepts_a_masked_token_and_djangos_cookie_name(make_client: ClientFactory):
     chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
     mask = "b" * 32
-    masked = mask + "".join(chars[(chars.index(c) + chars.index(m)) % 62]
-                            for c, m in zip(CSRF, mask, strict=True))
+    masked = mask + "".join(
+        chars[(chars.index(c) + chars.index(m)) % 62] for c, m in zip(CSRF, mask, strict=True)
+    )
     async with make_client(profile="actual", key=None) as client:
         response = await client.post(
-            queue_url(ONE_QUEUED), json={"content": "x"},
+            queue_url(ONE_QUEUED),
+            json={"content": "x"},
             headers={"Cookie": f"sessionid=ses-ada; csrftoken={CSRF}", "X-CSRFToken": masked},
         )
     assert response.status_code == 200

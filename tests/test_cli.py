@@ -39,8 +39,10 @@ def test_banner_has_a_curl_that_works():
     text = banner("http://127.0.0.1:8010", "documented", [default_fixture_path()], seed)
     assert "base URL   http://127.0.0.1:8010" in text
     assert "phx_ada_all          ada@example.com" in text
-    assert text.endswith('curl -H "Authorization: Bearer phx_ada_all" '
-                         "http://127.0.0.1:8010/api/projects/1/conversations/")
+    assert text.endswith(
+        'curl -H "Authorization: Bearer phx_ada_all" '
+        "http://127.0.0.1:8010/api/projects/1/conversations/"
+    )
 
 
 def test_serve_refuses_a_bad_fixture(tmp_path: Path, capsys: pytest.CaptureFixture[str]):

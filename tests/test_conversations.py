@@ -38,10 +38,17 @@ async def test_documented_list_fields(make_client: ClientFactory):
     async with make_client() as client:
         first = (await client.get(LIST)).json()["results"][0]
     assert first == {
-        "id": FULL_QUEUE, "status": "idle", "title": "Signups last week", "topic": None,
-        "user": first["user"], "created_at": "2026-11-02T09:00:00Z",
-        "updated_at": "2026-11-02T09:05:00Z", "type": "assistant", "is_internal": False,
-        "slack_thread_key": None, "slack_workspace_domain": None,
+        "id": FULL_QUEUE,
+        "status": "idle",
+        "title": "Signups last week",
+        "topic": None,
+        "user": first["user"],
+        "created_at": "2026-11-02T09:00:00Z",
+        "updated_at": "2026-11-02T09:05:00Z",
+        "type": "assistant",
+        "is_internal": False,
+        "slack_thread_key": None,
+        "slack_workspace_domain": None,
     }
 
 
@@ -64,12 +71,17 @@ async def test_actual_list_fields_add_task(make_client: ClientFactory):
         ("?zeta=1&limit=1", ADA_LISTED[:1], "?limit=1&offset=1&zeta=1", None),
         # Past sys.maxsize: DRF has no maximum, and the fake must not crash on it.
         ("?limit=467794045484688998400", ADA_LISTED, None, None),
-        ("?limit=1&offset=467794045484688998400", [], None,
-         "?limit=1&offset=467794045484688998399"),
+        (
+            "?limit=1&offset=467794045484688998400",
+            [],
+            None,
+            "?limit=1&offset=467794045484688998399",
+        ),
     ],
 )
-async def test_pagination(make_client: ClientFactory, query, expected_ids, next_link,
-                          previous_link):
+async def test_pagination(
+    make_client: ClientFactory, query, expected_ids, next_link, previous_link
+):
     async with make_client() as client:
         body = (await client.get(LIST + query)).json()
     base = "http://testserver" + LIST
@@ -95,8 +107,10 @@ async def test_retrieve_shows_same_team_conversations_of_other_users(make_client
     assert bobs.json()["user"]["email"] == "bob@example.com"
 
 
-@pytest.mark.parametrize("conversation_id", [UNTITLED, DELETED, "nope", ADA_PROJECT2,
-                                             "00000000-0000-4000-8000-000000000000"])
+@pytest.mark.parametrize(
+    "conversation_id",
+    [UNTITLED, DELETED, "nope", ADA_PROJECT2, "00000000-0000-4000-8000-000000000000"],
+)
 async def test_retrieve_not_found(make_client: ClientFactory, conversation_id: str):
     async with make_client() as client:
         response = await client.get(conversation_url(conversation_id))
@@ -106,8 +120,15 @@ async def test_retrieve_not_found(make_client: ClientFactory, conversation_id: s
 async def test_actual_retrieve_fields(make_client: ClientFactory):
     async with make_client(profile="actual") as client:
         body = (await client.get(conversation_url(SANDBOX))).json()
-    assert list(body)[11:] == ["messages", "has_unsupported_content", "agent_mode",
-                               "agent_runtime", "is_sandbox", "pending_approvals", "task"]
+    assert list(body)[11:] == [
+        "messages",
+        "has_unsupported_content",
+        "agent_mode",
+        "agent_runtime",
+        "is_sandbox",
+        "pending_approvals",
+        "task",
+    ]
     assert (body["agent_runtime"], body["is_sandbox"], body["task"]) == ("sandbox", True, None)
 
 
@@ -164,4 +185,3 @@ async def test_environments_prefix_lists_the_same(make_client: ClientFactory):
         environments = (await client.get(LIST.replace("projects", "environments"))).json()
     assert projects["results"] == environments["results"]
     assert environments["next"] is None
-

@@ -20,34 +20,46 @@ async def queue_ids(client) -> list[str]:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        (b"{not json", "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+        (
+            b"{not json",
+            "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+        ),
         (b'{"content": }', "Expecting value: line 1 column 13 (char 12)"),
         (b"\xff\xfe\xfa", "'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"),
     ],
 )
 async def test_malformed_json_is_parse_error(make_client: ClientFactory, content, reason):
     async with make_client() as client:
-        response = await client.post(queue_url(ONE_QUEUED), content=content,
-                                     headers={"Content-Type": "application/json"})
+        response = await client.post(
+            queue_url(ONE_QUEUED), content=content, headers={"Content-Type": "application/json"}
+        )
         assert await queue_ids(client) == [ONE_QUEUED_ITEM]
     assert response.status_code == 400
-    assert response.json() == error("invalid_request", "parse_error", f"JSON parse error - {reason}")
+    assert response.json() == error(
+        "invalid_request", "parse_error", f"JSON parse error - {reason}"
+    )
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/xml; charset=utf-8", ""])
 async def test_unsupported_media_type(make_client: ClientFactory, content_type: str):
     async with make_client() as client:
-        response = await client.post(queue_url(ONE_QUEUED), content=b"content=x",
-                                     headers={"Content-Type": content_type})
+        response = await client.post(
+            queue_url(ONE_QUEUED), content=b"content=x", headers={"Content-Type": content_type}
+        )
         assert await queue_ids(client) == [ONE_QUEUED_ITEM]
     assert response.status_code == 415
-    assert response.json() == error("invalid_request", "unsupported_media_type",
-                                     f'Unsupported media type "{content_type}" in request.')
+    assert response.json() == error(
+        "invalid_request",
+        "unsupported_media_type",
+        f'Unsupported media type "{content_type}" in request.',
+    )
 
 
 async def test_multipart_form_is_accepted(make_client: ClientFactory):
     async with make_client() as client:
-        response = await client.post(queue_url(ONE_QUEUED), files={"content": (None, "from a form")})
+        response = await client.post(
+            queue_url(ONE_QUEUED), files={"content": (None, "from a form")}
+        )
         assert (await queue_ids(client))[0] == ONE_QUEUED_ITEM
     assert response.status_code == 200
 
@@ -55,18 +67,21 @@ async def test_multipart_form_is_accepted(make_client: ClientFactory):
 async def test_body_over_one_mebibyte_is_413(make_client: ClientFactory):
     big = b'{"content": "' + b"x" * (1024 * 1024) + b'"}'
     async with make_client() as client:
-        response = await client.post(queue_url(ONE_QUEUED), content=big,
-                                     headers={"Content-Type": "application/json"})
+        response = await client.post(
+            queue_url(ONE_QUEUED), content=big, headers={"Content-Type": "application/json"}
+        )
 
         async def chunks():  # type: ignore[no-untyped-def]
             for _ in range(2):
                 yield b"x" * (600 * 1024)
 
-        chunked = await client.post(queue_url(ONE_QUEUED), content=chunks(),
-                                    headers={"Content-Type": "application/json"})
+        chunked = await client.post(
+            queue_url(ONE_QUEUED), content=chunks(), headers={"Content-Type": "application/json"}
+        )
         assert await queue_ids(client) == [ONE_QUEUED_ITEM]
-    expected = error("invalid_request", "request_too_large",
-                     "Request body is larger than 1048576 bytes.")
+    expected = error(
+        "invalid_request", "request_too_large", "Request body is larger than 1048576 bytes."
+    )
     assert (response.status_code, response.json()) == (413, expected)
     assert (chunked.status_code, chunked.json()) == (413, expected)
 
@@ -89,19 +104,22 @@ async def test_unknown_routes_are_json_404(make_client: ClientFactory, path: str
 
 async def test_unknown_profile_header(make_client: ClientFactory):
     async with make_client() as client:
-        response = await client.get("/api/projects/1/conversations/",
-                                    headers={"X-Fakeserver-Profile": "imaginary"})
+        response = await client.get(
+            "/api/projects/1/conversations/", headers={"X-Fakeserver-Profile": "imaginary"}
+        )
     assert response.status_code == 400
     assert response.json() == error(
-        "invalid_request", "invalid_profile",
+        "invalid_request",
+        "invalid_profile",
         "X-Fakeserver-Profile: unknown profile 'imaginary'; choose one of: actual, documented.",
     )
 
 
 async def test_profile_header_overrides_the_server_profile(make_client: ClientFactory):
     async with make_client(profile="actual") as client:
-        response = await client.get(queue_url(ONE_QUEUED),
-                                    headers={"X-Fakeserver-Profile": "documented"})
+        response = await client.get(
+            queue_url(ONE_QUEUED), headers={"X-Fakeserver-Profile": "documented"}
+        )
     assert response.status_code == 200
     assert response.json()["id"] == ONE_QUEUED
 

@@ -383,8 +383,11 @@ def test_a_rule_round_trips_through_json():
 
 
 def create_body() -> dict[str, str]:
-    return {"content": "How many signups last week?", "conversation": str(uuid.uuid4()),
-            "trace_id": str(uuid.uuid4())}
+    return {
+        "content": "How many signups last week?",
+        "conversation": str(uuid.uuid4()),
+        "trace_id": str(uuid.uuid4()),
+    }
 
 
 def test_end_after_frames_on_an_agent_run_stream(client: httpx.Client, server: FakeServer):

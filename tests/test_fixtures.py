@@ -33,17 +33,28 @@ def test_default_fixture_ships_in_the_package():
 
 
 def test_minimal_fixture_gets_defaults(tmp_path: Path):
-    seed = load_seed([write(tmp_path, MINIMAL + """
+    seed = load_seed(
+        [
+            write(
+                tmp_path,
+                MINIMAL
+                + """
 conversations:
   - {id: 3F0C0D6E-1B7A-4C39-9D5E-6A4F8C1E2B10, project: 1, user: 1, title: T,
      queue: [{content: hi}]}
-""")])
+""",
+            )
+        ]
+    )
     user = seed.users[1]
     assert (user.project_ids, user.current_project_id, user.first_name) == (frozenset({1}), 1, "")
     assert seed.api_keys["phx_a"].scopes == frozenset({"*"})
     conversation = seed.conversations["3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10"]
     assert (conversation.status, conversation.type, conversation.agent_runtime) == (
-        "idle", "assistant", "langgraph")
+        "idle",
+        "assistant",
+        "langgraph",
+    )
     assert conversation.queue[0].id  # derived, stable across loads
     again = load_seed([tmp_path / "f.yaml"])
     assert again.conversations[conversation.id].queue[0].id == conversation.queue[0].id
@@ -60,42 +71,77 @@ def test_json_fixture_and_merge_in_order(tmp_path: Path):
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("projects: [{id: 1, colour: red}]",
-         "projects[0].colour: unknown key (expected one of: id, name)"),
+        (
+            "projects: [{id: 1, colour: red}]",
+            "projects[0].colour: unknown key (expected one of: id, name)",
+        ),
         ("projects: [{id: one}]", "projects[0].id: expected an integer, got a string"),
-        ("projects: [{id: 1}, {id: 1}]", "projects[1]: duplicate project id 1 (also at projects[0])"),
+        (
+            "projects: [{id: 1}, {id: 1}]",
+            "projects[1]: duplicate project id 1 (also at projects[0])",
+        ),
         ("projects: [{name: x}]", "projects[0].id: is required"),
         ("projects: {id: 1}", "projects: expected a list"),
         ("projects: [1]", "projects[0]: expected a mapping, got int"),
-        (MINIMAL + "conversations: [{id: nope, project: 1, user: 1}]",
-         "conversations[0].id: expected a UUID, got 'nope'"),
-        (MINIMAL + "conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 7, user: 1}]",
-         "conversations[0].project: no project with id 7"),
-        (MINIMAL + "conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 9}]",
-         "conversations[0].user: no user with id 9"),
-        (MINIMAL + """conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 1,
+        (
+            MINIMAL + "conversations: [{id: nope, project: 1, user: 1}]",
+            "conversations[0].id: expected a UUID, got 'nope'",
+        ),
+        (
+            MINIMAL
+            + "conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 7, user: 1}]",
+            "conversations[0].project: no project with id 7",
+        ),
+        (
+            MINIMAL
+            + "conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 9}]",
+            "conversations[0].user: no user with id 9",
+        ),
+        (
+            MINIMAL
+            + """conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 1,
            queue: [{content: a}, {content: b}, {content: c}]}]""",
-         "conversations[0].queue: holds 3 messages; at most 2 can be queued"),
-        (MINIMAL + """conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 1,
+            "conversations[0].queue: holds 3 messages; at most 2 can be queued",
+        ),
+        (
+            MINIMAL
+            + """conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 1,
            queue: [{content: 42}]}]""",
-         "conversations[0].queue[0].content: expected a string, got int 42"),
-        (MINIMAL + """conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 1,
+            "conversations[0].queue[0].content: expected a string, got int 42",
+        ),
+        (
+            MINIMAL
+            + """conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 1,
            status: busy}]""",
-         "conversations[0].status: 'busy' is not one of 'idle', 'in_progress', 'canceling'"),
-        (MINIMAL + """conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 1,
+            "conversations[0].status: 'busy' is not one of 'idle', 'in_progress', 'canceling'",
+        ),
+        (
+            MINIMAL
+            + """conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 1,
            messages: [{content: no type}]}]""",
-         "conversations[0].messages[0].type: is required"),
-        ("users: [{id: 1, email: a@b.c, projects: [5]}]", "users[0].projects: no project with id 5"),
-        ("projects: [{id: 1}]\nusers: [{id: 1, email: a@b.c, personal_api_keys: [{key: k, scopes: [admin]}]}]",
-         "users[0].personal_api_keys[0].scopes: item 0: 'admin' is not a scope "
-         "(a scope is '*' or '<object>:read' / '<object>:write')"),
-        ("projects: [{id: 1}, {id: 2}]\nusers: [{id: 1, email: a@b.c, projects: [1]}]\n"
-         "conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 2, user: 1}]",
-         "conversations[0].user: user 1 is not a member of project 2"),
+            "conversations[0].messages[0].type: is required",
+        ),
+        (
+            "users: [{id: 1, email: a@b.c, projects: [5]}]",
+            "users[0].projects: no project with id 5",
+        ),
+        (
+            "projects: [{id: 1}]\n"
+            "users: [{id: 1, email: a@b.c, personal_api_keys: [{key: k, scopes: [admin]}]}]",
+            "users[0].personal_api_keys[0].scopes: item 0: 'admin' is not a scope "
+            "(a scope is '*' or '<object>:read' / '<object>:write')",
+        ),
+        (
+            "projects: [{id: 1}, {id: 2}]\nusers: [{id: 1, email: a@b.c, projects: [1]}]\n"
+            "conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 2, user: 1}]",
+            "conversations[0].user: user 1 is not a member of project 2",
+        ),
         ("wat: 1", "wat: unknown key (expected one of: agent, conversations, projects, users)"),
-        ("projects: [",
-         "not valid YAML or JSON: line 1, column 12: expected the node content, but found "
-         "'<stream end>'"),
+        (
+            "projects: [",
+            "not valid YAML or JSON: line 1, column 12: expected the node content, but found "
+            "'<stream end>'",
+        ),
     ],
 )
 def test_problems_name_the_path(tmp_path: Path, text: str, problem: str):
@@ -119,12 +165,15 @@ def test_missing_file(tmp_path: Path):
 
 
 def test_duplicate_keys_and_sessions_across_users(tmp_path: Path):
-    problems = problems_of(tmp_path, """
+    problems = problems_of(
+        tmp_path,
+        """
 projects: [{id: 1}]
 users:
   - {id: 1, email: a@b.c, session: s, personal_api_keys: [{key: k}]}
   - {id: 2, email: b@b.c, session: s, personal_api_keys: [{key: k}]}
-""")
+""",
+    )
     assert problems == [
         "users[1].session: session 's' is already used at users[0]",
         "users[1].personal_api_keys[0].key: duplicate personal API key",

@@ -41,8 +41,14 @@ PYTHON_ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00$"
 
 def queued(item_id: str, content: str, created_at: str, **extra: object) -> dict[str, object]:
     return {
-        "id": item_id, "content": content, "created_at": created_at, "contextual_tools": None,
-        "ui_context": None, "billing_context": None, "agent_mode": None, "session_id": None,
+        "id": item_id,
+        "content": content,
+        "created_at": created_at,
+        "contextual_tools": None,
+        "ui_context": None,
+        "billing_context": None,
+        "agent_mode": None,
+        "session_id": None,
         **extra,
     }
 
@@ -64,10 +70,16 @@ DOCUMENTED_FULL_QUEUE_CONVERSATION = {
     "slack_thread_key": None,
     "slack_workspace_domain": None,
     "messages": [
-        {"id": derived_id("message", FULL_QUEUE, 0), "type": "human",
-         "content": "How many signups last week?"},
-        {"id": derived_id("message", FULL_QUEUE, 1), "type": "ai",
-         "content": "42 signups, up 8% on the week before."},
+        {
+            "id": derived_id("message", FULL_QUEUE, 0),
+            "type": "human",
+            "content": "How many signups last week?",
+        },
+        {
+            "id": derived_id("message", FULL_QUEUE, 1),
+            "type": "ai",
+            "content": "42 signups, up 8% on the week before.",
+        },
     ],
     "has_unsupported_content": False,
     "agent_mode": None,
@@ -123,7 +135,9 @@ async def test_documented_enqueue_and_patch_return_the_conversation(make_client:
         created = await client.post(queue_url(ONE_QUEUED), json={"content": "Second"})
         assert created.status_code == 200
         assert created.json()["title"] == "Retention of the March cohort"
-        patched = await client.patch(queue_url(ONE_QUEUED, ONE_QUEUED_ITEM), json={"content": "New"})
+        patched = await client.patch(
+            queue_url(ONE_QUEUED, ONE_QUEUED_ITEM), json={"content": "New"}
+        )
         assert patched.status_code == 200
         assert patched.json()["id"] == ONE_QUEUED
         queue = (await client.get(queue_url(ONE_QUEUED), headers=actual())).json()
@@ -163,19 +177,27 @@ async def test_actual_enqueue_records_every_field(make_client: ClientFactory):
     assert PYTHON_ISO_UTC.match(new["created_at"])
     assert re.fullmatch(r"[0-9a-f-]{36}", new["id"])
     assert new == queued(
-        new["id"], "Compare it with May.", new["created_at"],
-        contextual_tools={"insight": {"id": 3}}, ui_context=["anything"],
-        billing_context={"plan": "free"}, agent_mode="sql", session_id="sess-123",
+        new["id"],
+        "Compare it with May.",
+        new["created_at"],
+        contextual_tools={"insight": {"id": 3}},
+        ui_context=["anything"],
+        billing_context={"plan": "free"},
+        agent_mode="sql",
+        session_id="sess-123",
     )
 
 
 async def test_actual_queue_full_then_not_running(make_client: ClientFactory):
     async with make_client(profile="actual", key=None) as client:
         full = await client.post(queue_url(FULL_QUEUE), json={"content": "3rd"}, headers=session())
-        closed = await client.post(queue_url(DRAIN_CLOSED), json={"content": "x"}, headers=session())
+        closed = await client.post(
+            queue_url(DRAIN_CLOSED), json={"content": "x"}, headers=session()
+        )
         after = await client.get(queue_url(DRAIN_CLOSED), headers=session())
     assert (full.status_code, full.json()) == (
-        409, {"error": "queue_full", "detail": "Only two messages can be queued at a time."}
+        409,
+        {"error": "queue_full", "detail": "Only two messages can be queued at a time."},
     )
     assert closed.status_code == 409
     assert closed.json() == {
@@ -191,7 +213,9 @@ async def test_not_running_wins_over_queue_full(make_client: ClientFactory):
         workspace = client.app.state.fakeserver.workspace  # type: ignore[attr-defined]
         with workspace.store.update(FULL_QUEUE) as conversation:
             conversation.drain_closed = True
-        response = await client.post(queue_url(FULL_QUEUE), json={"content": "x"}, headers=session())
+        response = await client.post(
+            queue_url(FULL_QUEUE), json={"content": "x"}, headers=session()
+        )
     assert response.json()["error"] == "not_running"
 
 
@@ -211,7 +235,9 @@ async def test_actual_patch_keeps_id_and_created_at(make_client: ClientFactory):
 
 async def test_actual_delete_returns_the_remaining_items(make_client: ClientFactory):
     async with make_client(profile="actual", key=None) as client:
-        response = await client.delete(queue_url(FULL_QUEUE, FULL_QUEUE_ITEMS[0]), headers=session())
+        response = await client.delete(
+            queue_url(FULL_QUEUE, FULL_QUEUE_ITEMS[0]), headers=session()
+        )
     assert response.status_code == 200
     assert response.json() == {"messages": FULL_QUEUE_MESSAGES[1:], "max_queue_messages": 2}
 
@@ -245,7 +271,9 @@ async def test_queue_lookup_errors(make_client: ClientFactory, profile: str):
         if profile == "documented":
             headers = bearer()
         deleted = await client.get(queue_url(DELETED), headers=headers)
-        missing = await client.get(queue_url("00000000-0000-4000-8000-000000000000"), headers=headers)
+        missing = await client.get(
+            queue_url("00000000-0000-4000-8000-000000000000"), headers=headers
+        )
         not_uuid = await client.get(queue_url("not-a-uuid"), headers=headers)
         others = await client.post(queue_url(BOBS), json={"content": "x"}, headers=headers)
         no_item = await client.patch(queue_url(FULL_QUEUE, "nope"), json={}, headers=headers)
@@ -253,10 +281,14 @@ async def test_queue_lookup_errors(make_client: ClientFactory, profile: str):
     for response in (deleted, missing, not_uuid):
         assert (response.status_code, response.json()) == (404, {"error": "Conversation not found"})
     assert (others.status_code, others.json()) == (
-        403, {"error": "Cannot access other users' conversations"}
+        403,
+        {"error": "Cannot access other users' conversations"},
     )
     for response in (no_item, no_item_delete):
-        assert (response.status_code, response.json()) == (404, {"detail": "Queue message not found."})
+        assert (response.status_code, response.json()) == (
+            404,
+            {"detail": "Queue message not found."},
+        )
 
 
 @pytest.mark.parametrize(
@@ -267,12 +299,24 @@ async def test_queue_lookup_errors(make_client: ClientFactory, profile: str):
         ({"content": "   "}, "This field may not be blank.", "blank", "content"),
         ({"content": None}, "This field may not be null.", "null", "content"),
         ({"content": ["x"]}, "Not a valid string.", "invalid_input", "content"),
-        ({"content": "x" * 40001}, "Ensure this field has no more than 40000 characters.",
-         "max_length", "content"),
-        ({"content": "x", "contextual_tools": [1]},
-         'Expected a dictionary of items but got type "list".', "not_a_dict", "contextual_tools"),
-        ({"content": "x", "agent_mode": "nope"}, '"nope" is not a valid choice.',
-         "invalid_choice", "agent_mode"),
+        (
+            {"content": "x" * 40001},
+            "Ensure this field has no more than 40000 characters.",
+            "max_length",
+            "content",
+        ),
+        (
+            {"content": "x", "contextual_tools": [1]},
+            'Expected a dictionary of items but got type "list".',
+            "not_a_dict",
+            "contextual_tools",
+        ),
+        (
+            {"content": "x", "agent_mode": "nope"},
+            '"nope" is not a valid choice.',
+            "invalid_choice",
+            "agent_mode",
+        ),
         (["content"], "Invalid data. Expected a dictionary, but got list.", "invalid_input", None),
     ],
 )
@@ -281,15 +325,22 @@ async def test_enqueue_validation(make_client: ClientFactory, body, detail, code
         response = await client.post(queue_url(ONE_QUEUED), json=body)
         queue = await client.get(queue_url(ONE_QUEUED), headers=actual())
     assert response.status_code == 400
-    assert response.json() == {"type": "validation_error", "code": code, "detail": detail,
-                               "attr": attr}
+    assert response.json() == {
+        "type": "validation_error",
+        "code": code,
+        "detail": detail,
+        "attr": attr,
+    }
     assert [m["id"] for m in queue.json()["messages"]] == [ONE_QUEUED_ITEM]
 
 
 async def test_patch_checks_the_item_before_the_body(make_client: ClientFactory):
     async with make_client() as client:
-        missing = await client.patch(queue_url(ONE_QUEUED, "nope"), content=b"{not json",
-                                     headers={"Content-Type": "application/json"})
+        missing = await client.patch(
+            queue_url(ONE_QUEUED, "nope"),
+            content=b"{not json",
+            headers={"Content-Type": "application/json"},
+        )
         bad = await client.patch(queue_url(ONE_QUEUED, ONE_QUEUED_ITEM), json={"content": ""})
     assert missing.status_code == 404
     assert bad.json()["code"] == "blank"
@@ -302,8 +353,10 @@ async def test_clear_rejects_patch_and_delete_with_405(make_client: ClientFactor
             assert response.status_code == 405
             assert response.headers["allow"] == "POST"
             assert response.json() == {
-                "type": "invalid_request", "code": "method_not_allowed",
-                "detail": f'Method "{method}" not allowed.', "attr": None,
+                "type": "invalid_request",
+                "code": "method_not_allowed",
+                "detail": f'Method "{method}" not allowed.',
+                "attr": None,
             }
 
 

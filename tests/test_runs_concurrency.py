@@ -37,15 +37,19 @@ async def test_fifty_concurrent_streams_each_draining_a_queued_message() -> None
     app, pacer, state = gated_app()
     conversations = [new_id() for _ in range(STREAMS)]
     lives: list[LiveRequest] = await asyncio.gather(
-        *(stream(app, message_body(c, f"question {i}")) for i, c in enumerate(conversations)))
+        *(stream(app, message_body(c, f"question {i}")) for i, c in enumerate(conversations))
+    )
     assert {live.status for live in lives} == {200}
     await asyncio.gather(*(live.read_frames(2) for live in lives))
     assert len(state.workspace.runs) == STREAMS
     transport = httpx.ASGITransport(app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        queued = await asyncio.gather(*(
-            http.post(f"{BASE}/{c}/queue/", headers=ADA_SESSION, json={"content": f"more {i}"})
-            for i, c in enumerate(conversations)))
+        queued = await asyncio.gather(
+            *(
+                http.post(f"{BASE}/{c}/queue/", headers=ADA_SESSION, json={"content": f"more {i}"})
+                for i, c in enumerate(conversations)
+            )
+        )
         assert {r.status_code for r in queued} == {200}
         pacer.open()
         results = await asyncio.gather(*(live.finish() for live in lives))
@@ -79,10 +83,12 @@ def test_live_server_streams_drains_and_survives_fifty_concurrent_clients() -> N
 
         async def many() -> list[tuple[int, str]]:
             async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+
                 async def one(i: int) -> tuple[int, str]:
                     body = message_body(new_id(), f"live {i}")
                     async with client.stream("POST", BASE + "/", json=body, headers=ADA) as r:
                         return r.status_code, "".join([part async for part in r.aiter_text()])
+
                 return await asyncio.gather(*(one(i) for i in range(STREAMS)))
 
         results = asyncio.run(many())

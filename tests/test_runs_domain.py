@@ -39,7 +39,10 @@ async def test_a_run_follows_the_gate_and_drains_with_the_queued_mode() -> None:
     conversation = space.store.conversation(CONVERSATION)
     assert conversation is not None
     assert (conversation.status, conversation.agent_mode, conversation.drain_closed) == (
-        "idle", "sql", True)
+        "idle",
+        "sql",
+        True,
+    )
     assert [m["type"] for m in conversation.messages] == ["human", "ai", "human"]
     assert len(space.runs) == 0 and not space.runs.tasks
 

@@ -28,7 +28,10 @@ def problems(path: Path) -> list[str]:
 
 
 def test_rules_load_in_order_with_conversation_rules_first(tmp_path: Path) -> None:
-    path = write(tmp_path, "f.yaml", f"""
+    path = write(
+        tmp_path,
+        "f.yaml",
+        f"""
 agent:
   rules:
     - {{match: "(?i)hello", reply: ["Hi", " there"]}}
@@ -39,7 +42,8 @@ conversations:
     user: 1
     agent:
       rules: [{{match: hello, status: generation_error}}]
-""")
+""",
+    )
     seed = load_seed([path])
     hello = seed.agent_script.turn_for("HELLO")
     assert hello is not None and hello.chunks == ("Hi", " there") and hello.final_text == "Hi there"
@@ -57,29 +61,49 @@ def test_a_later_file_rules_come_first(tmp_path: Path) -> None:
     assert turn is not None and turn.chunks == ("second",)
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ("agent: [1]\n", "agent: expected a mapping, got list"),
-    ("agent: {rules: {}}\n", "agent.rules: expected a list"),
-    ("agent: {rules: [{match: '('}]}\n",
-     "agent.rules[0].match: not a valid regular expression: missing ), unterminated subpattern "
-     "at position 0"),
-    ("agent: {rules: [{say: hi}]}\n",
-     "agent.rules[0].say: unknown key (expected one of: approval, failure, final, match, reply, "
-     "status, updates)"),
-    ("agent: {rules: [{reply: [1]}]}\n",
-     "agent.rules[0].reply: item 0: expected a string, got int 1"),
-    ("agent: {rules: [{status: broken}]}\n",
-     "agent.rules[0].status: 'broken' is not one of 'generation_error'"),
-    ("agent: {rules: [{approval: {preview: x}}]}\n",
-     "agent.rules[0].approval: tool_name is required"),
-    ("agent: {rules: [{approval: {tool_name: t, bogus: 1}}]}\n",
-     "agent.rules[0].approval: unknown key 'bogus' (expected one of: tool_name, preview, payload)"),
-    ("agent: {rules: [{failure: true, approval: {tool_name: t}}]}\n",
-     "agent.rules[0]: failure and approval cannot be combined: a turn ends one way"),
-    (f"conversations: [{{id: {CONVERSATION}, project: 1, user: 1,"
-     " agent: {rules: [{final: 3}]}}]\n",
-     "conversations[0].agent.rules[0].final: expected a string, got int 3"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("agent: [1]\n", "agent: expected a mapping, got list"),
+        ("agent: {rules: {}}\n", "agent.rules: expected a list"),
+        (
+            "agent: {rules: [{match: '('}]}\n",
+            "agent.rules[0].match: not a valid regular expression: missing ), "
+            "unterminated subpattern at position 0",
+        ),
+        (
+            "agent: {rules: [{say: hi}]}\n",
+            "agent.rules[0].say: unknown key (expected one of: approval, failure, final, match, "
+            "reply, status, updates)",
+        ),
+        (
+            "agent: {rules: [{reply: [1]}]}\n",
+            "agent.rules[0].reply: item 0: expected a string, got int 1",
+        ),
+        (
+            "agent: {rules: [{status: broken}]}\n",
+            "agent.rules[0].status: 'broken' is not one of 'generation_error'",
+        ),
+        (
+            "agent: {rules: [{approval: {preview: x}}]}\n",
+            "agent.rules[0].approval: tool_name is required",
+        ),
+        (
+            "agent: {rules: [{approval: {tool_name: t, bogus: 1}}]}\n",
+            "agent.rules[0].approval: unknown key 'bogus' "
+            "(expected one of: tool_name, preview, payload)",
+        ),
+        (
+            "agent: {rules: [{failure: true, approval: {tool_name: t}}]}\n",
+            "agent.rules[0]: failure and approval cannot be combined: a turn ends one way",
+        ),
+        (
+            f"conversations: [{{id: {CONVERSATION}, project: 1, user: 1,"
+            " agent: {rules: [{final: 3}]}}]\n",
+            "conversations[0].agent.rules[0].final: expected a string, got int 3",
+        ),
+    ],
+)
 def test_agent_section_problems_name_file_and_path(tmp_path: Path, text: str, problem: str) -> None:
     path = write(tmp_path, "bad.yaml", text)
     assert problems(path) == [f"{path}: {problem}"]

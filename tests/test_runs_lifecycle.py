@@ -42,14 +42,19 @@ def client(app: Any) -> httpx.AsyncClient:
 
 def contents(frames: list[Frame]) -> list[tuple[str, str, bool]]:
     """(event, content, has id) of every message frame."""
-    return [(f.event, f.json.get("content", ""), "id" in f.json) for f in frames
-            if f.event == "message"]
+    return [
+        (f.event, f.json.get("content", ""), "id" in f.json) for f in frames if f.event == "message"
+    ]
 
 
 def default_turn(content: str) -> list[tuple[str, str, bool]]:
     reply = f'This is a scripted reply from fakeserver to: "{content}"'
-    return [("message", content, True), ("message", "This is a scripted reply", False),
-            ("message", reply, False), ("message", reply, True)]
+    return [
+        ("message", content, True),
+        ("message", "This is a scripted reply", False),
+        ("message", reply, False),
+        ("message", reply, True),
+    ]
 
 
 def assert_no_runs(state: ServerState) -> None:
@@ -76,11 +81,14 @@ async def test_queued_messages_are_answered_in_order_on_the_same_stream() -> Non
         frames = await live.finish()
         assert frames[0].event == "conversation"
         assert contents(frames) == default_turn("hello") + default_turn("first") + default_turn(
-            "second")
+            "second"
+        )
         traces = {f.json["trace_id"] for f in frames if f.json.get("type") == "human"}
         assert len(traces) == 3  # each follow-up run has its own trace id
         assert (await http.get(queue_url, headers=ADA_SESSION)).json() == {
-            "messages": [], "max_queue_messages": 2}
+            "messages": [],
+            "max_queue_messages": 2,
+        }
         refused = await http.post(queue_url, headers=ADA_SESSION, json={"content": "late"})
         assert (refused.status_code, refused.json()) == (409, NOT_RUNNING)
         retrieved = (await http.get(f"{BASE}/{conversation}/", headers=ADA)).json()
@@ -114,11 +122,18 @@ async def test_new_message_while_running_is_409_and_state_is_unchanged() -> None
         live = await stream(app, message_body(ERROR_SPIKES, "hello"))
         await live.read_frames(1)
         before = (await http.get(f"{BASE}/{ERROR_SPIKES}/", headers=ADA)).json()
-        refused = await http.post(BASE + "/", headers=ADA,
-                                  json=message_body(ERROR_SPIKES, "another"))
-        assert (refused.status_code, refused.json()) == (409, {
-            "type": "server_error", "code": "conflict",
-            "detail": "Cannot resume streaming with a new message", "attr": None})
+        refused = await http.post(
+            BASE + "/", headers=ADA, json=message_body(ERROR_SPIKES, "another")
+        )
+        assert (refused.status_code, refused.json()) == (
+            409,
+            {
+                "type": "server_error",
+                "code": "conflict",
+                "detail": "Cannot resume streaming with a new message",
+                "attr": None,
+            },
+        )
         assert (await http.get(f"{BASE}/{ERROR_SPIKES}/", headers=ADA)).json() == before
         pacer.open()
         await live.finish()
@@ -131,8 +146,9 @@ async def test_reconnect_replays_the_current_run_then_follows_it_live() -> None:
     async with client(app) as http:
         first = await stream(app, message_body(conversation, "hello"))
         await first.read_frames(2)
-        await http.post(f"{BASE}/{conversation}/queue/", headers=ADA_SESSION,
-                        json={"content": "follow-up"})
+        await http.post(
+            f"{BASE}/{conversation}/queue/", headers=ADA_SESSION, json={"content": "follow-up"}
+        )
         pacer.allow(2)  # two chunks of the first turn
         await first.read_frames(4)
         reconnected = await stream(app, message_body(conversation, None))
@@ -140,8 +156,11 @@ async def test_reconnect_replays_the_current_run_then_follows_it_live() -> None:
         replay = await reconnected.read_frames(3)
         assert replay == first.frames()[1:4]  # from the run's start: no `conversation` event
         pacer.allow(1)  # the final message; then the follow-up run starts on the same log
-        await first.read_until(lambda frames: any(
-            f.json.get("content") == "follow-up" for f in frames if f.event == "message"))
+        await first.read_until(
+            lambda frames: any(
+                f.json.get("content") == "follow-up" for f in frames if f.event == "message"
+            )
+        )
         late = await stream(app, message_body(conversation, None))
         follow_up = await late.read_frames(1)
         assert (follow_up[0].json["content"], follow_up[0].json["type"]) == ("follow-up", "human")
@@ -155,11 +174,16 @@ async def test_reconnect_replays_the_current_run_then_follows_it_live() -> None:
 async def test_reconnect_to_an_idle_conversation_is_400() -> None:
     app, _pacer, state = gated_app()
     async with client(app) as http:
-        refused = await http.post(BASE + "/", headers=ADA,
-                                  json=message_body(ERROR_SPIKES, None))
-        assert (refused.status_code, refused.json()) == (400, {
-            "type": "validation_error", "code": "invalid_input",
-            "detail": "Cannot continue streaming from an idle conversation", "attr": None})
+        refused = await http.post(BASE + "/", headers=ADA, json=message_body(ERROR_SPIKES, None))
+        assert (refused.status_code, refused.json()) == (
+            400,
+            {
+                "type": "validation_error",
+                "code": "invalid_input",
+                "detail": "Cannot continue streaming from an idle conversation",
+                "attr": None,
+            },
+        )
     assert_no_runs(state)
 
 
@@ -207,8 +231,10 @@ async def test_cancel_of_other_users_or_missing_conversation_is_404(conversation
     app, _pacer, _state = gated_app()
     async with client(app) as http:
         response = await http.patch(f"{BASE}/{conversation}/cancel/", headers=ADA_SESSION)
-        assert (response.status_code, response.json()) == (404, {
-            "type": "invalid_request", "code": "not_found", "detail": "Not found.", "attr": None})
+        assert (response.status_code, response.json()) == (
+            404,
+            {"type": "invalid_request", "code": "not_found", "detail": "Not found.", "attr": None},
+        )
 
 
 async def test_reset_cancels_runs_and_ends_their_streams() -> None:
@@ -226,21 +252,30 @@ async def approval_turn(app: Any, http: httpx.AsyncClient, conversation: str) ->
     """Run the default fixture's approval rule; return the pending proposal."""
     live = await stream(app, message_body(conversation, "Please delete that insight"))
     await live.read_frames(2)
-    queued = await http.post(f"{BASE}/{conversation}/queue/", headers=ADA_SESSION,
-                             json={"content": "dropped by the approval"})
+    queued = await http.post(
+        f"{BASE}/{conversation}/queue/",
+        headers=ADA_SESSION,
+        json={"content": "dropped by the approval"},
+    )
     assert queued.status_code == 200
     app.state.fakeserver.pacer.open()
     frames = await live.finish()
     reply = "I can delete that insight for you once you approve."
-    assert contents(frames) == [("message", "Please delete that insight", True),
-                                ("message", reply, False), ("message", reply, True)]
+    assert contents(frames) == [
+        ("message", "Please delete that insight", True),
+        ("message", reply, False),
+        ("message", reply, True),
+    ]
     retrieved = (await http.get(f"{BASE}/{conversation}/", headers=ADA)).json()
     assert retrieved["status"] == "idle"
     [proposal] = retrieved["pending_approvals"]
     assert proposal == {
-        "proposal_id": proposal["proposal_id"], "decision_status": "pending",
-        "tool_name": "delete_insight", "preview": "Delete the insight 'Signups last week'",
-        "payload": {"insight_id": 42}, "original_tool_call_id": proposal["original_tool_call_id"],
+        "proposal_id": proposal["proposal_id"],
+        "decision_status": "pending",
+        "tool_name": "delete_insight",
+        "preview": "Delete the insight 'Signups last week'",
+        "payload": {"insight_id": 42},
+        "original_tool_call_id": proposal["original_tool_call_id"],
         "message_id": frames[-1].json["id"],
     }
     queue_url = f"{BASE}/{conversation}/queue/"
@@ -251,19 +286,31 @@ async def approval_turn(app: Any, http: httpx.AsyncClient, conversation: str) ->
     return dict(proposal)
 
 
-@pytest.mark.parametrize(("payload", "answer"), [
-    ({"action": "approve"}, "Approved: delete_insight has been applied."),
-    ({"action": "reject", "feedback": "Keep it"},
-     "Rejected: delete_insight was not applied. Feedback: Keep it"),
-])
+@pytest.mark.parametrize(
+    ("payload", "answer"),
+    [
+        ({"action": "approve"}, "Approved: delete_insight has been applied."),
+        (
+            {"action": "reject", "feedback": "Keep it"},
+            "Rejected: delete_insight was not applied. Feedback: Keep it",
+        ),
+    ],
+)
 async def test_approval_flow(payload: dict[str, str], answer: str) -> None:
     app, pacer, state = gated_app()
     conversation = new_id()
     async with client(app) as http:
         proposal = await approval_turn(app, http, conversation)
         pacer.open()
-        resumed = await http.post(BASE + "/", headers=ADA, json=message_body(
-            conversation, None, resume_payload={**payload, "proposal_id": proposal["proposal_id"]}))
+        resumed = await http.post(
+            BASE + "/",
+            headers=ADA,
+            json=message_body(
+                conversation,
+                None,
+                resume_payload={**payload, "proposal_id": proposal["proposal_id"]},
+            ),
+        )
         assert resumed.status_code == 200
         [frame] = parse_sse(resumed.text)
         assert (frame.event, frame.json["content"], frame.json["type"]) == ("message", answer, "ai")

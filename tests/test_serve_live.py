@@ -15,7 +15,9 @@ import pytest
 def served() -> Iterator[tuple[str, list[str]]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "fakeserver", "serve", "--port", "0", "--profile", "actual"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     assert process.stdout is not None
     lines: list[str] = []
@@ -34,7 +36,9 @@ def served() -> Iterator[tuple[str, list[str]]]:
 
 def test_serve_prints_a_banner_and_answers(served: tuple[str, list[str]]):
     base_url, lines = served
-    assert "  profile    actual (per request: header X-Fakeserver-Profile: documented|actual)" in lines
+    assert (
+        "  profile    actual (per request: header X-Fakeserver-Profile: documented|actual)" in lines
+    )
     curl = lines[-1].strip()
     key = re.search(r"Bearer (\S+)\"", curl).group(1)  # type: ignore[union-attr]
     url = curl.split()[-1]

@@ -13,21 +13,39 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def user(user_id: int) -> User:
-    return User(user_id, f"00000000-0000-4000-8000-{user_id:012d}", f"u{user_id}@x.io", "", "",
-                None, True, None, None, frozenset({1}), 1)
+    return User(
+        user_id,
+        f"00000000-0000-4000-8000-{user_id:012d}",
+        f"u{user_id}@x.io",
+        "",
+        "",
+        None,
+        True,
+        None,
+        None,
+        frozenset({1}),
+        1,
+    )
 
 
 def make_seed(count: int, rng: random.Random) -> Seed:
     conversations = [
         Conversation(
-            id=f"00000000-0000-4000-8000-{index:012d}", project_id=1, user_id=1 + index % 2,
-            created_at=T0, updated_at=T0 + timedelta(seconds=rng.randrange(50)),
+            id=f"00000000-0000-4000-8000-{index:012d}",
+            project_id=1,
+            user_id=1 + index % 2,
+            created_at=T0,
+            updated_at=T0 + timedelta(seconds=rng.randrange(50)),
             title=None if index % 7 == 0 else f"c{index}",
         )
         for index in range(count)
     ]
-    return Seed.build([Project(1, "p")], [user(1), user(2)],
-                      [PersonalApiKey("k", 1, frozenset({"*"}))], conversations)
+    return Seed.build(
+        [Project(1, "p")],
+        [user(1), user(2)],
+        [PersonalApiKey("k", 1, frozenset({"*"}))],
+        conversations,
+    )
 
 
 def expected_listing(store: Store, owner: tuple[int, int]) -> list[str]:
@@ -57,7 +75,7 @@ def test_random_changes_keep_listing_and_count_consistent():
             assert store.count_listed(owner) == len(expected)
             offset, limit = rng.randrange(len(expected) + 2), rng.randrange(1, 10)
             page = store.listed_page(owner, offset, limit)
-            assert [c.id for c in page] == expected[offset:offset + limit]
+            assert [c.id for c in page] == expected[offset : offset + limit]
 
 
 def test_changes_never_touch_the_seed_and_reset_restores_it():
@@ -76,8 +94,14 @@ def test_changes_never_touch_the_seed_and_reset_restores_it():
 def test_added_conversations_are_listed():
     seed = make_seed(3, random.Random(2))
     store = Store(seed)
-    new = Conversation(id="11111111-0000-4000-8000-000000000000", project_id=1, user_id=1,
-                       created_at=T0, updated_at=T0 + timedelta(days=1), title="new")
+    new = Conversation(
+        id="11111111-0000-4000-8000-000000000000",
+        project_id=1,
+        user_id=1,
+        created_at=T0,
+        updated_at=T0 + timedelta(days=1),
+        title="new",
+    )
     store.add(new)
     assert store.listed_page((1, 1), 0, 1) == [new]
     assert store.count_listed((1, 1)) == len(expected_listing(store, (1, 1)))

@@ -92,14 +92,18 @@ class ConversationsEndpoint(PostHogEndpoint):
     async def post(self, request: Request) -> Response:
         call = await begin(request, "create")
         fields = validate(await call.body.data(), MESSAGE_FIELDS)
-        subscription = call.workspace.start_stream(call.project.id, call.user.id, StreamRequest(
-            conversation_id=fields["conversation"],
-            content=fields["content"],
-            trace_id=fields["trace_id"],
-            agent_mode=fields.get("agent_mode"),
-            is_sandbox=fields.get("is_sandbox", False),
-            resume_payload=fields.get("resume_payload"),
-        ))
+        subscription = call.workspace.start_stream(
+            call.project.id,
+            call.user.id,
+            StreamRequest(
+                conversation_id=fields["conversation"],
+                content=fields["content"],
+                trace_id=fields["trace_id"],
+                agent_mode=fields.get("agent_mode"),
+                is_sandbox=fields.get("is_sandbox", False),
+                resume_payload=fields.get("resume_payload"),
+            ),
+        )
         keepalive = server_state(request).config.keepalive_interval
         return call.profile.stream_started(
             request, message_echo(fields), subscription, call.workspace.seed, keepalive
@@ -204,7 +208,10 @@ class OpenEndpoint(PostHogEndpoint):
         call = await begin(request, "open")
         fields = validate(await call.body.data(), SANDBOX_OPEN_FIELDS)
         run = call.workspace.open_sandbox(
-            call.conversation_id, call.project.id, call.user.id,
-            fields.get("trace_id"), fields.get("task_id"),
+            call.conversation_id,
+            call.project.id,
+            call.user.id,
+            fields.get("trace_id"),
+            fields.get("task_id"),
         )
         return call.profile.sandbox_opened(run)

@@ -36,7 +36,9 @@ def envelope(
 ) -> ApiError:
     """An error in drf-exceptions-hog's envelope."""
     body = {"type": type_, "code": code, "detail": detail, "attr": attr}
-    return ApiError(status, body, {name.replace("_", "-"): value for name, value in headers.items()})
+    return ApiError(
+        status, body, {name.replace("_", "-"): value for name, value in headers.items()}
+    )
 
 
 def not_found(detail: str = "Not found.") -> ApiError:
@@ -52,13 +54,17 @@ def validation_error(detail: str, code: str = "invalid_input", attr: str | None 
 
 
 def conflict(detail: str) -> ApiError:
-    # PostHog's custom `Conflict` exception subclasses APIException, which the handler types as server_error.
+    # PostHog's custom `Conflict` subclasses APIException, which the handler types server_error.
     return envelope(409, "server_error", "conflict", detail)
 
 
 def method_not_allowed(method: str, allowed: str) -> ApiError:
     return envelope(
-        405, "invalid_request", "method_not_allowed", f'Method "{method}" not allowed.', Allow=allowed
+        405,
+        "invalid_request",
+        "method_not_allowed",
+        f'Method "{method}" not allowed.',
+        Allow=allowed,
     )
 
 
@@ -98,7 +104,9 @@ NOT_RUNNING_DETAIL: Final = (
 _DOMAIN_ERRORS: Final[dict[type[domain.DomainError], ApiError]] = {
     domain.ConversationNotFound: not_found(),
     domain.QueueConversationNotFound: view_error(404, error="Conversation not found"),
-    domain.OtherUsersConversation: view_error(403, error="Cannot access other users' conversations"),
+    domain.OtherUsersConversation: view_error(
+        403, error="Cannot access other users' conversations"
+    ),
     domain.QueueFull: view_error(409, error="queue_full", detail=QUEUE_FULL_DETAIL),
     domain.QueueNotRunning: view_error(409, error="not_running", detail=NOT_RUNNING_DETAIL),
     domain.QueueMessageNotFound: view_error(404, detail="Queue message not found."),

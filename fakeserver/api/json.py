@@ -14,7 +14,9 @@ from starlette.responses import Response
 
 JSON_MEDIA_TYPE = "application/json"
 _encoder = json.JSONEncoder(
-    ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+    ensure_ascii=False,
+    separators=(",", ":"),
+    allow_nan=False,
     check_circular=False,  # values come from parsed JSON and dataclasses: never cyclic
 )
 
@@ -28,7 +30,5 @@ def loads(raw: bytes | str) -> Any:
     return json.loads(raw, parse_constant=lambda _constant: None)
 
 
-def json_response(
-    value: Any, status: int = 200, headers: dict[str, str] | None = None
-) -> Response:
+def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(dumps(value), status, headers, media_type=JSON_MEDIA_TYPE)

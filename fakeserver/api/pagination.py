@@ -58,4 +58,6 @@ def _with_query(url: str, **changes: int | None) -> str:
             params.pop(name, None)
         else:
             params[name] = [str(value)]
-    return urlunsplit((scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment))
+    return urlunsplit(
+        (scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment)
+    )

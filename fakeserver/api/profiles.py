@@ -41,17 +41,21 @@ class Profile:
 
     # Conversations -----------------------------------------------------------------------
 
-    def conversation_page(self, request: Request, page: Page, paging: PageRequest, seed: Seed) -> Response:
+    def conversation_page(
+        self, request: Request, page: Page, paging: PageRequest, seed: Seed
+    ) -> Response:
         url = str(request.url)
-        return json_response({
-            "count": page.count,
-            "next": paging.next_link(url, page.count),
-            "previous": paging.previous_link(url),
-            "results": [
-                serializers.serialize_conversation(c, seed, self.minimal_fields)
-                for c in page.conversations
-            ],
-        })
+        return json_response(
+            {
+                "count": page.count,
+                "next": paging.next_link(url, page.count),
+                "previous": paging.previous_link(url),
+                "results": [
+                    serializers.serialize_conversation(c, seed, self.minimal_fields)
+                    for c in page.conversations
+                ],
+            }
+        )
 
     def conversation(self, conversation: Conversation, seed: Seed) -> Response:
         return json_response(self.conversation_body(conversation, seed))
@@ -94,13 +98,15 @@ class Profile:
         return Response(status_code=204)
 
     def sandbox_opened(self, run: SandboxRun) -> Response:
-        return json_response({
-            "task_id": run.task_id,
-            "run_id": run.run_id,
-            "trace_id": run.trace_id,
-            "run_status": run.run_status,
-            "just_created_run": run.just_created_run,
-        })
+        return json_response(
+            {
+                "task_id": run.task_id,
+                "run_id": run.run_id,
+                "trace_id": run.trace_id,
+                "run_status": run.run_status,
+                "just_created_run": run.just_created_run,
+            }
+        )
 
     # Contract ----------------------------------------------------------------------------
 
@@ -166,4 +172,6 @@ def profile_for(request: Request, default: Profile) -> Profile:
     try:
         return profile_named(requested.strip().lower())
     except ValueError as error:
-        raise envelope(400, "invalid_request", "invalid_profile", f"X-Fakeserver-Profile: {error}.") from None
+        raise envelope(
+            400, "invalid_request", "invalid_profile", f"X-Fakeserver-Profile: {error}."
+        ) from None

@@ -40,26 +40,48 @@ class PathSpec:
 
 
 CONVERSATION_PATHS: Final = (
-    PathSpec("/conversations", endpoints.ConversationsEndpoint,
-             {"GET": "conversations_list", "POST": "conversations_create"}),
-    PathSpec("/conversations/{conversation:lookup}", endpoints.ConversationEndpoint,
-             {"GET": "conversations_retrieve", "DELETE": "conversations_destroy"}),
+    PathSpec(
+        "/conversations",
+        endpoints.ConversationsEndpoint,
+        {"GET": "conversations_list", "POST": "conversations_create"},
+    ),
+    PathSpec(
+        "/conversations/{conversation:lookup}",
+        endpoints.ConversationEndpoint,
+        {"GET": "conversations_retrieve", "DELETE": "conversations_destroy"},
+    ),
     # Extra actions in PostHog's router order (alphabetical by method name).
-    PathSpec("/conversations/{conversation:lookup}/append_message",
-             endpoints.AppendMessageEndpoint, {"POST": "conversations_append_message_create"}),
-    PathSpec("/conversations/{conversation:lookup}/cancel", endpoints.CancelEndpoint,
-             {"PATCH": "conversations_cancel_partial_update"}),
-    PathSpec("/conversations/{conversation:lookup}/open", endpoints.OpenEndpoint,
-             {"POST": "conversations_open_create"}),
-    PathSpec("/conversations/{conversation:lookup}/queue", endpoints.QueueEndpoint,
-             {"GET": "conversations_queue_retrieve", "POST": "conversations_queue_create"}),
+    PathSpec(
+        "/conversations/{conversation:lookup}/append_message",
+        endpoints.AppendMessageEndpoint,
+        {"POST": "conversations_append_message_create"},
+    ),
+    PathSpec(
+        "/conversations/{conversation:lookup}/cancel",
+        endpoints.CancelEndpoint,
+        {"PATCH": "conversations_cancel_partial_update"},
+    ),
+    PathSpec(
+        "/conversations/{conversation:lookup}/open",
+        endpoints.OpenEndpoint,
+        {"POST": "conversations_open_create"},
+    ),
+    PathSpec(
+        "/conversations/{conversation:lookup}/queue",
+        endpoints.QueueEndpoint,
+        {"GET": "conversations_queue_retrieve", "POST": "conversations_queue_create"},
+    ),
     # Before queue/{queue_id}: PostHog's `clear_queue` route wins, so PATCH/DELETE here are 405.
-    PathSpec("/conversations/{conversation:lookup}/queue/clear", endpoints.QueueClearEndpoint,
-             {"POST": "conversations_queue_clear_create"}),
-    PathSpec("/conversations/{conversation:lookup}/queue/{queue_id:lookup}",
-             endpoints.QueueItemEndpoint,
-             {"PATCH": "conversations_queue_partial_update",
-              "DELETE": "conversations_queue_destroy"}),
+    PathSpec(
+        "/conversations/{conversation:lookup}/queue/clear",
+        endpoints.QueueClearEndpoint,
+        {"POST": "conversations_queue_clear_create"},
+    ),
+    PathSpec(
+        "/conversations/{conversation:lookup}/queue/{queue_id:lookup}",
+        endpoints.QueueItemEndpoint,
+        {"PATCH": "conversations_queue_partial_update", "DELETE": "conversations_queue_destroy"},
+    ),
 )
 
 

@@ -61,21 +61,40 @@ _CONVERSATION_FIELDS: Final[dict[str, ConversationField]] = {
 }
 
 MINIMAL_FIELDS: Final = (
-    "id", "status", "title", "topic", "user", "created_at", "updated_at", "type", "is_internal",
-    "slack_thread_key", "slack_workspace_domain",
+    "id",
+    "status",
+    "title",
+    "topic",
+    "user",
+    "created_at",
+    "updated_at",
+    "type",
+    "is_internal",
+    "slack_thread_key",
+    "slack_workspace_domain",
 )
 """`ConversationMinimalSerializer` as the docs page gives it."""
 
 DOCUMENTED_FIELDS: Final = (
-    *MINIMAL_FIELDS, "messages", "has_unsupported_content", "agent_mode", "is_sandbox",
+    *MINIMAL_FIELDS,
+    "messages",
+    "has_unsupported_content",
+    "agent_mode",
+    "is_sandbox",
     "pending_approvals",
 )
 """The Conversation object of PostHog's docs page (no `agent_runtime`, no `task`)."""
 
 ACTUAL_MINIMAL_FIELDS: Final = (*MINIMAL_FIELDS, "task")
 ACTUAL_FIELDS: Final = (
-    *MINIMAL_FIELDS, "messages", "has_unsupported_content", "agent_mode", "agent_runtime",
-    "is_sandbox", "pending_approvals", "task",
+    *MINIMAL_FIELDS,
+    "messages",
+    "has_unsupported_content",
+    "agent_mode",
+    "agent_runtime",
+    "is_sandbox",
+    "pending_approvals",
+    "task",
 )
 """The newest `ConversationSerializer`."""
 

@@ -82,6 +82,5 @@ def sse_response(
 
 def accepts_event_stream(accept_header: str) -> bool:
     return any(
-        part.split(";", 1)[0].strip().lower() == SSE_MEDIA_TYPE
-        for part in accept_header.split(",")
+        part.split(";", 1)[0].strip().lower() == SSE_MEDIA_TYPE for part in accept_header.split(",")
     )

@@ -14,10 +14,40 @@ from typing import Any, Final
 from fakeserver.api.errors import validation_error
 
 _EMPTY: Final[Any] = object()
-_TRUE_VALUES: Final = {"t", "T", "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On",
-                       "ON", "1", 1}
-_FALSE_VALUES: Final = {"f", "F", "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off",
-                        "Off", "OFF", "0", 0}
+_TRUE_VALUES: Final = {
+    "t",
+    "T",
+    "y",
+    "Y",
+    "yes",
+    "Yes",
+    "YES",
+    "true",
+    "True",
+    "TRUE",
+    "on",
+    "On",
+    "ON",
+    "1",
+    1,
+}
+_FALSE_VALUES: Final = {
+    "f",
+    "F",
+    "n",
+    "N",
+    "no",
+    "No",
+    "NO",
+    "false",
+    "False",
+    "FALSE",
+    "off",
+    "Off",
+    "OFF",
+    "0",
+    0,
+}
 
 
 class _FieldError(Exception):
@@ -117,4 +147,3 @@ def validate(data: Any, fields: Sequence[Field]) -> dict[str, Any]:
         except _FieldError as error:
             raise validation_error(error.detail, error.code, spec.name) from None
     return cleaned
-

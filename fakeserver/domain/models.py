@@ -157,7 +157,7 @@ class Conversation:
 
     @property
     def is_listed(self) -> bool:
-        """Whether PostHog's list endpoint shows it to its owner (`ConversationViewSet.get_queryset`)."""
+        """Whether PostHog's list shows it to its owner (`ConversationViewSet.get_queryset`)."""
         return (
             not self.deleted
             and self.title is not None

@@ -152,8 +152,10 @@ class Store:
         # DRF puts no maximum on limit/offset; islice takes at most sys.maxsize, and no listing
         # gets anywhere near it, so clamping changes no page.
         start, stop = min(offset, sys.maxsize), min(offset + limit, sys.maxsize)
-        return [self._changed.get(i) or self.seed.conversations[i] for _, i in
-                islice(merged, start, stop)]
+        return [
+            self._changed.get(i) or self.seed.conversations[i]
+            for _, i in islice(merged, start, stop)
+        ]
 
     # Writes ------------------------------------------------------------------------------
 

@@ -184,7 +184,9 @@ class Workspace:
 
     # Queue -------------------------------------------------------------------------------
 
-    def enqueue(self, raw_id: str, project_id: int, user_id: int, draft: QueueDraft) -> Conversation:
+    def enqueue(
+        self, raw_id: str, project_id: int, user_id: int, draft: QueueDraft
+    ) -> Conversation:
         conversation = self.queue_of(raw_id, project_id, user_id)
         message = QueueMessage(
             id=self.ids.new_id(),
@@ -214,7 +216,9 @@ class Workspace:
             queue.replace_content(writable, queue_id, content)
         return writable
 
-    def remove_queued(self, raw_id: str, project_id: int, user_id: int, queue_id: str) -> Conversation:
+    def remove_queued(
+        self, raw_id: str, project_id: int, user_id: int, queue_id: str
+    ) -> Conversation:
         conversation = self.queue_of(raw_id, project_id, user_id)
         queue.queued_position(conversation, queue_id)
         with self.store.update(conversation.id) as writable:
@@ -264,8 +268,12 @@ class Workspace:
             with self.store.update(conversation.id) as writable:
                 writable.type = "assistant"
         run = AgentRun(
-            request.conversation_id, self.store, self.clock, self.ids,
-            self.seed.script_for(request.conversation_id), self.runs.pacer,
+            request.conversation_id,
+            self.store,
+            self.clock,
+            self.ids,
+            self.seed.script_for(request.conversation_id),
+            self.runs.pacer,
         )
         first = TurnRequest(request.content, request.trace_id, self._resolve_approval(request))
         run.open(announce=is_new, agent_mode=request.agent_mode)
@@ -275,11 +283,16 @@ class Workspace:
 
     def _create_conversation(self, project_id: int, user_id: int, request: StreamRequest) -> None:
         now = self.clock.now()
-        self.store.add(Conversation(
-            id=request.conversation_id, project_id=project_id, user_id=user_id,
-            created_at=now, updated_at=now,
-            type="deep_research" if request.agent_mode == "research" else "assistant",
-        ))
+        self.store.add(
+            Conversation(
+                id=request.conversation_id,
+                project_id=project_id,
+                user_id=user_id,
+                created_at=now,
+                updated_at=now,
+                type="deep_research" if request.agent_mode == "research" else "assistant",
+            )
+        )
 
     def _resolve_approval(self, request: StreamRequest) -> Turn | None:
         """Answer a pending approval from `resume_payload`; the turn that acknowledges it."""
