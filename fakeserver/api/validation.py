@@ -113,10 +113,16 @@ class Field:
         return text
 
     def _clean_uuid(self, value: Any) -> str:
+        # DRF also takes the integer form. Its int check lets true/false through as well (bool is
+        # an int in Python); the fake refuses them, since no client means a boolean as an id.
         try:
-            return str(uuid.UUID(value) if isinstance(value, str) else uuid.UUID(int=value))
-        except (ValueError, TypeError, AttributeError):
-            raise _FieldError("Must be a valid UUID.", "invalid_input") from None
+            if isinstance(value, str):
+                return str(uuid.UUID(value))
+            if isinstance(value, int) and not isinstance(value, bool):
+                return str(uuid.UUID(int=value))
+        except ValueError:
+            pass
+        raise _FieldError("Must be a valid UUID.", "invalid_input")
 
     def _clean_boolean(self, value: Any) -> bool:
         try:
