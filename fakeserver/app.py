@@ -77,6 +77,11 @@ class ServerState:
     def workspace_for(self, scope: Scope) -> Workspace:
         return self.namespace(scope.get(NAMESPACE_SCOPE_KEY, DEFAULT_NAMESPACE))
 
+    def seed_for(self, scope: Scope) -> Seed:
+        """The seed of the request's namespace, without creating the namespace."""
+        workspace = self.workspaces.get(scope.get(NAMESPACE_SCOPE_KEY, DEFAULT_NAMESPACE))
+        return workspace.seed if workspace is not None else self.seed
+
     def namespace(self, name: str) -> Workspace:
         """The namespace's workspace, created from the seed on first use."""
         workspace = self.workspaces.get(name)

@@ -21,9 +21,10 @@ from fakeserver import __version__
 from fakeserver.api.json import json_response, loads
 from fakeserver.api.serializers import drf_datetime
 from fakeserver.domain.models import Conversation, QueueMessage
+from fakeserver.domain.workspace import Workspace
 from fakeserver.fault_rules import FaultError
 from fakeserver.fixtures import CONVERSATION_KEYS, FixtureError, FixtureSource
-from fakeserver.namespaces import NAMESPACE_SCOPE_KEY, is_valid_name
+from fakeserver.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY, is_valid_name
 
 if TYPE_CHECKING:
     from fakeserver.app import ServerState
@@ -56,10 +57,13 @@ def _state(request: Request) -> ServerState:
     return state
 
 
-def _namespace(request: Request) -> str | None:
-    """`?namespace=`, else the namespace of the request's prefix, else None (all / the server)."""
+def _namespace(request: Request, body: Any = None) -> str | None:
+    """`?namespace=`, else the request prefix's namespace, else the body's `namespace`, else
+    None (all namespaces / the server)."""
     name = request.query_params.get("namespace") or request.scope.get(NAMESPACE_SCOPE_KEY)
-    if name is not None and not is_valid_name(name):
+    if name is None and isinstance(body, dict):
+        name = body.get("namespace")
+    if name is not None and not (isinstance(name, str) and is_valid_name(name)):
         raise ControlError(400, "invalid_namespace", f"{name!r} is not a valid namespace name.")
     return name
 
@@ -115,8 +119,7 @@ async def info(request: Request, state: ServerState) -> Response:
 
 async def reset(request: Request, state: ServerState) -> Response:
     body = await _json_body(request, {})
-    namespace = _namespace(request) or (body.get("namespace") if isinstance(body, dict) else None)
-    return json_response({"reset": state.reset(namespace)})
+    return json_response({"reset": state.reset(_namespace(request, body))})
 
 
 async def load_fixture(request: Request, state: ServerState) -> Response:
@@ -132,7 +135,7 @@ async def load_fixture(request: Request, state: ServerState) -> Response:
         raise ControlError(
             400, "invalid_input", "fixture must be a JSON object in the fixture format."
         )
-    namespace = _namespace(request) or body.get("namespace")
+    namespace = _namespace(request, body)
     replace = bool(body.get("replace", False))
     try:
         seed = state.load_fixture(source, namespace, replace=replace)
@@ -159,8 +162,9 @@ async def load_fixture(request: Request, state: ServerState) -> Response:
 
 
 async def dump_state(request: Request, state: ServerState) -> Response:
-    name = _namespace(request) or "default"
-    workspace = state.namespace(name)
+    name = _namespace(request) or DEFAULT_NAMESPACE
+    # A namespace never used is at its fixture state: show that without creating it.
+    workspace = state.workspaces.get(name) or Workspace(state.seed)
     conversations = sorted(workspace.store.conversations(), key=lambda c: (c.created_at, c.id))
     return json_response(
         {
@@ -175,7 +179,7 @@ async def dump_state(request: Request, state: ServerState) -> Response:
 async def read_journal(request: Request, state: ServerState) -> Response:
     query = request.query_params
     status = query.get("status")
-    if status is not None and not status.isdigit():
+    if status is not None and not (status.isascii() and status.isdigit() and len(status) < 4):
         raise ControlError(400, "invalid_query", "status must be an integer.")
     entries = state.journal.filter(
         query.get("operation_id"),

@@ -6,7 +6,9 @@ by the control API, the Python API and the `X-Fakeserver-Fault` header.
 
 from __future__ import annotations
 
+import math
 import random
+import re
 import threading
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -19,6 +21,9 @@ from fakeserver.api.json import dumps
 
 DEFAULT_RETRY_AFTER: Final = 60
 DEFAULT_STALL_MS: Final = 30_000
+MAX_DELAY_MS: Final = 600_000
+"""Latency and stalls are capped at 10 minutes, so no rule can hold a request forever."""
+_HEADER_NAME: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 STREAM_ACTIONS: Final = ("end_after_frames", "drop_after_frames", "stall_after_frames")
 _ACTION_KEYS: Final = frozenset(
     {"latency_ms", "status", "body", "headers", "retry_after", "drop", "stall_ms", *STREAM_ACTIONS}
@@ -32,15 +37,52 @@ class FaultError(ValueError):
     """A fault rule or action that cannot be applied; the message says why."""
 
 
-def _number(data: dict[str, Any], key: str, minimum: float, integer: bool = False) -> Any:
+def _number(
+    data: dict[str, Any],
+    key: str,
+    minimum: float,
+    integer: bool = False,
+    maximum: float | None = None,
+) -> Any:
     value = data.get(key)
     if value is None:
         return None
     kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, kinds)
+        or not math.isfinite(value)
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
         kind = "an integer" if integer else "a number"
-        raise FaultError(f"{key} must be {kind} >= {minimum}, got {value!r}")
+        bounds = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise FaultError(f"{key} must be {kind} {bounds}, got {value!r}")
     return value
+
+
+def _headers(data: dict[str, Any]) -> dict[str, str]:
+    """Header names must be HTTP tokens and values single-line Latin-1 text, or no server
+    could send them."""
+    headers = data.get("headers") or {}
+    if not isinstance(headers, dict):
+        raise FaultError("headers must map header names to string values")
+    for name, value in headers.items():
+        if not (isinstance(name, str) and _HEADER_NAME.fullmatch(name)):
+            raise FaultError(f"{name!r} is not a valid header name")
+        if not isinstance(value, str) or "\r" in value or "\n" in value or not value.isascii():
+            raise FaultError(f"header {name!r} needs a single-line ASCII string value")
+    return dict(headers)
+
+
+def _body(data: dict[str, Any]) -> Any:
+    body = data.get("body")
+    if body is not None and not isinstance(body, str):
+        try:
+            dumps(body)
+        except ValueError:
+            raise FaultError("body must be a string or JSON without NaN or infinity") from None
+    return body
 
 
 def default_error_body(status: int, retry_after: int) -> Any:
@@ -93,14 +135,10 @@ class FaultAction:
             raise FaultError(
                 f"unknown action key(s) {sorted(unknown)}; known: {sorted(_ACTION_KEYS)}"
             )
-        status = _number(data, "status", 100, integer=True)
-        if status is not None and status > 599:
-            raise FaultError(f"status must be 100-599, got {status}")
-        headers = data.get("headers") or {}
-        if not isinstance(headers, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-        ):
-            raise FaultError("headers must map header names to string values")
+        status = _number(data, "status", 200, integer=True, maximum=599)
+        if status in (204, 304) and data.get("body") is not None:
+            raise FaultError(f"a {status} response has no body")
+        headers = _headers(data)
         drop = data.get("drop", False)
         if not isinstance(drop, bool):
             raise FaultError("drop must be true or false")
@@ -114,13 +152,16 @@ class FaultAction:
             )
         if ("body" in data or headers) and status is None:
             raise FaultError("body and headers need a status")
-        stall_ms = _number(data, "stall_ms", 0)
+        stall_ms = _number(data, "stall_ms", 0, maximum=MAX_DELAY_MS)
+        if stall_ms is not None and data.get("stall_after_frames") is None:
+            raise FaultError("stall_ms needs stall_after_frames")
+        retry_after = _number(data, "retry_after", 0, integer=True)
         return cls(
-            latency_ms=_number(data, "latency_ms", 0) or 0,
+            latency_ms=_number(data, "latency_ms", 0, maximum=MAX_DELAY_MS) or 0,
             status=status,
-            body=data.get("body"),
-            headers=dict(headers),
-            retry_after=_number(data, "retry_after", 0, integer=True) or DEFAULT_RETRY_AFTER,
+            body=_body(data),
+            headers=headers,
+            retry_after=DEFAULT_RETRY_AFTER if retry_after is None else retry_after,
             drop=drop,
             end_after_frames=_number(data, "end_after_frames", 0, integer=True),
             drop_after_frames=_number(data, "drop_after_frames", 0, integer=True),
@@ -153,7 +194,9 @@ class FaultAction:
             else default_error_body(self.status, self.retry_after)
         )
         headers = {name.lower(): value for name, value in self.headers.items()}
-        if isinstance(body, str | bytes):
+        if self.status in (204, 304):
+            content = b""
+        elif isinstance(body, str | bytes):
             content = body.encode() if isinstance(body, str) else body
             headers.setdefault("content-type", "text/plain; charset=utf-8")
         else:

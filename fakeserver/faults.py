@@ -12,12 +12,12 @@ endpoint without the endpoint knowing.
 from __future__ import annotations
 
 import contextlib
-import json
 from typing import Any, Final
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fakeserver.api.json import loads
 from fakeserver.fault_rules import STREAM_ACTIONS, FaultAction, FaultError, FaultRegistry
 from fakeserver.journal import FAULT_SCOPE_KEY, OPERATION_SCOPE_KEY, UNJOURNALED_PREFIXES
 from fakeserver.namespaces import namespace_of, route_path
@@ -119,7 +119,7 @@ class FaultMiddleware:
         for name, value in scope["headers"]:
             if name == FAULT_HEADER:
                 try:
-                    action = FaultAction.from_json(json.loads(value))
+                    action = FaultAction.from_json(loads(value))
                 except ValueError as error:  # FaultError and JSONDecodeError
                     raise FaultError(str(error)) from None
                 return action, {"source": "header", "rule": None, "action": action.as_json()}

@@ -225,10 +225,16 @@ class _FixtureReader:
     def read_file(self, path: Path) -> None:
         source = str(path)
         try:
+            if path.exists() and not path.is_file():
+                self.problems.add(source, "", "cannot read file: not a regular file")
+                return
             text = path.read_text(encoding="utf-8")
             data = yaml.load(text, Loader=_YAML_LOADER)
         except OSError as error:
             self.problems.add(source, "", f"cannot read file: {error.strerror or error}")
+            return
+        except UnicodeDecodeError as error:
+            self.problems.add(source, "", f"not UTF-8 text: {error.reason} at byte {error.start}")
             return
         except yaml.YAMLError:
             problem = _describe_yaml_error(_pure_python_yaml_error(text))

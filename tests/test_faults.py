@@ -232,7 +232,10 @@ def test_a_header_fault_beats_the_rules(client: httpx.Client, server: FakeServer
             "X-Fakeserver-Fault: Expecting property name enclosed in double quotes: "
             "line 1 column 2 (char 1)",
         ),
-        ('{"status": "soon"}', "X-Fakeserver-Fault: status must be an integer >= 100, got 'soon'"),
+        (
+            '{"status": "soon"}',
+            "X-Fakeserver-Fault: status must be an integer from 200 to 599, got 'soon'",
+        ),
         ("[]", "X-Fakeserver-Fault: a fault action is a JSON object, got list"),
     ],
 )

@@ -163,4 +163,5 @@ def resolve_project(raw_id: str, caller: Caller, action: str, seed: Seed) -> Pro
 
 
 def _as_int(raw: str) -> int | None:
-    return int(raw) if raw.isascii() and raw.isdigit() else None
+    # Longer than any real id (and past Python's int-parsing digit limit): no such project.
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 19 else None

@@ -14,6 +14,7 @@ from fakeserver.api import auth
 from fakeserver.api.body import RequestBody
 from fakeserver.api.profiles import Profile, profile_for
 from fakeserver.domain.models import Project, User
+from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -52,16 +53,34 @@ class Call:
         return self.request.headers.get("x-posthog-session-id")
 
 
-async def begin(request: Request, action: str) -> Call:
-    """Authenticate and authorize a request for `action` (PostHog's viewset action name)."""
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    profile: Profile
+    body: RequestBody
+    caller: auth.Caller
+    seed: Seed
+
+
+async def authenticate(request: Request) -> Authenticated:
+    """The request's profile and caller, checked against its namespace's seed.
+
+    A namespace is only created once a request to it is authorized, so a refused request
+    leaves no namespace behind.
+    """
     state = server_state(request)
     profile = profile_for(request, state.profile)
-    workspace = state.workspace_for(request.scope)
     body = RequestBody(request)
     body.check_declared_size()
-    caller = await auth.authenticate(request, body, profile, workspace.seed)
-    auth.check_action(caller, action, profile)
-    project = auth.resolve_project(
-        str(request.path_params["project_id"]), caller, action, workspace.seed
-    )
-    return Call(request, profile, workspace, caller, project, body)
+    seed = state.seed_for(request.scope)
+    caller = await auth.authenticate(request, body, profile, seed)
+    return Authenticated(profile, body, caller, seed)
+
+
+async def begin(request: Request, action: str) -> Call:
+    """Authenticate and authorize a request for `action` (PostHog's viewset action name)."""
+    checked = await authenticate(request)
+    auth.check_action(checked.caller, action, checked.profile)
+    project_id = str(request.path_params["project_id"])
+    project = auth.resolve_project(project_id, checked.caller, action, checked.seed)
+    workspace = server_state(request).workspace_for(request.scope)
+    return Call(request, checked.profile, workspace, checked.caller, project, checked.body)

@@ -12,11 +12,9 @@ from starlette.endpoints import HTTPEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fakeserver.api import auth, errors
-from fakeserver.api.body import RequestBody
-from fakeserver.api.call import begin, server_state
+from fakeserver.api import errors
+from fakeserver.api.call import authenticate, begin, server_state
 from fakeserver.api.pagination import PageRequest
-from fakeserver.api.profiles import profile_for
 from fakeserver.api.validation import Field, validate
 from fakeserver.domain.models import AGENT_MODES, JSONValue
 from fakeserver.domain.workspace import QueueDraft, StreamRequest
@@ -72,10 +70,7 @@ def message_echo(fields: dict[str, JSONValue]) -> dict[str, JSONValue]:
 class PostHogEndpoint(HTTPEndpoint):
     async def method_not_allowed(self, request: Request) -> Response:
         """DRF authenticates before it looks for a handler: 401 beats 405."""
-        state = server_state(request)
-        profile = profile_for(request, state.profile)
-        workspace = state.workspace_for(request.scope)
-        await auth.authenticate(request, RequestBody(request), profile, workspace.seed)
+        await authenticate(request)
         allowed = ", ".join(self._allowed_methods)
         raise errors.method_not_allowed(request.method, allowed)
 

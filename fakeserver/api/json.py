@@ -1,14 +1,16 @@
 """JSON in and out, the way PostHog's DRF stack does it.
 
 Output is compact (DRF's `JSONRenderer`: no spaces, non-ASCII kept). Input accepts the
-non-standard NaN/Infinity constants as DRF's non-strict parser does, but stores them as null,
-which is what PostHog's `SafeJSONRenderer` would send back for them.
+non-standard NaN/Infinity constants (PostHog sets STRICT_JSON = False), and numbers too large
+for a float, but stores all of them as null, which is what PostHog's `SafeJSONRenderer` would
+send back for them. Nesting is bounded, so a stored value can always be rendered again.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import math
+from typing import Any, Final
 
 from starlette.responses import Response
 
@@ -25,9 +27,43 @@ def dumps(value: Any) -> bytes:
     return _encoder.encode(value).encode("utf-8")
 
 
+MAX_NESTING: Final = 100
+"""Deepest accepted nesting of arrays and objects (a fake-specific bound; PostHog has none)."""
+
+
+def _finite_or_null(text: str) -> float | None:
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def _nesting_exceeds(value: Any, limit: int) -> bool:
+    pending = [(value, 1)]
+    while pending:
+        current, depth = pending.pop()
+        if isinstance(current, dict):
+            children: Any = current.values()
+        elif isinstance(current, list):
+            children = current
+        else:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
 def loads(raw: bytes | str) -> Any:
-    """Parse JSON; raises ValueError (JSONDecodeError or UnicodeDecodeError) when it is not."""
-    return json.loads(raw, parse_constant=lambda _constant: None)
+    """Parse JSON; raises ValueError (bad JSON, bad encoding, nested too deep) if it is not."""
+    try:
+        value = json.loads(raw, parse_constant=lambda _constant: None, parse_float=_finite_or_null)
+    except RecursionError:
+        value = None
+        too_deep = True
+    else:
+        too_deep = _nesting_exceeds(value, MAX_NESTING)
+    if too_deep:
+        raise ValueError(f"arrays and objects nest deeper than {MAX_NESTING} levels")
+    return value
 
 
 def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

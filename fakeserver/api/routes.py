@@ -111,7 +111,7 @@ def slash_optional(route: Route) -> Route:
     """Match the path with or without its trailing slash, as PostHog's router (`/?`) does."""
     pattern = route.path_regex.pattern
     assert pattern.endswith("$")
-    route.path_regex = re.compile(pattern[:-1] + "/?$")
+    route.path_regex = re.compile(pattern[:-1].removesuffix("/") + "/?$")
     return route
 
 

@@ -15,12 +15,17 @@ from fakeserver.domain.models import Conversation, QueueMessage
 MAX_QUEUE_MESSAGES: Final = 2
 
 
-def enqueue(conversation: Conversation, message: QueueMessage) -> None:
+def ensure_accepts(conversation: Conversation) -> None:
+    """Refuse a new message when no run will take it or the queue is full."""
     # PostHog checks the drain before the size, so `not_running` wins when both apply.
     if conversation.drain_closed:
         raise QueueNotRunning(conversation.id)
     if len(conversation.queue) >= MAX_QUEUE_MESSAGES:
         raise QueueFull(conversation.id)
+
+
+def enqueue(conversation: Conversation, message: QueueMessage) -> None:
+    ensure_accepts(conversation)
     conversation.queue.append(message)
 
 

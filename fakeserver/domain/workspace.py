@@ -188,6 +188,7 @@ class Workspace:
         self, raw_id: str, project_id: int, user_id: int, draft: QueueDraft
     ) -> Conversation:
         conversation = self.queue_of(raw_id, project_id, user_id)
+        queue.ensure_accepts(conversation)  # before an id is drawn: a refusal changes nothing
         message = QueueMessage(
             id=self.ids.new_id(),
             content=draft.content,
