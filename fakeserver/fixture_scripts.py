@@ -21,8 +21,7 @@ The format is documented in the README ("Agent runs and streaming").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from fakeserver import fixture_values as v
 from fakeserver.domain.scripts import (
@@ -33,29 +32,11 @@ from fakeserver.domain.scripts import (
     Turn,
     TurnEnding,
 )
+from fakeserver.fixture_records import Record
 
 AGENT_KEYS: Final = {"rules"}
 RULE_KEYS: Final = {"match", "reply", "final", "updates", "failure", "status", "approval"}
 APPROVAL_KEYS: Final = ("tool_name", "preview", "payload")
-
-
-class _Problems(Protocol):
-    def add(self, source: str, path: str, message: str) -> None: ...
-
-
-class FixtureRecord(Protocol):
-    """What the fixture loader's record reader offers (`fakeserver.fixtures._Record`)."""
-
-    @property
-    def source(self) -> str: ...
-    @property
-    def path(self) -> str: ...
-    @property
-    def problems(self) -> _Problems: ...
-
-    def optional(self, key: str, reader: v.ValueReader[Any], default: Any) -> Any: ...
-
-    def records(self, key: str, known: set[str] | None) -> Iterator[FixtureRecord]: ...
 
 
 def _pattern(value: Any) -> re.Pattern[str]:
@@ -88,7 +69,7 @@ def _approval(value: Any) -> ApprovalRequest:
     return ApprovalRequest(tool_name, preview, data.get("payload"))
 
 
-def _rule(record: FixtureRecord) -> ScriptRule:
+def _rule(record: Record) -> ScriptRule:
     failure = record.optional("failure", v.boolean, False)
     status = record.optional("status", v.choice((GENERATION_ERROR,)), None)
     approval = record.optional("approval", _approval, None)
@@ -110,6 +91,6 @@ def _rule(record: FixtureRecord) -> ScriptRule:
     return ScriptRule(record.optional("match", _pattern, None), turn)
 
 
-def read_agent_script(record: FixtureRecord) -> AgentScript:
+def read_agent_script(record: Record) -> AgentScript:
     """The rules of one `agent:` mapping, in order; problems are recorded on the way."""
     return AgentScript(tuple(_rule(rule) for rule in record.records("rules", RULE_KEYS)))

@@ -8,8 +8,7 @@ the same id replaces an earlier one. The format is documented in the README.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -34,25 +33,23 @@ from fakeserver.domain.models import (
 from fakeserver.domain.queue import MAX_QUEUE_MESSAGES
 from fakeserver.domain.scripts import AgentScript
 from fakeserver.domain.store import Seed
+from fakeserver.fixture_records import (
+    YAML_LOADER,
+    Located,
+    Problems,
+    Record,
+    describe_yaml_error,
+    pure_python_yaml_error,
+)
+from fakeserver.fixture_records import (
+    FixtureError as FixtureError,  # part of this module's API
+)
 from fakeserver.fixture_scripts import AGENT_KEYS, read_agent_script
 
 T = TypeVar("T")
 D = TypeVar("D")
 
 DEFAULT_FIXTURE: Final = "default.yaml"
-_YAML_LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's safe loader when PyYAML has it: several times faster on the default fixture."""
-
-
-def _pure_python_yaml_error(text: str) -> yaml.YAMLError:
-    """The pure-Python parser's error for a text libyaml refused: its messages are clearer."""
-    try:
-        yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        return error
-    return yaml.YAMLError("the document could not be parsed")
-
-
 _FIXTURE_NAMESPACE: Final = uuid.UUID("6f1c3a52-8d0e-4f7b-9a61-2b5e0c4d7f10")
 """Namespace of the uuid5 ids the loader derives, so omitted ids are the same on every load."""
 
@@ -64,77 +61,6 @@ def default_fixture_path() -> Path:
 
 def derived_id(*parts: object) -> str:
     return str(uuid.uuid5(_FIXTURE_NAMESPACE, "/".join(str(part) for part in parts)))
-
-
-class FixtureError(ValueError):
-    """A fixture could not be loaded; `problems` lists every `file: path: message`."""
-
-    def __init__(self, problems: Sequence[str]):
-        self.problems = list(problems)
-        super().__init__("invalid fixture:\n  " + "\n  ".join(self.problems))
-
-
-@dataclass
-class _Problems:
-    found: list[str] = field(default_factory=list)
-
-    def add(self, source: str, path: str, message: str) -> None:
-        self.found.append(f"{source}: {path}: {message}" if path else f"{source}: {message}")
-
-
-class _Record:
-    """Reads one mapping of a fixture, recording problems instead of stopping at the first."""
-
-    def __init__(
-        self, data: Any, source: str, path: str, problems: _Problems, known: set[str] | None
-    ):
-        self.source, self.path, self.problems = source, path, problems
-        self.valid = isinstance(data, dict)
-        self.data: dict[str, Any] = data if isinstance(data, dict) else {}
-        if not self.valid:
-            problems.add(source, path, f"expected a mapping, got {type(data).__name__}")
-        unknown = [key for key in self.data if known is not None and key not in known]
-        for key in unknown:
-            expected = ", ".join(sorted(known or ()))
-            problems.add(source, self._at(str(key)), f"unknown key (expected one of: {expected})")
-
-    def _at(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def required(self, key: str, reader: v.ValueReader[T]) -> T | None:
-        """The value, or None after recording why there is none."""
-        if key not in self.data:
-            if self.valid:
-                self.problems.add(self.source, self._at(key), "is required")
-            return None
-        return self.optional(key, reader, None)
-
-    def optional(self, key: str, reader: v.ValueReader[T], default: D) -> T | D:
-        if key not in self.data:
-            return default
-        try:
-            return reader(self.data[key])
-        except v.InvalidValue as problem:
-            self.problems.add(self.source, self._at(key), str(problem))
-            return default
-
-    def records(self, key: str, known: set[str] | None) -> Iterator[_Record]:
-        items = self.data.get(key, [])
-        if not isinstance(items, list):
-            self.problems.add(self.source, self._at(key), "expected a list")
-            return
-        for index, item in enumerate(items):
-            yield _Record(item, self.source, f"{self._at(key)}[{index}]", self.problems, known)
-
-
-@dataclass
-class _Located:
-    """A parsed record and where it came from, for reference errors after merging."""
-
-    value: Any
-    source: str
-    path: str
-    refs: dict[str, Any] = field(default_factory=dict)
 
 
 _TOP_KEYS: Final = {"projects", "users", "conversations", "agent"}
@@ -202,23 +128,15 @@ def _scope(value: Any) -> str:
     return scope
 
 
-def _describe_yaml_error(error: yaml.YAMLError) -> str:
-    """One line: where the parser stopped and why."""
-    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
-        mark = error.problem_mark
-        return f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
-    return str(error).replace("\n", " ")
-
-
 class _FixtureReader:
     """Parses fixture files one by one, then merges and cross-checks them into a `Seed`."""
 
     def __init__(self, loaded_at: datetime):
         self.loaded_at = loaded_at
-        self.problems = _Problems()
-        self.projects: dict[int, _Located] = {}
-        self.users: dict[int, _Located] = {}
-        self.conversations: dict[str, _Located] = {}
+        self.problems = Problems()
+        self.projects: dict[int, Located] = {}
+        self.users: dict[int, Located] = {}
+        self.conversations: dict[str, Located] = {}
         self.agent_script = AgentScript()
         """Later files' rules are tried first, so a fixture can override the one it extends."""
 
@@ -229,7 +147,7 @@ class _FixtureReader:
                 self.problems.add(source, "", "cannot read file: not a regular file")
                 return
             text = path.read_text(encoding="utf-8")
-            data = yaml.load(text, Loader=_YAML_LOADER)
+            data = yaml.load(text, Loader=YAML_LOADER)
         except OSError as error:
             self.problems.add(source, "", f"cannot read file: {error.strerror or error}")
             return
@@ -237,14 +155,14 @@ class _FixtureReader:
             self.problems.add(source, "", f"not UTF-8 text: {error.reason} at byte {error.start}")
             return
         except yaml.YAMLError:
-            problem = _describe_yaml_error(_pure_python_yaml_error(text))
+            problem = describe_yaml_error(pure_python_yaml_error(text))
             self.problems.add(source, "", f"not valid YAML or JSON: {problem}")
             return
         self.read_data(data, source)
 
     def read_data(self, data: Any, source: str) -> None:
         """Read one parsed fixture document (what a YAML or JSON file holds)."""
-        top = _Record({} if data is None else data, source, "", self.problems, _TOP_KEYS)
+        top = Record({} if data is None else data, source, "", self.problems, _TOP_KEYS)
         for record in top.records("projects", _PROJECT_KEYS):
             self._project(record)
         for record in top.records("users", _USER_KEYS):
@@ -252,10 +170,10 @@ class _FixtureReader:
         for index, record in enumerate(top.records("conversations", _CONVERSATION_KEYS)):
             self._conversation(record, index)
         if "agent" in top.data:
-            agent = _Record(top.data["agent"], source, "agent", self.problems, AGENT_KEYS)
+            agent = Record(top.data["agent"], source, "agent", self.problems, AGENT_KEYS)
             self.agent_script = read_agent_script(agent).then(self.agent_script)
 
-    def _claim(self, table: dict[Any, _Located], key: Any, record: _Record, kind: str) -> bool:
+    def _claim(self, table: dict[Any, Located], key: Any, record: Record, kind: str) -> bool:
         """Refuse a duplicate id inside one file; a later file replaces the earlier record."""
         earlier = table.get(key)
         if earlier is not None and earlier.source == record.source:
@@ -265,15 +183,15 @@ class _FixtureReader:
             return False
         return True
 
-    def _project(self, record: _Record) -> None:
+    def _project(self, record: Record) -> None:
         project_id = record.required("id", v.integer)
         name = record.optional("name", v.string, f"Project {project_id}")
         if project_id is not None and self._claim(self.projects, project_id, record, "project"):
-            self.projects[project_id] = _Located(
+            self.projects[project_id] = Located(
                 Project(project_id, name), record.source, record.path
             )
 
-    def _user(self, record: _Record) -> None:
+    def _user(self, record: Record) -> None:
         user_id = record.required("id", v.integer)
         email = record.required("email", v.max_length(254))
         keys = [
@@ -301,17 +219,17 @@ class _FixtureReader:
         }
         if user_id is None or email is None or not self._claim(self.users, user_id, record, "user"):
             return
-        self.users[user_id] = _Located(
+        self.users[user_id] = Located(
             dict(fields, id=user_id, email=email), record.source, record.path, refs
         )
 
-    def _api_key(self, record: _Record) -> _Located:
+    def _api_key(self, record: Record) -> Located:
         value = record.required("key", v.non_blank_string)
         scopes = record.optional("scopes", v.list_of(_scope), ["*"])
         projects = record.optional("projects", v.nullable(v.list_of(v.integer)), None)
-        return _Located((value, frozenset(scopes), projects), record.source, record.path)
+        return Located((value, frozenset(scopes), projects), record.source, record.path)
 
-    def _conversation(self, record: _Record, index: int) -> None:
+    def _conversation(self, record: Record, index: int) -> None:
         conversation_id = record.required("id", v.uuid_string)
         project_id = record.required("project", v.integer)
         user_id = record.required("user", v.integer)
@@ -376,15 +294,15 @@ class _FixtureReader:
         script = None
         if "agent" in record.data:
             agent_path = f"{record.path}.agent"
-            agent = _Record(
+            agent = Record(
                 record.data["agent"], record.source, agent_path, self.problems, AGENT_KEYS
             )
             script = read_agent_script(agent)
-        located = _Located(conversation, record.source, record.path, {"script": script})
+        located = Located(conversation, record.source, record.path, {"script": script})
         self.conversations[conversation_id] = located
 
     def _message(
-        self, record: _Record, conversation_id: str | None, position: int
+        self, record: Record, conversation_id: str | None, position: int
     ) -> dict[str, Any] | None:
         """A message is free-form JSON (PostHog has many kinds); it needs a `type` string."""
         if not record.valid:
@@ -394,7 +312,7 @@ class _FixtureReader:
         return {"id": derived_id("message", conversation_id, position), **record.data}
 
     def _queue_message(
-        self, record: _Record, conversation_id: str | None, position: int, created_at: datetime
+        self, record: Record, conversation_id: str | None, position: int, created_at: datetime
     ) -> QueueMessage:
         return QueueMessage(
             id=record.optional(
@@ -409,7 +327,7 @@ class _FixtureReader:
             session_id=record.optional("session_id", v.nullable(v.string), None),
         )
 
-    def _check_unique_queue_ids(self, record: _Record, queue: list[QueueMessage]) -> None:
+    def _check_unique_queue_ids(self, record: Record, queue: list[QueueMessage]) -> None:
         seen: set[str] = set()
         for position, message in enumerate(queue):
             if message.id in seen:
@@ -443,15 +361,15 @@ class _FixtureReader:
             },
         )
 
-    def _missing(self, located: _Located, key: str, kind: str, ident: Any) -> None:
+    def _missing(self, located: Located, key: str, kind: str, ident: Any) -> None:
         self.problems.add(located.source, f"{located.path}.{key}", f"no {kind} with id {ident}")
 
-    def _memberships(self, located: _Located) -> list[int]:
+    def _memberships(self, located: Located) -> list[int]:
         """The user's projects: as listed, or every project when the fixture lists none."""
         listed: list[int] | None = located.refs["projects"]
         return list(self.projects) if listed is None else listed
 
-    def _resolve_user(self, located: _Located) -> User:
+    def _resolve_user(self, located: Located) -> User:
         project_ids = self._memberships(located)
         for project_id in project_ids:
             if project_id not in self.projects:
@@ -493,7 +411,7 @@ class _FixtureReader:
                 keys[value] = PersonalApiKey(value, user.value["id"], scopes, restricted)
         return list(keys.values())
 
-    def _resolve_conversation(self, located: _Located) -> Conversation:
+    def _resolve_conversation(self, located: Located) -> Conversation:
         conversation: Conversation = located.value
         if conversation.project_id not in self.projects:
             self._missing(located, "project", "project", conversation.project_id)
