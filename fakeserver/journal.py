@@ -299,12 +299,13 @@ class JournalMiddleware:
         self,
         app: ASGIApp,
         journal: Journal,
-        routes: Sequence[BaseRoute],
+        routes_for: Callable[[Scope], Sequence[BaseRoute]],
         default_profile: Callable[[], str],
     ) -> None:
         self.app = app
         self.journal = journal
-        self.routes = routes
+        self.routes_for = routes_for
+        """The routes that may match a request (the router's candidates)."""
         self.default_profile = default_profile
         self._operations: dict[tuple[str, str, str], OperationMatch] = {}
         """match_operation by (method, root path, path): the route table never changes."""
@@ -372,7 +373,7 @@ class JournalMiddleware:
         if found is None:
             if len(self._operations) >= _OPERATION_CACHE_SIZE:
                 self._operations.clear()
-            found = self._operations[key] = match_operation(self.routes, scope, path)
+            found = self._operations[key] = match_operation(self.routes_for(scope), scope, path)
         return found
 
     def _entry(
