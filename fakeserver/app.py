@@ -27,7 +27,8 @@ from fakeserver.domain.workspace import Workspace
 from fakeserver.fault_rules import FaultRegistry
 from fakeserver.faults import DroppedConnectionMiddleware, FaultMiddleware
 from fakeserver.fixtures import FixtureSource, default_fixture_path, load_seed
-from fakeserver.journal import DEFAULT_JOURNAL_SIZE, Journal, JournalMiddleware
+from fakeserver.journal import DEFAULT_JOURNAL_SIZE, Journal
+from fakeserver.journal_middleware import JournalMiddleware
 from fakeserver.namespaces import (
     DEFAULT_NAMESPACE,
     NAMESPACE_SCOPE_KEY,
