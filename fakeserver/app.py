@@ -5,18 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Scope
 
 from fakeserver.api import errors
 from fakeserver.api.profiles import DEFAULT_PROFILE, Profile, profile_for, profile_named
 from fakeserver.api.routes import conversation_routes, slash_optional
 from fakeserver.control import control_routes
+from fakeserver.dispatch import ShapeIndexedRouter
 from fakeserver.domain.clock import Clock, IdFactory
 from fakeserver.domain.errors import DomainError
 from fakeserver.domain.runs import DelayPacer, RunPacer
@@ -25,7 +27,8 @@ from fakeserver.domain.workspace import Workspace
 from fakeserver.fault_rules import FaultRegistry
 from fakeserver.faults import DroppedConnectionMiddleware, FaultMiddleware
 from fakeserver.fixtures import FixtureSource, default_fixture_path, load_seed
-from fakeserver.journal import DEFAULT_JOURNAL_SIZE, Journal, JournalMiddleware
+from fakeserver.journal import DEFAULT_JOURNAL_SIZE, Journal
+from fakeserver.journal_middleware import JournalMiddleware
 from fakeserver.namespaces import (
     DEFAULT_NAMESPACE,
     NAMESPACE_SCOPE_KEY,
@@ -160,11 +163,16 @@ class FakeServerApp(Starlette):
     reaches the server's real `send` (see `faults.DroppedConnectionMiddleware`).
     """
 
+    def __init__(self, routes: Sequence[BaseRoute], **options: Any) -> None:
+        super().__init__(routes=routes, **options)
+        self.shaped_router = ShapeIndexedRouter(routes, lifespan=options.get("lifespan"))
+        self.router = self.shaped_router
+
     def build_middleware_stack(self) -> ASGIApp:
         state: ServerState = self.state.fakeserver
         inner = FaultMiddleware(super().build_middleware_stack(), state.faults)
         journaled = JournalMiddleware(
-            inner, state.journal, self.router.routes, lambda: state.profile.name
+            inner, state.journal, self.shaped_router.candidates, lambda: state.profile.name
         )
         return DroppedConnectionMiddleware(NamespaceMiddleware(journaled))
 

@@ -1,15 +1,16 @@
 """The request journal: every API request the fake served, for tests to filter and assert on.
 
-Recorded by a pure ASGI middleware (streaming responses pass through untouched), kept in a
-bounded ring buffer, readable from another thread (the live server runs in one). Secrets are
-redacted before an entry is stored: they never reach the journal.
+Recorded by a pure ASGI middleware (`fakeserver.journal_middleware`; streaming responses pass
+through untouched), kept in a bounded ring buffer, readable from another thread (the live server
+runs in one). The middleware keeps only raw references per request (headers, body bytes, status,
+timings); an entry is built the first time the journal is read, with its secrets redacted then,
+so no reader ever sees one.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,14 +18,9 @@ from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Any, Final
 
-from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from fakeserver.api.errors import REQUEST_BODY_LIMIT
 from fakeserver.api.json import loads
 from fakeserver.api.profiles import PROFILE_HEADER, PROFILES
-from fakeserver.namespaces import namespace_of, route_path
-from fakeserver.operation_match import Diagnosis, OperationMatch, match_operation
+from fakeserver.operation_match import Diagnosis, OperationMatch
 
 DEFAULT_JOURNAL_SIZE: Final = 1000
 BODY_LIMIT: Final = 16 * 1024
@@ -39,7 +35,6 @@ UNJOURNALED_PREFIXES: Final = ("/_fakeserver", "/_health")
 _SECRET_QUERY = re.compile(r"(personal_api_key=)[^&]*")
 _SECRET_JSON = re.compile(rb'("personal_api_key"\s*:\s*")(?:[^"\\]|\\.)*(")')
 _SECRET_FORM = re.compile(rb"(personal_api_key=)[^&]*")
-_OPERATION_CACHE_SIZE: Final = 4096
 
 
 @dataclass(slots=True)
@@ -115,11 +110,107 @@ class JournalEntry:
         return f"#{self.sequence} {self.method} {self.path} -> {self.status} ({name}){where}"
 
 
+class BodyCapture:
+    """The first BODY_LIMIT bytes of a body, as references to its chunks; remembers a cut."""
+
+    __slots__ = ("chunks", "size")
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> None:
+        room = BODY_LIMIT - self.size
+        if room > 0 and chunk:
+            self.chunks.append(chunk if len(chunk) <= room else chunk[:room])
+        self.size += len(chunk)
+
+    @property
+    def truncated(self) -> bool:
+        return self.size > BODY_LIMIT
+
+    def data(self) -> bytes:
+        return bytes(self.chunks[0]) if len(self.chunks) == 1 else b"".join(self.chunks)
+
+
+@dataclass(slots=True, eq=False)
+class RecordedRequest:
+    """What the middleware keeps of one request: raw references, cheap to take on the hot path.
+
+    `entry()` builds the `JournalEntry` (decoded headers, secrets redacted) on first read.
+    """
+
+    started: float
+    """time.time() when the request arrived."""
+    method: str
+    path: str
+    query: bytes
+    namespace: str
+    operation: OperationMatch
+    request_headers: Iterable[tuple[bytes, bytes]]
+    request_body: BodyCapture
+    status: int | None
+    response_headers: Iterable[tuple[bytes, bytes]]
+    response_body: BodyCapture
+    duration_ms: float
+    default_profile: str
+    fault: dict[str, Any] | None
+    sequence: int = 0
+    complete: bool = False
+    built: JournalEntry | None = None
+
+    def entry(self) -> JournalEntry:
+        if self.built is None:
+            request_headers = redact_headers(self.request_headers)
+            requested_profile = request_headers.get(PROFILE_HEADER, "").strip().lower()
+            self.built = JournalEntry(
+                sequence=self.sequence,
+                started_at=datetime.fromtimestamp(self.started, UTC),
+                method=self.method,
+                path=self.path,
+                query=redact_query(self.query.decode("latin-1")),
+                namespace=self.namespace,
+                operation_id=self.operation.operation_id,
+                route=self.operation.route_path,
+                diagnosis=self.operation.diagnosis,
+                request_headers=request_headers,
+                request_body=b"",
+                status=self.status,
+                response_headers=redact_headers(self.response_headers),
+                response_body=b"",
+                duration_ms=0.0,
+                profile=(
+                    requested_profile if requested_profile in PROFILES else self.default_profile
+                ),
+            )
+            self._update(self.built)
+        return self.built
+
+    def _update(self, entry: JournalEntry) -> None:
+        """Copy what changes when the response ends (a stream's entry may be read before)."""
+        entry.request_body = redact_body(self.request_body.data())
+        entry.duration_ms = self.duration_ms
+        entry.fault = self.fault
+        entry.complete = self.complete
+        captures: tuple[tuple[str, BodyCapture], ...]
+        if self.complete:
+            entry.response_body = self.response_body.data()
+            captures = (("request_body", self.request_body), ("response_body", self.response_body))
+        else:
+            captures = (("request_body", self.request_body),)
+        entry.truncated = tuple(name for name, capture in captures if capture.truncated)
+
+    def finish(self, duration_ms: float, fault: dict[str, Any] | None) -> None:
+        self.duration_ms, self.fault, self.complete = duration_ms, fault, True
+        if self.built is not None:
+            self._update(self.built)
+
+
 class Journal:
     """A bounded, thread-safe record of requests, with the helpers tests assert with."""
 
     def __init__(self, size: int = DEFAULT_JOURNAL_SIZE) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=size)
+        self._entries: deque[JournalEntry | RecordedRequest] = deque(maxlen=size)
         self._lock = threading.Lock()
         self._sequence = 0
 
@@ -136,6 +227,19 @@ class Journal:
         with self._lock:
             self._entries.append(entry)
 
+    def add(self, recorded: RecordedRequest) -> RecordedRequest:
+        """Number and keep a request as its response starts."""
+        with self._lock:
+            self._sequence += 1
+            recorded.sequence = self._sequence
+            self._entries.append(recorded)
+        return recorded
+
+    def finish(self, recorded: RecordedRequest, duration_ms: float, fault: Any) -> None:
+        """The response ended (or the connection went): complete the request's entry."""
+        with self._lock:  # against a reader building the entry from half-updated fields
+            recorded.finish(duration_ms, fault)
+
     def clear(self, namespace: str | None = None) -> None:
         with self._lock:
             if namespace is None:
@@ -148,7 +252,9 @@ class Journal:
     def entries(self) -> list[JournalEntry]:
         """Every entry still held, oldest first."""
         with self._lock:
-            return list(self._entries)
+            return [
+                held if isinstance(held, JournalEntry) else held.entry() for held in self._entries
+            ]
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -247,179 +353,3 @@ def redact_body(body: bytes) -> bytes:
         return body
     body = _SECRET_JSON.sub(rb"\g<1>" + REDACTED.encode() + rb"\g<2>", body)
     return _SECRET_FORM.sub(rb"\g<1>" + REDACTED.encode(), body)
-
-
-class _Capture:
-    """A byte buffer that keeps at most BODY_LIMIT bytes and remembers if it dropped any."""
-
-    __slots__ = ("data", "truncated")
-
-    def __init__(self) -> None:
-        self.data = bytearray()
-        self.truncated = False
-
-    def add(self, chunk: bytes) -> None:
-        room = BODY_LIMIT - len(self.data)
-        if len(chunk) > room:
-            self.truncated = True
-        if room > 0:
-            self.data += chunk[:room]
-
-
-async def _buffered_request(receive: Receive) -> tuple[list[Message], Receive]:
-    """Read a small request body up front, so the journal has it even if the app never reads it."""
-    messages: list[Message] = []
-    while True:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request" or not message.get("more_body", False):
-            break
-    pending = list(messages)
-
-    async def replay() -> Message:
-        return pending.pop(0) if pending else await receive()
-
-    return messages, replay
-
-
-def _declared_length(scope: Scope) -> int | None:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
-
-
-class JournalMiddleware:
-    """Record each API request (not the control API) with its operation, status and timing."""
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        journal: Journal,
-        routes: Sequence[BaseRoute],
-        default_profile: Callable[[], str],
-    ) -> None:
-        self.app = app
-        self.journal = journal
-        self.routes = routes
-        self.default_profile = default_profile
-        self._operations: dict[tuple[str, str, str], OperationMatch] = {}
-        """match_operation by (method, root path, path): the route table never changes."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path = route_path(scope)
-        if path.startswith(UNJOURNALED_PREFIXES):
-            await self.app(scope, receive, send)
-            return
-        started, clock = datetime.now(UTC), time.perf_counter()
-        operation = self._operation(scope, path)
-        scope = dict(scope)
-        scope[OPERATION_SCOPE_KEY] = operation
-        request_body = _Capture()
-        declared = _declared_length(scope)
-        if declared is not None and declared <= REQUEST_BODY_LIMIT:
-            messages, receive = await _buffered_request(receive)
-            for message in messages:
-                request_body.add(message.get("body", b""))
-        else:
-            receive = _capturing_receive(receive, request_body)
-        response: dict[str, Any] = {"status": None, "headers": []}
-        response_body = _Capture()
-
-        entry: JournalEntry | None = None
-
-        def recorded() -> JournalEntry:
-            made = self._entry(
-                scope, path, operation, started, clock, request_body, response, response_body
-            )
-            self.journal.record(made)
-            return made
-
-        async def journaled_send(message: Message) -> None:
-            nonlocal entry
-            if message["type"] == "http.response.start":
-                response["status"] = message["status"]
-                response["headers"] = message.get("headers", [])
-                entry = recorded()
-            elif message["type"] == "http.response.body":
-                response_body.add(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, journaled_send)
-        finally:
-            if entry is None:
-                entry = recorded()
-            else:
-                entry.request_body = redact_body(bytes(request_body.data))
-                entry.response_body = bytes(response_body.data)
-                entry.duration_ms = (time.perf_counter() - clock) * 1000
-                entry.truncated = _truncated(request_body, response_body)
-                entry.fault = scope.get(FAULT_SCOPE_KEY)
-            entry.complete = True
-
-    def _operation(self, scope: Scope, path: str) -> OperationMatch:
-        # Matching walks the whole route table a second time (the router walks it too): a third
-        # of the journal's cost per request before this cache; suites repeat the same paths.
-        key = (scope["method"], scope.get("root_path", ""), path)
-        found = self._operations.get(key)
-        if found is None:
-            if len(self._operations) >= _OPERATION_CACHE_SIZE:
-                self._operations.clear()
-            found = self._operations[key] = match_operation(self.routes, scope, path)
-        return found
-
-    def _entry(
-        self,
-        scope: Scope,
-        path: str,
-        operation: OperationMatch,
-        started: datetime,
-        clock: float,
-        request_body: _Capture,
-        response: dict[str, Any],
-        response_body: _Capture,
-    ) -> JournalEntry:
-        request_headers = redact_headers(scope["headers"])
-        requested_profile = request_headers.get(PROFILE_HEADER, "").strip().lower()
-        return JournalEntry(
-            sequence=self.journal.next_sequence(),
-            started_at=started,
-            method=scope["method"],
-            path=path,
-            query=redact_query(scope.get("query_string", b"").decode("latin-1")),
-            namespace=namespace_of(scope),
-            operation_id=operation.operation_id,
-            route=operation.route_path,
-            diagnosis=operation.diagnosis,
-            request_headers=request_headers,
-            request_body=redact_body(bytes(request_body.data)),
-            status=response["status"],
-            response_headers=redact_headers(response["headers"]),
-            response_body=bytes(response_body.data),
-            duration_ms=(time.perf_counter() - clock) * 1000,
-            profile=requested_profile if requested_profile in PROFILES else self.default_profile(),
-            fault=scope.get(FAULT_SCOPE_KEY),
-            truncated=_truncated(request_body, response_body),
-        )
-
-
-def _truncated(request_body: _Capture, response_body: _Capture) -> tuple[str, ...]:
-    captures = (("request_body", request_body), ("response_body", response_body))
-    return tuple(name for name, capture in captures if capture.truncated)
-
-
-def _capturing_receive(receive: Receive, capture: _Capture) -> Receive:
-    async def capturing() -> Message:
-        message = await receive()
-        if message["type"] == "http.request":
-            capture.add(message.get("body", b""))
-        return message
-
-    return capturing

@@ -6,11 +6,14 @@ Domain refusals propagate as exceptions and are rendered by `errors.handle_domai
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, Final
 
+from starlette.datastructures import Headers
 from starlette.endpoints import HTTPEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from fakeserver.api import errors
 from fakeserver.api.call import authenticate, begin, server_state
@@ -67,11 +70,61 @@ def message_echo(fields: dict[str, JSONValue]) -> dict[str, JSONValue]:
     return echo
 
 
+class IndexedHeaders(Headers):
+    """Starlette's `Headers`, looked up in a dict: a request asks for half a dozen headers, and
+    `Headers` scans the raw list for each. The first occurrence of a name wins, as in `Headers`."""
+
+    def __init__(self, scope: Scope) -> None:
+        super().__init__(scope=scope)
+        self._first = {name: value for name, value in reversed(self.raw)}
+
+    def __getitem__(self, key: str) -> str:
+        return self._first[key.lower().encode("latin-1")].decode("latin-1")
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower().encode("latin-1") in self._first
+
+
+class ApiRequest(Request):
+    @property
+    def headers(self) -> Headers:
+        if not hasattr(self, "_headers"):
+            self._headers = IndexedHeaders(self.scope)
+        return self._headers
+
+
+_METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "QUERY")
+
+
 class PostHogEndpoint(HTTPEndpoint):
+    """`HTTPEndpoint` with its per-request set-up done once per class. Handlers are coroutines."""
+
+    allowed_methods: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        has = {method: getattr(cls, method.lower(), None) is not None for method in _METHODS}
+        cls.allowed_methods = tuple(
+            method for method in _METHODS if has[method] or (method == "HEAD" and has["GET"])
+        )
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.scope, self.receive, self.send = scope, receive, send
+
+    async def dispatch(self) -> None:
+        request = ApiRequest(self.scope, receive=self.receive, send=self.send)
+        method = request.method
+        handler: Callable[[Request], Awaitable[Response]] = self.method_not_allowed
+        if method in self.allowed_methods:
+            name = "get" if method == "HEAD" and not hasattr(self, "head") else method.lower()
+            handler = getattr(self, name)
+        response = await handler(request)
+        await response(self.scope, self.receive, self.send)
+
     async def method_not_allowed(self, request: Request) -> Response:
         """DRF authenticates before it looks for a handler: 401 beats 405."""
         await authenticate(request)
-        allowed = ", ".join(self._allowed_methods)
+        allowed = ", ".join(self.allowed_methods)
         raise errors.method_not_allowed(request.method, allowed)
 
 

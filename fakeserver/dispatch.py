@@ -1,0 +1,86 @@
+"""A router that tries only the routes whose shape fits the path.
+
+Starlette's router matches each route's regex in table order; with both prefixes and the control
+API that is 30+ routes, ten or more regexes before a queue path matches. A route's template fixes
+its number of segments (a path parameter never holds a `/`, except the `path` convertor) and often
+its last segment, so a path can only match the routes indexed under its own (count, last
+segment) key. Those are tried in table order, exactly as Starlette would; anything else (a miss,
+a partial match) falls back to Starlette's full walk, so every answer is the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette._utils import get_route_path
+from starlette.routing import BaseRoute, Match, Route, Router
+from starlette.types import Receive, Scope, Send
+
+_Key = tuple[int, str | None]
+"""(number of segments, last segment if the template fixes it, else None)."""
+
+
+def _path_key(path: str) -> tuple[int, str]:
+    # Routes of this app take an optional trailing slash: the shape ignores one.
+    if path.endswith("/") and len(path) > 1:
+        path = path[:-1]
+    count = path.count("/")
+    return count, path[path.rfind("/") + 1 :]
+
+
+def _template_key(route: BaseRoute) -> _Key | None:
+    """The route's shape, or None when it may match paths of any shape."""
+    if not isinstance(route, Route) or ":path}" in route.path:
+        return None
+    count, last = _path_key(route.path)
+    return count, None if "{" in last else last
+
+
+class ShapeIndexedRouter(Router):
+    """Starlette's `Router`, with the routes to try narrowed down by the path's shape."""
+
+    _index_size: int = -1
+    _fixed_last: frozenset[_Key] = frozenset()
+    _candidates: dict[_Key, list[BaseRoute]]
+    _unshaped: list[BaseRoute]
+
+    def candidates(self, scope: Scope) -> Sequence[BaseRoute]:
+        """The routes that may match `scope`'s path, in table order."""
+        if len(self.routes) != self._index_size:  # routes are added at run time by some tests
+            self._build_index()
+        count, last = _path_key(get_route_path(scope))
+        key: _Key = (count, last) if (count, last) in self._fixed_last else (count, None)
+        return self._candidates.get(key, self._unshaped)
+
+    def _build_index(self) -> None:
+        shapes = [_template_key(route) for route in self.routes]
+        counts = {shape[0] for shape in shapes if shape is not None}
+        fixed = {shape for shape in shapes if shape is not None and shape[1] is not None}
+        keys: set[_Key] = fixed | {(count, None) for count in counts}
+        self._candidates = {
+            key: [
+                route
+                for route, shape in zip(self.routes, shapes, strict=True)
+                if shape is None or shape == key or shape == (key[0], None)
+            ]
+            for key in keys
+        }
+        self._unshaped = [
+            route for route, shape in zip(self.routes, shapes, strict=True) if shape is None
+        ]
+        self._fixed_last = frozenset(fixed)
+        self._index_size = len(self.routes)
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for route in self.candidates(scope):
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.setdefault("router", self)
+                    scope["route"] = route
+                    scope.update(child_scope)
+                    await route.handle(scope, receive, send)
+                    return
+                if match is Match.PARTIAL:
+                    break  # Starlette's walk picks the first partial match after every full one
+        await super().app(scope, receive, send)

@@ -1,0 +1,76 @@
+"""The shape-indexed router picks the same route as Starlette's walk over the whole table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+from starlette.responses import PlainTextResponse
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Scope
+
+from fakeserver.app import FakeServerApp, create_app
+from fakeserver.dispatch import ShapeIndexedRouter
+
+CONVERSATION = "8a2e4f6b-3c5d-4e7f-9a1b-2c3d4e5f6a70"
+PATHS = [
+    "/",
+    "//",
+    "/_health",
+    "/_health/",
+    "/api/schema",
+    "/api/schema/",
+    "/api/projects/1/conversations",
+    "/api/projects/1/conversations/",
+    "/api/projects/1/conversations//",
+    "/api/projects//conversations/",
+    "/api/environments/@current/conversations/",
+    f"/api/projects/1/conversations/{CONVERSATION}",
+    f"/api/projects/1/conversations/{CONVERSATION}/",
+    "/api/projects/1/conversations/a.b/",
+    f"/api/projects/1/conversations/{CONVERSATION}/queue",
+    f"/api/projects/1/conversations/{CONVERSATION}/queue/",
+    f"/api/projects/1/conversations/{CONVERSATION}/queue/clear/",
+    f"/api/projects/1/conversations/{CONVERSATION}/queue/some-id/",
+    f"/api/projects/1/conversations/{CONVERSATION}/queue/some.id/",
+    f"/api/environments/2/conversations/{CONVERSATION}/append_message/",
+    f"/api/projects/1/conversations/{CONVERSATION}/cancel",
+    f"/api/projects/1/conversations/{CONVERSATION}/open/",
+    f"/api/projects/1/conversations/{CONVERSATION}/unknown/",
+    f"/api/projects/1/conversations/{CONVERSATION}/queue/clear/extra/",
+    "/_fakeserver/reset",
+    "/_fakeserver/journal/",
+    "/_fakeserver/faults/some-rule",
+    "/nothing/here",
+]
+
+
+def _scope(method: str, path: str) -> Scope:
+    return {"type": "http", "method": method, "path": path, "root_path": "", "headers": []}
+
+
+def _first_full(routes: Sequence[BaseRoute], scope: Scope) -> BaseRoute | None:
+    return next((route for route in routes if route.matches(scope)[0] is Match.FULL), None)
+
+
+def _router() -> ShapeIndexedRouter:
+    app = create_app()
+    assert isinstance(app, FakeServerApp)
+    return app.shaped_router
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
+@pytest.mark.parametrize("path", PATHS)
+def test_candidates_find_the_route_the_full_walk_finds(method: str, path: str) -> None:
+    router = _router()
+    scope = _scope(method, path)
+    assert _first_full(router.candidates(scope), scope) is _first_full(router.routes, scope)
+
+
+def test_a_route_added_at_run_time_is_indexed() -> None:
+    router = _router()
+    scope = _scope("GET", "/test/stream")
+    assert _first_full(router.candidates(scope), scope) is None
+    added = Route("/test/stream", lambda _request: PlainTextResponse("ok"))
+    router.routes.append(added)
+    assert _first_full(router.candidates(scope), scope) is added
