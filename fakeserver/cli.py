@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from fakeserver import __version__
@@ -19,6 +20,22 @@ from fakeserver.fixtures import FixtureError, check_fixture, default_fixture_pat
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8010
+
+
+def _seconds(allow_zero: bool) -> Callable[[str], float]:
+    """An argparse type: a finite number of seconds, >= 0 or > 0."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+            bound = ">= 0" if allow_zero else "> 0"
+            raise argparse.ArgumentTypeError(f"expected a number of seconds {bound}, got {text!r}")
+        return value
+
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port",
         type=int,
-        default=int(env("FAKESERVER_PORT", DEFAULT_PORT)),
+        default=env("FAKESERVER_PORT", str(DEFAULT_PORT)),
         help="port to bind, 0 for any free one (env FAKESERVER_PORT; default %(default)s)",
     )
     serve.add_argument(
@@ -60,15 +77,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--reply-delay",
-        type=float,
-        default=float(env("FAKESERVER_REPLY_DELAY", "0")),
+        type=_seconds(allow_zero=True),
+        default=env("FAKESERVER_REPLY_DELAY", "0"),
         help="seconds between the frames of a simulated agent run "
         "(env FAKESERVER_REPLY_DELAY; default %(default)s)",
     )
     serve.add_argument(
         "--keepalive",
-        type=float,
-        default=float(env("FAKESERVER_KEEPALIVE", "15")),
+        type=_seconds(allow_zero=False),
+        default=env("FAKESERVER_KEEPALIVE", "15"),
         help="seconds of stream silence before a ': keepalive' comment "
         "(env FAKESERVER_KEEPALIVE; default %(default)s)",
     )

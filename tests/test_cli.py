@@ -50,3 +50,26 @@ def test_serve_refuses_a_bad_fixture(tmp_path: Path, capsys: pytest.CaptureFixtu
     bad.write_text("projects: [{id: 1, id2: 2}]\n")
     assert main(["serve", "--fixture", str(bad), "--port", "0"]) == 1
     assert "projects[0].id2: unknown key" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        (["serve", "--keepalive", "0"], {}, "expected a number of seconds > 0, got '0'"),
+        (["serve", "--reply-delay", "-1"], {}, "expected a number of seconds >= 0, got '-1'"),
+        (["serve"], {"FAKESERVER_PORT": "abc"}, "argument --port: invalid int value: 'abc'"),
+    ],
+)
+def test_serve_refuses_bad_options(
+    argv: list[str],
+    env: dict[str, str],
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
