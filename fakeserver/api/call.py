@@ -44,6 +44,12 @@ class Call:
         return str(self.request.path_params["conversation"])
 
     @property
+    def target(self) -> tuple[str, int, int]:
+        """(conversation id from the path, project id, user id): what the workspace's
+        user-scoped operations take."""
+        return (self.conversation_id, self.project.id, self.user.id)
+
+    @property
     def queue_id(self) -> str:
         return str(self.request.path_params["queue_id"])
 

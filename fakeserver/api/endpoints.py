@@ -168,7 +168,7 @@ class ConversationEndpoint(PostHogEndpoint):
 
     async def delete(self, request: Request) -> Response:
         call = await begin(request, "destroy")
-        call.workspace.destroy(call.conversation_id, call.project.id, call.user.id)
+        call.workspace.destroy(*call.target)
         return call.profile.conversation_deleted()
 
 
@@ -177,12 +177,12 @@ class QueueEndpoint(PostHogEndpoint):
 
     async def get(self, request: Request) -> Response:
         call = await begin(request, "queue")
-        conversation = call.workspace.queue_of(call.conversation_id, call.project.id, call.user.id)
+        conversation = call.workspace.queue_of(*call.target)
         return call.profile.queue(conversation, call.workspace.seed)
 
     async def post(self, request: Request) -> Response:
         call = await begin(request, "queue")
-        call.workspace.queue_of(call.conversation_id, call.project.id, call.user.id)
+        call.workspace.queue_of(*call.target)
         fields = validate(await call.body.data(), QUEUE_MESSAGE_FIELDS)
         billing = fields.get("billing_context")
         draft = QueueDraft(
@@ -193,9 +193,7 @@ class QueueEndpoint(PostHogEndpoint):
             agent_mode=fields.get("agent_mode"),
             session_id=call.session_id,
         )
-        conversation = call.workspace.enqueue(
-            call.conversation_id, call.project.id, call.user.id, draft
-        )
+        conversation = call.workspace.enqueue(*call.target, draft)
         return call.profile.queue(conversation, call.workspace.seed)
 
 
@@ -204,17 +202,14 @@ class QueueItemEndpoint(PostHogEndpoint):
 
     async def patch(self, request: Request) -> Response:
         call = await begin(request, "queue_item")
-        ids = (call.conversation_id, call.project.id, call.user.id)
-        call.workspace.check_queued(*ids, call.queue_id)
+        call.workspace.check_queued(*call.target, call.queue_id)
         content = validate(await call.body.data(), QUEUE_UPDATE_FIELDS)["content"]
-        conversation = call.workspace.replace_queued(*ids, call.queue_id, content)
+        conversation = call.workspace.replace_queued(*call.target, call.queue_id, content)
         return call.profile.queue(conversation, call.workspace.seed)
 
     async def delete(self, request: Request) -> Response:
         call = await begin(request, "queue_item")
-        conversation = call.workspace.remove_queued(
-            call.conversation_id, call.project.id, call.user.id, call.queue_id
-        )
+        conversation = call.workspace.remove_queued(*call.target, call.queue_id)
         return call.profile.queue_item_deleted(conversation, call.workspace.seed)
 
 
@@ -223,9 +218,7 @@ class QueueClearEndpoint(PostHogEndpoint):
 
     async def post(self, request: Request) -> Response:
         call = await begin(request, "clear_queue")
-        conversation = call.workspace.clear_queue(
-            call.conversation_id, call.project.id, call.user.id
-        )
+        conversation = call.workspace.clear_queue(*call.target)
         return call.profile.queue(conversation, call.workspace.seed)
 
 
@@ -234,10 +227,9 @@ class AppendMessageEndpoint(PostHogEndpoint):
 
     async def post(self, request: Request) -> Response:
         call = await begin(request, "append_message")
-        ids = (call.conversation_id, call.project.id, call.user.id)
-        call.workspace.owned(*ids)
+        call.workspace.owned(*call.target)
         content = validate(await call.body.data(), APPEND_MESSAGE_FIELDS)["content"]
-        return call.profile.message_appended(call.workspace.append_message(*ids, content))
+        return call.profile.message_appended(call.workspace.append_message(*call.target, content))
 
 
 class CancelEndpoint(PostHogEndpoint):
@@ -245,7 +237,7 @@ class CancelEndpoint(PostHogEndpoint):
 
     async def patch(self, request: Request) -> Response:
         call = await begin(request, "cancel")
-        call.workspace.cancel(call.conversation_id, call.project.id, call.user.id)
+        call.workspace.cancel(*call.target)
         return call.profile.conversation_canceled()
 
 
@@ -256,10 +248,6 @@ class OpenEndpoint(PostHogEndpoint):
         call = await begin(request, "open")
         fields = validate(await call.body.data(), SANDBOX_OPEN_FIELDS)
         run = call.workspace.open_sandbox(
-            call.conversation_id,
-            call.project.id,
-            call.user.id,
-            fields.get("trace_id"),
-            fields.get("task_id"),
+            *call.target, fields.get("trace_id"), fields.get("task_id")
         )
         return call.profile.sandbox_opened(run)
