@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
 
+from fakeserver import FakeServer
 from fakeserver.app import ServerConfig, create_app
 
 ADA_KEY = "phx_ada_all"
@@ -33,6 +34,21 @@ BASE = "http://testserver"
 CSRF = "a" * 32
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    """A `FakeServer` on the default fixture, in process; files override it where they need
+    other options."""
+    with FakeServer() as server:
+        yield server
+
+
+@pytest.fixture
+def client(server: FakeServer) -> Iterator[httpx.Client]:
+    """A sync client of `server`, without credentials."""
+    with server.client() as client:
+        yield client
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import uvicorn
 from starlette.types import ASGIApp, Message
 
@@ -180,6 +181,11 @@ async def stream(
     path: str = BASE + "/",
 ) -> LiveRequest:
     return await LiveRequest(app, "POST", path, {**ADA, **(headers or {})}, body).start()
+
+
+def asgi_client(app: ASGIApp) -> httpx.AsyncClient:
+    """An in-process client; enough where no test needs to act mid-stream (else `stream`)."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://testserver")
 
 
 def create_app_for_tests(profile: str) -> ASGIApp:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -24,18 +23,6 @@ EXTRA_FIXTURE = {
         },
     ],
 }
-
-
-@pytest.fixture
-def server() -> Iterator[FakeServer]:
-    with FakeServer() as server:
-        yield server
-
-
-@pytest.fixture
-def client(server: FakeServer) -> Iterator[httpx.Client]:
-    with server.client() as client:
-        yield client
 
 
 def listed_ids(client: httpx.Client, prefix: str = "") -> list[str]:

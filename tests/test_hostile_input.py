@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from conftest import FULL_QUEUE, ONE_QUEUED, UNTITLED, bearer, queue_url
+from conftest import FULL_QUEUE, ONE_QUEUED, UNTITLED, bearer, queue_url, session
 
 from fakeserver import FakeServer
 
-ACTUAL = {"X-Fakeserver-Profile": "actual", "Authorization": "", "Cookie": "sessionid=ses-ada"}
-CSRF = {"Cookie": f"sessionid=ses-ada; posthog_csrftoken={'a' * 32}", "X-CSRFToken": "a" * 32}
+ACTUAL = {"X-Fakeserver-Profile": "actual", "Authorization": "", **session(csrf=False)}
 
 
 @pytest.fixture
@@ -126,13 +124,15 @@ def test_control_api_refuses_bad_input(client: httpx.Client, method: str, url: s
     assert client.get("/_fakeserver/").json()["namespaces"] == ["default"]
 
 
-def test_a_refused_enqueue_draws_no_id(server: FakeServer, tmp_path: Path):
+def test_a_refused_enqueue_draws_no_id(server: FakeServer):
     def first_new_id(refuse_first: bool) -> str:
         server.restore()
         with server.client(api_key="phx_ada_all") as client:
             if refuse_first:
                 assert client.post(queue_url(FULL_QUEUE), json={"content": "x"}).status_code == 409
-            queue = client.post(queue_url(UNTITLED), json={"content": "y"}, headers=ACTUAL | CSRF)
+            queue = client.post(
+                queue_url(UNTITLED), json={"content": "y"}, headers=ACTUAL | session()
+            )
             return str(queue.json()["messages"][0]["id"])
 
     assert first_new_id(refuse_first=True) == first_new_id(refuse_first=False)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from conftest import ADA_KEY, FULL_QUEUE, FULL_QUEUE_ITEMS, ONE_QUEUED, bearer, queue_url, session
@@ -17,18 +15,6 @@ ENDPOINT_NOT_FOUND = {
     "detail": "Endpoint not found.",
     "attr": None,
 }
-
-
-@pytest.fixture
-def server() -> Iterator[FakeServer]:
-    with FakeServer() as server:
-        yield server
-
-
-@pytest.fixture
-def client(server: FakeServer) -> Iterator[httpx.Client]:
-    with server.client() as client:
-        yield client
 
 
 def test_an_entry_records_the_request_and_its_answer(client: httpx.Client, server: FakeServer):

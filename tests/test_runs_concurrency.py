@@ -28,11 +28,6 @@ pytestmark = pytest.mark.anyio
 STREAMS = 50
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def test_fifty_concurrent_streams_each_draining_a_queued_message() -> None:
     app, pacer, state = gated_app()
     conversations = [new_id() for _ in range(STREAMS)]

@@ -14,11 +14,6 @@ CONVERSATION = "11111111-2222-4333-8444-555555555555"
 TRACE = "99999999-2222-4333-8444-555555555555"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def workspace(pacer: GatedPacer) -> Workspace:
     return Workspace(load_seed([default_fixture_path()]), ids=IdFactory(1), pacer=pacer)
 

@@ -14,6 +14,7 @@ from runs_harness import (
     DELETED,
     ERROR_SPIKES,
     SANDBOX,
+    asgi_client,
     create_app_for_tests,
     message_body,
     new_id,
@@ -36,14 +37,8 @@ NO_KEYS = {
 }
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def client(profile: str = "actual") -> httpx.AsyncClient:
-    app = create_app_for_tests(profile)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://testserver")
+    return asgi_client(create_app_for_tests(profile))
 
 
 def invalid(detail: str, code: str = "invalid_input", attr: str | None = None) -> dict[str, Any]:

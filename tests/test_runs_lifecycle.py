@@ -14,6 +14,7 @@ from runs_harness import (
     BOBS,
     ERROR_SPIKES,
     Frame,
+    asgi_client,
     gated_app,
     message_body,
     new_id,
@@ -29,15 +30,6 @@ NOT_RUNNING = {
     "error": "not_running",
     "detail": "No run will consume the queue, so a new message must be sent directly instead.",
 }
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-def client(app: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://testserver")
 
 
 def contents(frames: list[Frame]) -> list[tuple[str, str, bool]]:
@@ -65,7 +57,7 @@ def assert_no_runs(state: ServerState) -> None:
 async def test_queued_messages_are_answered_in_order_on_the_same_stream() -> None:
     app, pacer, state = gated_app()
     conversation = new_id()
-    async with client(app) as http:
+    async with asgi_client(app) as http:
         live = await stream(app, message_body(conversation, "hello"))
         await live.read_frames(2)  # conversation, human echo; the agent waits for the gate
         queue_url = f"{BASE}/{conversation}/queue/"
@@ -101,7 +93,7 @@ async def test_queued_messages_are_answered_in_order_on_the_same_stream() -> Non
 
 async def test_queue_cleared_mid_run_stays_open() -> None:
     app, pacer, state = gated_app()
-    async with client(app) as http:
+    async with asgi_client(app) as http:
         live = await stream(app, message_body(ERROR_SPIKES, "hello"))
         await live.read_frames(1)
         queue_url = f"{BASE}/{ERROR_SPIKES}/queue/"
@@ -118,7 +110,7 @@ async def test_queue_cleared_mid_run_stays_open() -> None:
 
 async def test_new_message_while_running_is_409_and_state_is_unchanged() -> None:
     app, pacer, state = gated_app()
-    async with client(app) as http:
+    async with asgi_client(app) as http:
         live = await stream(app, message_body(ERROR_SPIKES, "hello"))
         await live.read_frames(1)
         before = (await http.get(f"{BASE}/{ERROR_SPIKES}/", headers=ADA)).json()
@@ -143,7 +135,7 @@ async def test_new_message_while_running_is_409_and_state_is_unchanged() -> None
 async def test_reconnect_replays_the_current_run_then_follows_it_live() -> None:
     app, pacer, state = gated_app()
     conversation = new_id()
-    async with client(app) as http:
+    async with asgi_client(app) as http:
         first = await stream(app, message_body(conversation, "hello"))
         await first.read_frames(2)
         await http.post(
@@ -173,7 +165,7 @@ async def test_reconnect_replays_the_current_run_then_follows_it_live() -> None:
 
 async def test_reconnect_to_an_idle_conversation_is_400() -> None:
     app, _pacer, state = gated_app()
-    async with client(app) as http:
+    async with asgi_client(app) as http:
         refused = await http.post(BASE + "/", headers=ADA, json=message_body(ERROR_SPIKES, None))
         assert (refused.status_code, refused.json()) == (
             400,
@@ -190,7 +182,7 @@ async def test_reconnect_to_an_idle_conversation_is_400() -> None:
 async def test_disconnect_mid_run_does_not_stop_the_run() -> None:
     app, pacer, state = gated_app()
     conversation = new_id()
-    async with client(app) as http:
+    async with asgi_client(app) as http:
         live = await stream(app, message_body(conversation, "hello"))
         await live.read_frames(2)
         live.disconnect()
@@ -207,7 +199,7 @@ async def test_disconnect_mid_run_does_not_stop_the_run() -> None:
 
 async def test_cancel_mid_run_ends_the_stream_clears_the_queue_and_closes_the_drain() -> None:
     app, _pacer, state = gated_app()
-    async with client(app) as http:
+    async with asgi_client(app) as http:
         live = await stream(app, message_body(ERROR_SPIKES, "hello"))
         await live.read_frames(1)
         queue_url = f"{BASE}/{ERROR_SPIKES}/queue/"
@@ -229,7 +221,7 @@ async def test_cancel_mid_run_ends_the_stream_clears_the_queue_and_closes_the_dr
 @pytest.mark.parametrize("conversation", [BOBS, "00000000-0000-4000-8000-000000000000", "nope"])
 async def test_cancel_of_other_users_or_missing_conversation_is_404(conversation: str) -> None:
     app, _pacer, _state = gated_app()
-    async with client(app) as http:
+    async with asgi_client(app) as http:
         response = await http.patch(f"{BASE}/{conversation}/cancel/", headers=ADA_SESSION)
         assert (response.status_code, response.json()) == (
             404,
@@ -299,7 +291,7 @@ async def approval_turn(app: Any, http: httpx.AsyncClient, conversation: str) ->
 async def test_approval_flow(payload: dict[str, str], answer: str) -> None:
     app, pacer, state = gated_app()
     conversation = new_id()
-    async with client(app) as http:
+    async with asgi_client(app) as http:
         proposal = await approval_turn(app, http, conversation)
         pacer.open()
         resumed = await http.post(

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
-import httpx
 import pytest
 from runs_harness import (
     ADA,
@@ -14,6 +12,7 @@ from runs_harness import (
     ERROR_SPIKES,
     KEEPALIVE,
     RETENTION,
+    asgi_client,
     compact,
     gated_app,
     message_body,
@@ -43,19 +42,10 @@ MINIMAL_ACTUAL = [
 ]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-def client(app: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://testserver")
-
-
 async def test_new_conversation_stream_frames_exactly() -> None:
     app = create_app(ServerConfig(profile="actual"))
     conversation, trace = new_id(), new_id()
-    async with client(app) as http:
+    async with asgi_client(app) as http:
         response = await http.post(
             BASE + "/",
             headers=ADA,
@@ -119,7 +109,7 @@ async def test_new_conversation_stream_frames_exactly() -> None:
 async def test_existing_conversation_uses_its_own_rule_and_drains_its_seeded_queue() -> None:
     app = create_app(ServerConfig(profile="actual"))
     april = "April's week-4 retention is 34%, three points above March."
-    async with client(app) as http:
+    async with asgi_client(app) as http:
         response = await http.post(
             BASE + "/", headers=ADA, json=message_body(RETENTION, "And April?")
         )
@@ -149,7 +139,7 @@ async def test_existing_conversation_uses_its_own_rule_and_drains_its_seeded_que
 
 async def test_default_reply_when_no_rule_matches() -> None:
     app = create_app(ServerConfig(profile="actual"))
-    async with client(app) as http:
+    async with asgi_client(app) as http:
         response = await http.post(
             BASE + "/", headers=ADA, json=message_body(ERROR_SPIKES, "hello there")
         )
@@ -159,7 +149,7 @@ async def test_default_reply_when_no_rule_matches() -> None:
 
 async def test_failure_turn_ends_with_ai_failure_message() -> None:
     app = create_app(ServerConfig(profile="actual"))
-    async with client(app) as http:
+    async with asgi_client(app) as http:
         response = await http.post(
             BASE + "/", headers=ADA, json=message_body(ERROR_SPIKES, "break it")
         )
@@ -176,7 +166,7 @@ async def test_failure_turn_ends_with_ai_failure_message() -> None:
 
 async def test_generation_error_turn_ends_with_status_event() -> None:
     app = create_app(ServerConfig(profile="actual"))
-    async with client(app) as http:
+    async with asgi_client(app) as http:
         response = await http.post(
             BASE + "/", headers=ADA, json=message_body(ERROR_SPIKES, "overload")
         )
@@ -189,7 +179,7 @@ async def test_generation_error_turn_ends_with_status_event() -> None:
 async def test_documented_profile_answers_201_json_and_still_runs() -> None:
     app = create_app(ServerConfig(profile="documented"))
     conversation, trace = new_id(), new_id()
-    async with client(app) as http:
+    async with asgi_client(app) as http:
         response = await http.post(
             BASE + "/",
             headers=ADA,
@@ -219,7 +209,7 @@ async def test_documented_profile_answers_201_json_and_still_runs() -> None:
 async def test_documented_profile_streams_to_a_client_accepting_event_stream() -> None:
     app = create_app(ServerConfig(profile="documented"))
     conversation = new_id()
-    async with client(app) as http:
+    async with asgi_client(app) as http:
         response = await http.post(
             BASE + "/",
             json=message_body(conversation, "hi"),
@@ -234,7 +224,7 @@ async def test_documented_profile_streams_to_a_client_accepting_event_stream() -
 
 async def test_profile_header_switches_create_per_request() -> None:
     app = create_app(ServerConfig(profile="documented"))
-    async with client(app) as http:
+    async with asgi_client(app) as http:
         response = await http.post(
             BASE + "/",
             json=message_body(new_id(), "hi"),
