@@ -8,32 +8,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Scope
 
-from fakeserver.api import errors
 from fakeserver.api.profiles import DEFAULT_PROFILE, Profile, profile_for, profile_named
 from fakeserver.api.routes import conversation_routes, slash_optional
 from fakeserver.control import control_routes
 from fakeserver.dispatch import ShapeIndexedRouter
 from fakeserver.domain.clock import Clock, IdFactory
-from fakeserver.domain.errors import DomainError
 from fakeserver.domain.runs import DelayPacer, RunPacer
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
 from fakeserver.fault_rules import FaultRegistry
-from fakeserver.faults import DroppedConnectionMiddleware, FaultMiddleware
+from fakeserver.faults import FaultInjector
 from fakeserver.fixtures import FixtureSource, default_fixture_path, load_seed
+from fakeserver.gateway import Gateway
 from fakeserver.journal import DEFAULT_JOURNAL_SIZE, Journal
-from fakeserver.journal_middleware import JournalMiddleware
-from fakeserver.namespaces import (
-    DEFAULT_NAMESPACE,
-    NAMESPACE_SCOPE_KEY,
-    NamespaceMiddleware,
-)
+from fakeserver.journal_recorder import JournalRecorder, OperationResolver
+from fakeserver.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY
 
 __all__ = ["DEFAULT_NAMESPACE", "NAMESPACE_SCOPE_KEY", "ServerConfig", "ServerState", "create_app"]
 
@@ -157,10 +151,11 @@ async def health(_request: Request) -> Response:
 
 
 class FakeServerApp(Starlette):
-    """Starlette with fakeserver's own layers outside its error handling.
+    """Starlette with fakeserver's gateway in place of Starlette's error middlewares.
 
-    Outside, so the journal also records the 500s Starlette renders, and a dropped connection
-    reaches the server's real `send` (see `faults.DroppedConnectionMiddleware`).
+    The gateway (namespaces, journal, faults, error answers) sits right above the router, so
+    the journal also records the error answers, and a dropped connection reaches the server's
+    real `send`.
     """
 
     def __init__(self, routes: Sequence[BaseRoute], **options: Any) -> None:
@@ -170,11 +165,15 @@ class FakeServerApp(Starlette):
 
     def build_middleware_stack(self) -> ASGIApp:
         state: ServerState = self.state.fakeserver
-        inner = FaultMiddleware(super().build_middleware_stack(), state.faults)
-        journaled = JournalMiddleware(
-            inner, state.journal, self.shaped_router.candidates, lambda: state.profile.name
+        inner: ASGIApp = self.router
+        for middleware in reversed(self.user_middleware):
+            inner = middleware.cls(inner, *middleware.args, **middleware.kwargs)
+        recorder = JournalRecorder(
+            state.journal,
+            OperationResolver(self.shaped_router.candidates),
+            lambda: state.profile.name,
         )
-        return DroppedConnectionMiddleware(NamespaceMiddleware(journaled))
+        return Gateway(inner, recorder, FaultInjector(state.faults))
 
 
 def create_app(config: ServerConfig | None = None, seed: Seed | None = None) -> Starlette:
@@ -195,12 +194,6 @@ def create_app(config: ServerConfig | None = None, seed: Seed | None = None) -> 
             *conversation_routes(),
             *(control_routes() if config.control_enabled else []),
         ],
-        exception_handlers={
-            errors.ApiError: errors.handle_api_error,
-            DomainError: errors.handle_domain_error,
-            HTTPException: errors.handle_http_exception,
-            Exception: errors.handle_unexpected_error,
-        },
     )
     app.router.redirect_slashes = False
     app.state.fakeserver = state

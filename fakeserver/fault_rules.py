@@ -335,6 +335,12 @@ class FaultRegistry:
         with self._lock:
             return list(self._rules)
 
+    @property
+    def is_empty(self) -> bool:
+        """No rule at all. Read without the lock: one reference read, and a rule added at that very
+        moment applies from the next request on."""
+        return not self._rules
+
     def pick(
         self, method: str, path: str, operation_id: str | None, namespace: str
     ) -> FaultRule | None:

@@ -12,15 +12,15 @@ endpoint without the endpoint knowing.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import anyio
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from fakeserver.api.json import loads
 from fakeserver.fault_rules import STREAM_ACTIONS, FaultAction, FaultError, FaultRegistry
-from fakeserver.journal import FAULT_SCOPE_KEY, OPERATION_SCOPE_KEY, UNJOURNALED_PREFIXES
-from fakeserver.namespaces import namespace_of, route_path
+from fakeserver.namespaces import namespace_of
 from fakeserver.operation_match import OperationMatch
 
 FAULT_HEADER: Final = b"x-fakeserver-fault"
@@ -108,48 +108,51 @@ def _invalid_fault_messages(problem: str) -> tuple[Message, Message]:
     return FaultAction(status=400, body=body).response_messages()
 
 
-class FaultMiddleware:
-    """Apply the fault of the request's header, or of the first rule that fires."""
+Inner = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-    def __init__(self, app: ASGIApp, registry: FaultRegistry) -> None:
-        self.app = app
+
+class FaultInjector:
+    """Finds the fault of a request (its header's, or the first rule that fires) and applies it."""
+
+    def __init__(self, registry: FaultRegistry) -> None:
         self.registry = registry
 
-    def _action_for(self, scope: Scope) -> tuple[FaultAction, dict[str, Any]] | None:
-        for name, value in scope["headers"]:
-            if name == FAULT_HEADER:
-                try:
-                    action = FaultAction.from_json(loads(value))
-                except ValueError as error:  # FaultError and JSONDecodeError
-                    raise FaultError(str(error)) from None
-                return action, {"source": "header", "rule": None, "action": action.as_json()}
-        path = route_path(scope)
-        operation: OperationMatch | None = scope.get(OPERATION_SCOPE_KEY)
+    def find(
+        self,
+        scope: Scope,
+        path: str,
+        header: bytes | None,
+        operation_of: Callable[[str, str], OperationMatch],
+    ) -> tuple[FaultAction, dict[str, Any]] | None:
+        """The request's fault and its description for the journal; raises FaultError for a
+        header that is no valid action."""
+        if header is not None:
+            try:
+                action = FaultAction.from_json(loads(header))
+            except ValueError as error:  # FaultError and JSONDecodeError
+                raise FaultError(str(error)) from None
+            return action, {"source": "header", "rule": None, "action": action.as_json()}
+        if self.registry.is_empty:
+            return None
+        method = scope["method"]
         rule = self.registry.pick(
-            scope["method"],
-            path,
-            operation.operation_id if operation else None,
-            namespace_of(scope),
+            method, path, operation_of(method, path).operation_id, namespace_of(scope)
         )
         if rule is None:
             return None
         return rule.action, {"source": "rule", "rule": rule.id, "action": rule.action.as_json()}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or route_path(scope).startswith(UNJOURNALED_PREFIXES):
-            await self.app(scope, receive, send)
-            return
-        try:
-            found = self._action_for(scope)
-        except FaultError as error:
-            for message in _invalid_fault_messages(str(error)):
-                await send(message)
-            return
-        if found is None:
-            await self.app(scope, receive, send)
-            return
-        action, description = found
-        scope[FAULT_SCOPE_KEY] = description
+    @staticmethod
+    async def refuse(problem: str, send: Send) -> None:
+        """Answer a request whose fault header is invalid."""
+        for message in _invalid_fault_messages(problem):
+            await send(message)
+
+    @staticmethod
+    async def apply(
+        action: FaultAction, app: Inner, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Serve the request through `app` with the fault applied (or instead of `app`)."""
         if action.latency_ms:
             await anyio.sleep(action.latency_ms / 1000)
         if action.status is not None:
@@ -160,31 +163,28 @@ class FaultMiddleware:
             raise ConnectionDropped("fakeserver fault: connection dropped before the response")
         if any(getattr(action, key) is not None for key in STREAM_ACTIONS):
             with contextlib.suppress(_StreamCut):
-                await self.app(scope, receive, _stream_send(action, send, receive))
+                await app(scope, receive, _stream_send(action, send, receive))
             return
-        await self.app(scope, receive, send)
+        await app(scope, receive, send)
 
 
-class DroppedConnectionMiddleware:
-    """Outermost layer: turn `ConnectionDropped` into an aborted socket when there is one.
+def is_fault_signal(error: BaseException) -> bool:
+    """Whether `error` is a fault at work (a cut stream, a drop), not a failure of the app."""
+    return isinstance(error, ConnectionDropped | _StreamCut)
+
+
+async def abort_connection(send: Send, dropped: ConnectionDropped) -> None:
+    """Turn a `ConnectionDropped` into an aborted socket when there is one (else raise it).
 
     uvicorn's `send` is a bound method of its request cycle, which holds the transport. With no
     socket (an in-process client) the exception propagates, and fakeserver's clients turn it
     into the error httpx raises for a closed connection.
     """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await self.app(scope, receive, send)
-        except ConnectionDropped:
-            transport = getattr(getattr(send, "__self__", None), "transport", None)
-            if transport is None:
-                raise
-            transport.abort()
-            # Let the server see the lost connection before the app returns; it then neither
-            # answers 500 nor logs "returned without starting response".
-            for _ in range(5):
-                await anyio.sleep(0)
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None:
+        raise dropped
+    transport.abort()
+    # Let the server see the lost connection before the app returns; it then neither
+    # answers 500 nor logs "returned without starting response".
+    for _ in range(5):
+        await anyio.sleep(0)

@@ -27,9 +27,6 @@ BODY_LIMIT: Final = 16 * 1024
 """Bytes of each request and response body the journal keeps."""
 REDACTED: Final = "[redacted]"
 SECRET_HEADERS: Final = frozenset({"authorization", "cookie", "x-csrftoken"})
-OPERATION_SCOPE_KEY: Final = "fakeserver.operation"
-FAULT_SCOPE_KEY: Final = "fakeserver.fault"
-"""The fault middleware leaves a description of the fault it applied here."""
 UNJOURNALED_PREFIXES: Final = ("/_fakeserver", "/_health")
 
 _SECRET_QUERY = re.compile(r"(personal_api_key=)[^&]*")
@@ -135,9 +132,10 @@ class BodyCapture:
 
 @dataclass(slots=True, eq=False)
 class RecordedRequest:
-    """What the middleware keeps of one request: raw references, cheap to take on the hot path.
+    """What the gateway keeps of one request: raw references, cheap to take on the hot path.
 
-    `entry()` builds the `JournalEntry` (decoded headers, secrets redacted) on first read.
+    `entry()` builds the `JournalEntry` (its operation, decoded headers, secrets redacted) on
+    first read.
     """
 
     started: float
@@ -146,7 +144,8 @@ class RecordedRequest:
     path: str
     query: bytes
     namespace: str
-    operation: OperationMatch
+    operation_of: Callable[[str, str], OperationMatch]
+    """(method, path) -> the operation; a pure function of the route table."""
     request_headers: Iterable[tuple[bytes, bytes]]
     request_body: BodyCapture
     status: int | None
@@ -163,6 +162,7 @@ class RecordedRequest:
         if self.built is None:
             request_headers = redact_headers(self.request_headers)
             requested_profile = request_headers.get(PROFILE_HEADER, "").strip().lower()
+            operation = self.operation_of(self.method, self.path)
             self.built = JournalEntry(
                 sequence=self.sequence,
                 started_at=datetime.fromtimestamp(self.started, UTC),
@@ -170,9 +170,9 @@ class RecordedRequest:
                 path=self.path,
                 query=redact_query(self.query.decode("latin-1")),
                 namespace=self.namespace,
-                operation_id=self.operation.operation_id,
-                route=self.operation.route_path,
-                diagnosis=self.operation.diagnosis,
+                operation_id=operation.operation_id,
+                route=operation.route_path,
+                diagnosis=operation.diagnosis,
                 request_headers=request_headers,
                 request_body=b"",
                 status=self.status,

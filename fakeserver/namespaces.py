@@ -12,7 +12,7 @@ import re
 from typing import Final
 
 from starlette._utils import get_route_path
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 NAMESPACE_SCOPE_KEY: Final = "fakeserver.namespace"
 DEFAULT_NAMESPACE: Final = "default"
@@ -40,19 +40,14 @@ def route_path(scope: Scope) -> str:
     return get_route_path(scope)
 
 
-class NamespaceMiddleware:
-    """Recognise `/_ns/{name}/...`, move the prefix into `root_path`, record the name in scope."""
+def enter_namespace(scope: Scope) -> None:
+    """Recognise `/_ns/{name}/...`: move the prefix into `root_path` and record the name.
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            path = route_path(scope)
-            if path.startswith(NAMESPACE_PREFIX):
-                name, slash, _rest = path[len(NAMESPACE_PREFIX) :].partition("/")
-                if slash and is_valid_name(name):
-                    scope = dict(scope)
-                    scope["root_path"] = scope.get("root_path", "") + NAMESPACE_PREFIX + name
-                    scope[NAMESPACE_SCOPE_KEY] = name
-        await self.app(scope, receive, send)
+    The gateway calls this on the scope the server made for the request, before routing.
+    """
+    path = route_path(scope)
+    if path.startswith(NAMESPACE_PREFIX):
+        name, slash, _rest = path[len(NAMESPACE_PREFIX) :].partition("/")
+        if slash and is_valid_name(name):
+            scope["root_path"] = scope.get("root_path", "") + NAMESPACE_PREFIX + name
+            scope[NAMESPACE_SCOPE_KEY] = name

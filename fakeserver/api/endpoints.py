@@ -1,7 +1,7 @@
 """The conversations endpoints: one `HTTPEndpoint` per path, so a 405 carries the right `Allow`.
 
 Each method authenticates (`begin`), asks the domain, and lets the profile render the result.
-Domain refusals propagate as exceptions and are rendered by `errors.handle_domain_error`.
+Domain refusals propagate as exceptions; the gateway renders them (`errors.error_response`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Final
 
-from starlette.datastructures import Headers
 from starlette.endpoints import HTTPEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 from fakeserver.api import errors
 from fakeserver.api.call import authenticate, begin, server_state
 from fakeserver.api.pagination import PageRequest
+from fakeserver.api.request import ApiRequest
 from fakeserver.api.validation import Field, validate
 from fakeserver.domain.models import AGENT_MODES, JSONValue
 from fakeserver.domain.workspace import QueueDraft, StreamRequest
@@ -68,29 +68,6 @@ def message_echo(fields: dict[str, JSONValue]) -> dict[str, JSONValue]:
         del echo["billing_context"]  # PostHog silently drops a billing context it cannot parse
     echo.setdefault("is_sandbox", False)
     return echo
-
-
-class IndexedHeaders(Headers):
-    """Starlette's `Headers`, looked up in a dict: a request asks for half a dozen headers, and
-    `Headers` scans the raw list for each. The first occurrence of a name wins, as in `Headers`."""
-
-    def __init__(self, scope: Scope) -> None:
-        super().__init__(scope=scope)
-        self._first = {name: value for name, value in reversed(self.raw)}
-
-    def __getitem__(self, key: str) -> str:
-        return self._first[key.lower().encode("latin-1")].decode("latin-1")
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.lower().encode("latin-1") in self._first
-
-
-class ApiRequest(Request):
-    @property
-    def headers(self) -> Headers:
-        if not hasattr(self, "_headers"):
-            self._headers = IndexedHeaders(self.scope)
-        return self._headers
 
 
 _METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "QUERY")

@@ -142,17 +142,17 @@ def render_api_error(error: ApiError) -> Response:
     return json_response(error.body, error.status, error.headers)
 
 
-async def handle_api_error(_request: Request, exc: Exception) -> Response:
+def _api_error_response(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return render_api_error(exc)
 
 
-async def handle_domain_error(_request: Request, exc: Exception) -> Response:
+def _domain_error_response(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, domain.DomainError)
     return render_api_error(from_domain(exc))
 
 
-async def handle_http_exception(request: Request, exc: Exception) -> Response:
+def _http_exception_response(request: Request, exc: Exception) -> Response:
     """Starlette's own 404/405 (unknown route, method without handler) in PostHog's envelope."""
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
@@ -165,6 +165,19 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return render_api_error(envelope(exc.status_code, "invalid_request", "error", str(exc.detail)))
 
 
-async def handle_unexpected_error(_request: Request, _exc: Exception) -> Response:
-    """A bug in the fake; answered in PostHog's 500 envelope rather than Starlette's text."""
-    return render_api_error(envelope(500, "server_error", "error", "A server error occurred."))
+_EXPECTED: Final = (
+    (ApiError, _api_error_response),
+    (domain.DomainError, _domain_error_response),
+    (HTTPException, _http_exception_response),
+)
+
+
+def error_response(request: Request, error: Exception) -> tuple[Response, bool]:
+    """The answer to an exception raised while serving `request`, and whether the exception is
+    an expected refusal. Anything else is a bug in the fake: it is answered in PostHog's 500
+    envelope rather than Starlette's text, and should be raised again once that is sent."""
+    for kind, respond in _EXPECTED:
+        if isinstance(error, kind):
+            return respond(request, error), True
+    failure = envelope(500, "server_error", "error", "A server error occurred.")
+    return render_api_error(failure), False

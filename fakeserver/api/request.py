@@ -1,0 +1,46 @@
+"""The request object the endpoints see: Starlette's `Request`, with headers looked up in a dict.
+
+A request asks for half a dozen headers, and Starlette's `Headers` scans the raw list for each.
+The gateway indexes them once per request (`index_headers`); endpoints reuse that index.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.types import Scope
+
+HEADERS_SCOPE_KEY: Final = "fakeserver.headers"
+
+
+def index_headers(scope: Scope) -> dict[bytes, bytes]:
+    """The request's headers by lower-case name, the first occurrence winning as in `Headers`;
+    built once per request and kept in the scope."""
+    index: dict[bytes, bytes] | None = scope.get(HEADERS_SCOPE_KEY)
+    if index is None:
+        index = scope[HEADERS_SCOPE_KEY] = dict(reversed(scope["headers"]))
+    return index
+
+
+class IndexedHeaders(Headers):
+    """Starlette's `Headers`, with single lookups answered from the request's header index."""
+
+    def __init__(self, scope: Scope) -> None:
+        super().__init__(scope=scope)
+        self._first = index_headers(scope)
+
+    def __getitem__(self, key: str) -> str:
+        return self._first[key.lower().encode("latin-1")].decode("latin-1")
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower().encode("latin-1") in self._first
+
+
+class ApiRequest(Request):
+    @property
+    def headers(self) -> Headers:
+        if not hasattr(self, "_headers"):
+            self._headers = IndexedHeaders(self.scope)
+        return self._headers

@@ -1,0 +1,125 @@
+"""The one ASGI layer between the server and the router.
+
+Every request passes, in this order: namespace prefix, journal, fault injection, error answers,
+then the router. These used to be six stacked middlewares (four of fakeserver's and Starlette's
+two error layers), each with its own frame, scope copy, header scan and send wrapper; every
+request paid all of them (bench/RESULTS.md). Here the headers are indexed once, send is wrapped
+once, and each concern is a plain object this layer calls.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fakeserver.api.errors import REQUEST_BODY_LIMIT, error_response
+from fakeserver.api.request import index_headers
+from fakeserver.fault_rules import FaultError
+from fakeserver.faults import (
+    FAULT_HEADER,
+    ConnectionDropped,
+    FaultInjector,
+    abort_connection,
+    is_fault_signal,
+)
+from fakeserver.journal import UNJOURNALED_PREFIXES
+from fakeserver.journal_recorder import JournalRecorder, Recording
+from fakeserver.namespaces import enter_namespace, route_path
+
+
+def _declared_length(value: bytes | None) -> int | None:
+    if value is None or not value.isdigit():
+        return None
+    return int(value) if len(value) <= 19 else REQUEST_BODY_LIMIT + 1  # int() refuses 4300+ digits
+
+
+class ResponseWatch(Protocol):
+    @property
+    def response_started(self) -> bool: ...
+
+
+class _StartWatch:
+    """A send that remembers whether the response has started (for unjournaled requests)."""
+
+    __slots__ = ("_send", "response_started")
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.response_started = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.response_started = True
+        await self._send(message)
+
+
+class Gateway:
+    def __init__(self, app: ASGIApp, recorder: JournalRecorder, faults: FaultInjector) -> None:
+        self.app = app
+        """The router (and any middleware a user added to the Starlette app)."""
+        self.recorder = recorder
+        self.faults = faults
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # The server builds a new scope per request: this outermost layer may annotate it.
+        enter_namespace(scope)
+        headers = index_headers(scope)
+        path = route_path(scope)
+        if path.startswith(UNJOURNALED_PREFIXES):
+            watch = _StartWatch(send)
+            await self._answer(scope, receive, watch.send, watch)
+            return
+        declared = _declared_length(headers.get(b"content-length"))
+        recording, receive = await self.recorder.start(scope, path, declared, receive, send)
+        try:
+            try:
+                await self._with_fault(scope, path, headers, receive, recording)
+            finally:
+                recording.finish()
+        except ConnectionDropped as dropped:
+            await abort_connection(send, dropped)
+
+    async def _with_fault(
+        self,
+        scope: Scope,
+        path: str,
+        headers: dict[bytes, bytes],
+        receive: Receive,
+        recording: Recording,
+    ) -> None:
+        try:
+            found = self.faults.find(
+                scope, path, headers.get(FAULT_HEADER), self.recorder.operation_of
+            )
+        except FaultError as error:
+            await self.faults.refuse(str(error), recording.send)
+            return
+        if found is None:
+            await self._answer(scope, receive, recording.send, recording)
+            return
+        action, recording.fault = found
+
+        async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+            await self._answer(scope, receive, send, recording)
+
+        await self.faults.apply(action, answer, scope, receive, recording.send)
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, send: Send, watch: ResponseWatch
+    ) -> None:
+        """The router's answer. An exception becomes PostHog's error response, as Starlette's
+        exception middlewares would render it with fakeserver's handlers."""
+        try:
+            await self.app(scope, receive, send)
+        except Exception as error:
+            if is_fault_signal(error) or watch.response_started:
+                raise
+            response, expected = error_response(Request(scope, receive), error)
+            await response(scope, receive, send)
+            if not expected:
+                raise  # a bug in the fake: the server logs it (and in-process clients see it)
