@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from importlib import resources
-from typing import Any, ClassVar, Final
+from typing import ClassVar, Final
 
 import yaml
 from starlette.requests import Request
@@ -17,8 +17,9 @@ from starlette.responses import Response
 
 from fakeserver.api import serializers
 from fakeserver.api.errors import envelope
-from fakeserver.api.json import dumps, json_response
+from fakeserver.api.json import JSONBytesResponse, dumps, json_response
 from fakeserver.api.pagination import PageRequest
+from fakeserver.api.rendered import RENDERED
 from fakeserver.api.stream import accepts_event_stream, sse_response
 from fakeserver.domain.models import Conversation, JSONValue
 from fakeserver.domain.store import Seed
@@ -36,8 +37,12 @@ class Profile:
     """The docs describe personal API keys only."""
     keys_allowed_on_unscoped_actions: ClassVar[bool] = True
     """The docs' curl examples use a personal API key on the queue actions."""
-    conversation_fields: ClassVar[tuple[str, ...]] = serializers.DOCUMENTED_FIELDS
-    minimal_fields: ClassVar[tuple[str, ...]] = serializers.MINIMAL_FIELDS
+    conversation_shape: ClassVar[serializers.ConversationShape] = serializers.ConversationShape(
+        serializers.DOCUMENTED_FIELDS
+    )
+    minimal_shape: ClassVar[serializers.ConversationShape] = serializers.ConversationShape(
+        serializers.MINIMAL_FIELDS
+    )
 
     # Conversations -----------------------------------------------------------------------
 
@@ -45,23 +50,21 @@ class Profile:
         self, request: Request, page: Page, paging: PageRequest, seed: Seed
     ) -> Response:
         url = str(request.url)
-        return json_response(
+        links = dumps(
             {
                 "count": page.count,
                 "next": paging.next_link(url, page.count),
                 "previous": paging.previous_link(url),
-                "results": [
-                    serializers.serialize_conversation(c, seed, self.minimal_fields)
-                    for c in page.conversations
-                ],
             }
         )
+        results = b",".join(
+            RENDERED.json(conversation, seed, self.minimal_shape)
+            for conversation in page.conversations
+        )
+        return JSONBytesResponse(links[:-1] + b',"results":[' + results + b"]}")
 
     def conversation(self, conversation: Conversation, seed: Seed) -> Response:
-        return json_response(self.conversation_body(conversation, seed))
-
-    def conversation_body(self, conversation: Conversation, seed: Seed) -> dict[str, Any]:
-        return serializers.serialize_conversation(conversation, seed, self.conversation_fields)
+        return JSONBytesResponse(RENDERED.json(conversation, seed, self.conversation_shape))
 
     def conversation_deleted(self) -> Response:
         return Response(status_code=204)
@@ -88,7 +91,7 @@ class Profile:
         """POST conversations/: the docs promise 201 with the message echoed; a client that
         accepts `text/event-stream` gets the stream (the run happens either way)."""
         if accepts_event_stream(request.headers.get("accept", "")):
-            return sse_response(subscription, seed, self.minimal_fields, keepalive)
+            return sse_response(subscription, seed, self.minimal_shape, keepalive)
         return json_response(echo, 201)
 
     def message_appended(self, message: dict[str, JSONValue]) -> Response:
@@ -126,11 +129,15 @@ class ActualProfile(Profile):
     description: ClassVar[str] = "what PostHog's server code really does"
     accepts_session_auth: ClassVar[bool] = True
     keys_allowed_on_unscoped_actions: ClassVar[bool] = False
-    conversation_fields: ClassVar[tuple[str, ...]] = serializers.ACTUAL_FIELDS
-    minimal_fields: ClassVar[tuple[str, ...]] = serializers.ACTUAL_MINIMAL_FIELDS
+    conversation_shape: ClassVar[serializers.ConversationShape] = serializers.ConversationShape(
+        serializers.ACTUAL_FIELDS
+    )
+    minimal_shape: ClassVar[serializers.ConversationShape] = serializers.ConversationShape(
+        serializers.ACTUAL_MINIMAL_FIELDS
+    )
 
     def queue(self, conversation: Conversation, seed: Seed) -> Response:
-        return json_response(serializers.serialize_queue(conversation))
+        return JSONBytesResponse(RENDERED.json(conversation, seed, serializers.serialize_queue))
 
     def queue_item_deleted(self, conversation: Conversation, seed: Seed) -> Response:
         return self.queue(conversation, seed)
@@ -143,7 +150,7 @@ class ActualProfile(Profile):
         seed: Seed,
         keepalive: float,
     ) -> Response:
-        return sse_response(subscription, seed, self.minimal_fields, keepalive)
+        return sse_response(subscription, seed, self.minimal_shape, keepalive)
 
     def message_appended(self, message: dict[str, JSONValue]) -> Response:
         return json_response({"id": message["id"]}, 201)

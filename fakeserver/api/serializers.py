@@ -7,6 +7,7 @@ field names in PostHog's serializer order; the profiles choose which tuple they 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
@@ -99,10 +100,18 @@ ACTUAL_FIELDS: Final = (
 """The newest `ConversationSerializer`."""
 
 
-def serialize_conversation(
-    conversation: Conversation, seed: Seed, fields: tuple[str, ...]
-) -> dict[str, Any]:
-    return {name: _CONVERSATION_FIELDS[name](conversation, seed) for name in fields}
+Shape = Callable[[Conversation, Seed], Any]
+"""A serializer of a conversation (it takes the seed, whose users it shows)."""
+
+
+@dataclass(frozen=True, eq=False)
+class ConversationShape:
+    """One of PostHog's conversation serializers: its fields, in order."""
+
+    fields: tuple[str, ...]
+
+    def __call__(self, conversation: Conversation, seed: Seed) -> dict[str, Any]:
+        return {name: _CONVERSATION_FIELDS[name](conversation, seed) for name in self.fields}
 
 
 def serialize_queue_message(message: QueueMessage) -> dict[str, Any]:
@@ -119,7 +128,8 @@ def serialize_queue_message(message: QueueMessage) -> dict[str, Any]:
     }
 
 
-def serialize_queue(conversation: Conversation) -> dict[str, Any]:
+def serialize_queue(conversation: Conversation, _seed: Seed | None = None) -> dict[str, Any]:
+    """The queue envelope (a `Shape`: the seed is not needed)."""
     return {
         "messages": [serialize_queue_message(message) for message in conversation.queue],
         "max_queue_messages": MAX_QUEUE_MESSAGES,

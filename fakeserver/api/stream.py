@@ -34,9 +34,9 @@ def without_none(value: Any) -> Any:
     return value
 
 
-def render_frame(frame: Frame, seed: Seed, minimal_fields: tuple[str, ...]) -> bytes:
+def render_frame(frame: Frame, seed: Seed, minimal_shape: serializers.Shape) -> bytes:
     if isinstance(frame, ConversationFrame):
-        body = serializers.serialize_conversation(frame.conversation, seed, minimal_fields)
+        body = minimal_shape(frame.conversation, seed)
         return b"event: conversation\ndata: " + json.dumps(body).encode() + b"\n\n"
     if isinstance(frame, MessageFrame):
         event, data = b"message", frame.message
@@ -51,7 +51,7 @@ def render_frame(frame: Frame, seed: Seed, minimal_fields: tuple[str, ...]) -> b
 async def sse_chunks(
     subscription: StreamSubscription,
     seed: Seed,
-    minimal_fields: tuple[str, ...],
+    minimal_shape: serializers.Shape,
     keepalive: float,
 ) -> AsyncIterator[bytes]:
     """The stream's bytes: what the log holds from `start`, then live frames until it closes."""
@@ -60,7 +60,7 @@ async def sse_chunks(
         if index < len(log.frames):
             pending = log.frames[index:]
             index += len(pending)
-            yield b"".join(render_frame(frame, seed, minimal_fields) for frame in pending)
+            yield b"".join(render_frame(frame, seed, minimal_shape) for frame in pending)
         elif log.closed:
             return
         elif not await log.wait_beyond(index, keepalive):
@@ -70,12 +70,12 @@ async def sse_chunks(
 def sse_response(
     subscription: StreamSubscription,
     seed: Seed,
-    minimal_fields: tuple[str, ...],
+    minimal_shape: serializers.Shape,
     keepalive: float,
 ) -> StreamingResponse:
     # Django's StreamingHttpResponse sends the content type exactly as given (no charset).
     return StreamingResponse(
-        sse_chunks(subscription, seed, minimal_fields, keepalive),
+        sse_chunks(subscription, seed, minimal_shape, keepalive),
         headers={"content-type": SSE_MEDIA_TYPE, "cache-control": "no-cache"},
     )
 

@@ -124,6 +124,7 @@ class Conversation:
     """One PostHog AI conversation, with its queue and drain flag.
 
     Message dicts and queue messages are treated as immutable values, so `copy()` can share them.
+    A stored conversation changes only inside `Store.update`.
     """
 
     id: str
@@ -150,6 +151,9 @@ class Conversation:
     """PostHog's `_drain_closed` cache flag; absent (False) until a run has ended once."""
     sandbox_run_id: str | None = None
     """The sandbox run the open endpoint last started (sandbox conversations only)."""
+    revision: int = field(default=0, compare=False)
+    """Counts the changes made through `Store.update`: with the object's identity it names one
+    state of the conversation, so a renderer may reuse what it made of that state."""
 
     @property
     def owner(self) -> tuple[int, int]:

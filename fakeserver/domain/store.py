@@ -170,6 +170,7 @@ class Store:
         try:
             yield conversation
         finally:
+            conversation.revision += 1
             self._reindex(conversation)
 
     def add(self, conversation: Conversation) -> None:
