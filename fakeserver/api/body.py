@@ -31,8 +31,9 @@ class RequestBody:
             raise errors.body_too_large()
 
     async def raw(self) -> bytes:
-        """The body bytes, refused with 413 past the size limit (even without Content-Length)."""
-        self.check_declared_size()
+        """The body bytes, refused with 413 past the size limit (even without Content-Length).
+
+        `check_declared_size` has run by then (every endpoint authenticates first)."""
         if self._request.method in ("GET", "HEAD") and self._declares_no_body():
             return b""  # skip the receive round trip (raw ASGI callers may omit framing on POST)
         chunks, size = [], 0

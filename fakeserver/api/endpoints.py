@@ -89,7 +89,7 @@ class PostHogEndpoint(HTTPEndpoint):
         self.scope, self.receive, self.send = scope, receive, send
 
     async def dispatch(self) -> None:
-        request = ApiRequest(self.scope, receive=self.receive, send=self.send)
+        request = ApiRequest(self.scope, self.receive, self.send)
         method = request.method
         handler: Callable[[Request], Awaitable[Response]] = self.method_not_allowed
         if method in self.allowed_methods:

@@ -52,10 +52,23 @@ def _nesting_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
+_decoder = json.JSONDecoder(parse_constant=lambda _constant: None, parse_float=_finite_or_null)
+"""Built once: `json.loads` with hooks builds a new decoder per call."""
+
+
+def _as_text(raw: bytes | str) -> str:
+    """What `json.loads` does before it decodes (UTF-8/16/32 detection, a BOM refused)."""
+    if isinstance(raw, bytes):
+        return raw.decode(json.detect_encoding(raw), "surrogatepass")
+    if raw.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", raw, 0)
+    return raw
+
+
 def loads(raw: bytes | str) -> Any:
     """Parse JSON; raises ValueError (bad JSON, bad encoding, nested too deep) if it is not."""
     try:
-        value = json.loads(raw, parse_constant=lambda _constant: None, parse_float=_finite_or_null)
+        value = _decoder.decode(_as_text(raw))
     except RecursionError:
         value = None
         too_deep = True

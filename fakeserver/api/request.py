@@ -6,11 +6,11 @@ The gateway indexes them once per request (`index_headers`); endpoints reuse tha
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 HEADERS_SCOPE_KEY: Final = "fakeserver.headers"
 
@@ -34,13 +34,15 @@ class IndexedHeaders(Headers):
     def __getitem__(self, key: str) -> str:
         return self._first[key.lower().encode("latin-1")].decode("latin-1")
 
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self._first.get(key.lower().encode("latin-1"))
+        return default if value is None else value.decode("latin-1")
+
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key.lower().encode("latin-1") in self._first
 
 
 class ApiRequest(Request):
-    @property
-    def headers(self) -> Headers:
-        if not hasattr(self, "_headers"):
-            self._headers = IndexedHeaders(self.scope)
-        return self._headers
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        super().__init__(scope, receive, send)
+        self._headers = IndexedHeaders(scope)  # what Starlette's `headers` property returns

@@ -14,7 +14,6 @@ import bisect
 import heapq
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -104,6 +103,22 @@ class _OverlayListing:
         bisect.insort(self.keys, key)
 
 
+class _Change:
+    """`Store.update`'s context: the writable conversation in, the bookkeeping on the way out."""
+
+    __slots__ = ("_conversation", "_store")
+
+    def __init__(self, store: Store, conversation: Conversation) -> None:
+        self._store, self._conversation = store, conversation
+
+    def __enter__(self) -> Conversation:
+        return self._conversation
+
+    def __exit__(self, *_exc_info: object) -> None:
+        self._conversation.revision += 1
+        self._store._reindex(self._conversation)
+
+
 class Store:
     """The live state of one server (or one namespace): a seed plus the changes made since."""
 
@@ -159,19 +174,14 @@ class Store:
 
     # Writes ------------------------------------------------------------------------------
 
-    @contextmanager
-    def update(self, conversation_id: str) -> Iterator[Conversation]:
-        """Yield a writable copy of the conversation; the listing follows the changes on exit.
+    def update(self, conversation_id: str) -> _Change:
+        """A context that gives a writable copy of the conversation; on exit its revision
+        counts the change and the listing follows it.
 
         Callers check every rule before they mutate, so a refused operation leaves the
         conversation as it was.
         """
-        conversation = self._writable(conversation_id)
-        try:
-            yield conversation
-        finally:
-            conversation.revision += 1
-            self._reindex(conversation)
+        return _Change(self, self._writable(conversation_id))
 
     def add(self, conversation: Conversation) -> None:
         """Add a conversation that does not exist yet."""
@@ -192,11 +202,14 @@ class Store:
         return copy
 
     def _reindex(self, conversation: Conversation) -> None:
+        new_key = listing_key(conversation) if conversation.is_listed else None
+        old_key = self._listing_keys.get(conversation.id)
+        if new_key == old_key:
+            return  # most changes (queue edits) leave the list order as it was
         overlay = self._overlay_listings.setdefault(conversation.owner, _OverlayListing())
-        old_key = self._listing_keys.pop(conversation.id, None)
         if old_key is not None:
             overlay.remove(old_key)
-        if conversation.is_listed:
-            new_key = listing_key(conversation)
+            del self._listing_keys[conversation.id]
+        if new_key is not None:
             self._listing_keys[conversation.id] = new_key
             overlay.add(new_key)
