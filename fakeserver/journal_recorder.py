@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute
 from starlette.types import Message, Receive, Scope, Send
 
 from fakeserver.api.errors import REQUEST_BODY_LIMIT
+from fakeserver.api.request import BODY_SCOPE_KEY
 from fakeserver.journal import BodyCapture, Journal, RecordedRequest
 from fakeserver.namespaces import namespace_of
 from fakeserver.operation_match import OperationMatch, match_operation
@@ -83,22 +84,27 @@ class Recording:
         self._journal.finish(self.recorded, duration_ms, self.fault)
 
 
-async def _buffered(receive: Receive, capture: BodyCapture) -> Receive:
-    """Read a small request body up front, so the journal has it even if the app never reads it."""
+async def _buffered(receive: Receive, capture: BodyCapture) -> tuple[Receive, bytes | None]:
+    """Read a small request body up front, so the journal has it even if the app never reads
+    it; the receive that replays it, and the whole body (None if the client went first)."""
     pending: list[Message] = []
+    chunks: list[bytes] = []
     while True:
         message = await receive()
         pending.append(message)
         if message["type"] != "http.request":
+            body = None
             break
-        capture.add(message.get("body", b""))
+        chunks.append(message.get("body", b""))
+        capture.add(chunks[-1])
         if not message.get("more_body", False):
+            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
             break
 
     async def replay() -> Message:
         return pending.pop(0) if pending else await receive()
 
-    return replay
+    return replay, body
 
 
 def _capturing(receive: Receive, capture: BodyCapture) -> Receive:
@@ -127,7 +133,8 @@ class JournalRecorder:
     async def start(
         self, scope: Scope, path: str, declared_length: int | None, receive: Receive, send: Send
     ) -> tuple[Recording, Receive]:
-        """The request's recording, and the receive the app should read the body through."""
+        """The request's recording, and the receive the app should read the body through.
+        A small body read here is left in the scope for the endpoint."""
         request_body = BodyCapture()
         recorded = RecordedRequest(
             started=time.time(),
@@ -146,7 +153,9 @@ class JournalRecorder:
             fault=None,
         )
         if declared_length is not None and declared_length <= REQUEST_BODY_LIMIT:
-            receive = await _buffered(receive, request_body)
+            receive, body = await _buffered(receive, request_body)
+            if body is not None:
+                scope[BODY_SCOPE_KEY] = body
         else:
             receive = _capturing(receive, request_body)
         return Recording(self.journal, recorded, send), receive

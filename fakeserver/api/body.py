@@ -12,9 +12,10 @@ import email.policy
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from fakeserver.api import errors, json
+from fakeserver.api.request import BODY_SCOPE_KEY
 
 _UNREAD: Any = object()
 
@@ -34,15 +35,31 @@ class RequestBody:
         """The body bytes, refused with 413 past the size limit (even without Content-Length).
 
         `check_declared_size` has run by then (every endpoint authenticates first)."""
+        read: bytes | None = self._request.scope.get(BODY_SCOPE_KEY)
+        if read is not None:
+            if len(read) > errors.REQUEST_BODY_LIMIT:  # more than its Content-Length said
+                raise errors.body_too_large()
+            return read
         if self._request.method in ("GET", "HEAD") and self._declares_no_body():
             return b""  # skip the receive round trip (raw ASGI callers may omit framing on POST)
+        return await self._receive_all()
+
+    async def _receive_all(self) -> bytes:
         chunks, size = [], 0
-        async for chunk in self._request.stream():
+        receive = self._request.receive
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            if message["type"] != "http.request":
+                continue
+            chunk = message.get("body", b"")
             size += len(chunk)
             if size > errors.REQUEST_BODY_LIMIT:
                 raise errors.body_too_large()
             chunks.append(chunk)
-        return b"".join(chunks)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
 
     def _declares_no_body(self) -> bool:
         headers = self._request.headers

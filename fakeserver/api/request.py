@@ -1,7 +1,8 @@
 """The request object the endpoints see: Starlette's `Request`, with headers looked up in a dict.
 
 A request asks for half a dozen headers, and Starlette's `Headers` scans the raw list for each.
-The gateway indexes them once per request (`index_headers`); endpoints reuse that index.
+The gateway indexes them once per request (`index_headers`); endpoints reuse that index. It
+also leaves a small body it has already read in the scope (`BODY_SCOPE_KEY`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 HEADERS_SCOPE_KEY: Final = "fakeserver.headers"
+BODY_SCOPE_KEY: Final = "fakeserver.body"
+"""The whole request body, when the gateway has already read it (a small, framed body)."""
 
 
 def index_headers(scope: Scope) -> dict[bytes, bytes]:
