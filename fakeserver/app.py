@@ -158,6 +158,9 @@ class FakeServerApp(Starlette):
     real `send`.
     """
 
+    server_state: ServerState
+    """The same object as `state.fakeserver`, read without Starlette's `State.__getattr__`."""
+
     def __init__(self, routes: Sequence[BaseRoute], **options: Any) -> None:
         super().__init__(routes=routes, **options)
         self.shaped_router = ShapeIndexedRouter(routes, lifespan=options.get("lifespan"))
@@ -196,5 +199,5 @@ def create_app(config: ServerConfig | None = None, seed: Seed | None = None) -> 
         ],
     )
     app.router.redirect_slashes = False
-    app.state.fakeserver = state
+    app.state.fakeserver = app.server_state = state
     return app

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 
 def server_state(request: Request) -> ServerState:
-    state: ServerState = request.app.state.fakeserver
+    # `app.server_state` is `app.state.fakeserver` without Starlette's `State.__getattr__`.
+    state: ServerState = request.scope["app"].server_state
     return state
 
 
@@ -61,6 +62,7 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Authenticated:
+    state: ServerState
     profile: Profile
     body: RequestBody
     caller: auth.Caller
@@ -79,7 +81,7 @@ async def authenticate(request: Request) -> Authenticated:
     body.check_declared_size()
     seed = state.seed_for(request.scope)
     caller = await auth.authenticate(request, body, profile, seed)
-    return Authenticated(profile, body, caller, seed)
+    return Authenticated(state, profile, body, caller, seed)
 
 
 async def begin(request: Request, action: str) -> Call:
@@ -88,5 +90,5 @@ async def begin(request: Request, action: str) -> Call:
     auth.check_action(checked.caller, action, checked.profile)
     project_id = str(request.path_params["project_id"])
     project = auth.resolve_project(project_id, checked.caller, action, checked.seed)
-    workspace = server_state(request).workspace_for(request.scope)
+    workspace = checked.state.workspace_for(request.scope)
     return Call(request, checked.profile, workspace, checked.caller, project, checked.body)

@@ -67,13 +67,15 @@ def _as_text(raw: bytes | str) -> str:
 
 def loads(raw: bytes | str) -> Any:
     """Parse JSON; raises ValueError (bad JSON, bad encoding, nested too deep) if it is not."""
+    text = _as_text(raw)
     try:
-        value = _decoder.decode(_as_text(raw))
+        value = _decoder.decode(text)
     except RecursionError:
         value = None
         too_deep = True
     else:
-        too_deep = _nesting_exceeds(value, MAX_NESTING)
+        # Each level opens with a bracket: a text this short cannot nest too deep.
+        too_deep = len(text) > MAX_NESTING and _nesting_exceeds(value, MAX_NESTING)
     if too_deep:
         raise ValueError(f"arrays and objects nest deeper than {MAX_NESTING} levels")
     return value

@@ -6,6 +6,7 @@ and code (drf-exceptions-hog renames DRF's `invalid` to `invalid_input`).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any, Final
 from fakeserver.api.errors import validation_error
 
 _EMPTY: Final[Any] = object()
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 _TRUE_VALUES: Final = {
     "t",
     "T",
@@ -87,12 +89,12 @@ class Field:
             )
         if "\x00" in text:
             raise _FieldError("Null characters are not allowed.", "null_characters_not_allowed")
-        for character in text:
-            if 0xD800 <= ord(character) <= 0xDFFF:
-                raise _FieldError(
-                    f"Surrogate characters are not allowed: U+{ord(character):X}.",
-                    "surrogate_characters_not_allowed",
-                )
+        surrogate = None if text.isascii() else _SURROGATE.search(text)
+        if surrogate is not None:
+            raise _FieldError(
+                f"Surrogate characters are not allowed: U+{ord(surrogate.group()):X}.",
+                "surrogate_characters_not_allowed",
+            )
         return text
 
     def _clean_dict(self, value: Any) -> dict[str, Any]:
