@@ -1,4 +1,4 @@
-"""A router that tries only the routes whose shape fits the path.
+"""A router that tries only the routes whose shape fits the path, and remembers what it found.
 
 Starlette's router matches each route's regex in table order; with both prefixes and the control
 API that is 30+ routes, ten or more regexes before a queue path matches. A route's template fixes
@@ -6,11 +6,15 @@ its number of segments (a path parameter never holds a `/`, except the `path` co
 its last segment, so a path can only match the routes indexed under its own (count, last
 segment) key. Those are tried in table order, exactly as Starlette would; anything else (a miss,
 a partial match) falls back to Starlette's full walk, so every answer is the same.
+
+A full match of a `Route` depends on nothing but the method and the path, and suites request the
+same paths over and over, so the route and its path parameters are kept per (method, path).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Final
 
 from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match, Route, Router
@@ -36,6 +40,11 @@ def _template_key(route: BaseRoute) -> _Key | None:
     return count, None if "{" in last else last
 
 
+_RESOLVED_CACHE_SIZE: Final = 4096
+
+_Resolved = tuple[Route, dict[str, Any]]
+
+
 class ShapeIndexedRouter(Router):
     """Starlette's `Router`, with the routes to try narrowed down by the path's shape."""
 
@@ -43,6 +52,7 @@ class ShapeIndexedRouter(Router):
     _fixed_last: frozenset[_Key] = frozenset()
     _candidates: dict[_Key, list[BaseRoute]]
     _unshaped: list[BaseRoute]
+    _resolved: dict[tuple[str, str], _Resolved]
 
     def candidates(self, scope: Scope) -> Sequence[BaseRoute]:
         """The routes that may match `scope`'s path, in table order."""
@@ -69,18 +79,37 @@ class ShapeIndexedRouter(Router):
             route for route, shape in zip(self.routes, shapes, strict=True) if shape is None
         ]
         self._fixed_last = frozenset(fixed)
+        self._resolved = {}
         self._index_size = len(self.routes)
 
+    def _resolve(self, scope: Scope) -> _Resolved | None:
+        """The route that fully matches `scope` (if it is the first candidate that matches at
+        all, as in Starlette's walk) and its path parameters."""
+        for route in self.candidates(scope):
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL and isinstance(route, Route):
+                return route, child_scope["path_params"]
+            if match is not Match.NONE:
+                return None  # a partial match, or a Mount: Starlette's walk decides
+        return None
+
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for route in self.candidates(scope):
-                match, child_scope = route.matches(scope)
-                if match is Match.FULL:
-                    scope.setdefault("router", self)
-                    scope["route"] = route
-                    scope.update(child_scope)
-                    await route.handle(scope, receive, send)
-                    return
-                if match is Match.PARTIAL:
-                    break  # Starlette's walk picks the first partial match after every full one
+        # Mounted under another app, a scope brings path parameters of its own: not cached.
+        if scope["type"] == "http" and "path_params" not in scope:
+            key = (scope["method"], get_route_path(scope))
+            found = self._resolved.get(key) if self._index_size == len(self.routes) else None
+            if found is None:
+                found = self._resolve(scope)
+                if found is not None:
+                    if len(self._resolved) >= _RESOLVED_CACHE_SIZE:
+                        self._resolved.clear()
+                    self._resolved[key] = found
+            if found is not None:
+                route, path_params = found
+                scope.setdefault("router", self)
+                scope["route"] = route
+                scope["endpoint"] = route.endpoint
+                scope["path_params"] = dict(path_params)
+                await route.handle(scope, receive, send)
+                return
         await super().app(scope, receive, send)
