@@ -119,7 +119,8 @@ def _csrf_secret(token: str, source: str) -> str:
 
 def _enforce_csrf(request: Request) -> None:
     """Django's CsrfViewMiddleware as DRF's SessionAuthentication runs it."""
-    cookie = next((request.cookies[name] for name in CSRF_COOKIES if name in request.cookies), None)
+    cookies = request.cookies
+    cookie = next((cookies[name] for name in CSRF_COOKIES if name in cookies), None)
     if not cookie:
         raise errors.permission_denied("CSRF Failed: CSRF cookie not set.")
     secret = _csrf_secret(cookie, "cookie")
