@@ -14,7 +14,8 @@ from typing import Protocol
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fakeserver.api.errors import REQUEST_BODY_LIMIT, error_response
+from fakeserver.api.body import declared_length
+from fakeserver.api.errors import error_response
 from fakeserver.api.request import index_headers
 from fakeserver.fault_rules import FaultError
 from fakeserver.faults import (
@@ -27,12 +28,6 @@ from fakeserver.faults import (
 from fakeserver.journal import UNJOURNALED_PREFIXES
 from fakeserver.journal_recorder import JournalRecorder, Recording
 from fakeserver.namespaces import enter_namespace, route_path
-
-
-def _declared_length(value: bytes | None) -> int | None:
-    if value is None or not value.isdigit():
-        return None
-    return int(value) if len(value) <= 19 else REQUEST_BODY_LIMIT + 1  # int() refuses 4300+ digits
 
 
 class ResponseWatch(Protocol):
@@ -74,7 +69,7 @@ class Gateway:
             watch = _StartWatch(send)
             await self._answer(scope, receive, watch.send, watch)
             return
-        declared = _declared_length(headers.get(b"content-length"))
+        declared = declared_length(headers.get(b"content-length"))
         recording, receive = await self.recorder.start(scope, path, declared, receive, send)
         try:
             try:

@@ -1,4 +1,5 @@
-"""The shape-indexed router picks the same route as Starlette's walk over the whole table."""
+"""The shape-indexed router picks the same route as Starlette's walk over the whole table, and
+reuses a resolved path only while the table stays as it was."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 import pytest
 from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Match, Route
-from starlette.types import Scope
+from starlette.types import Message, Receive, Scope, Send
 
 from fakeserver.app import FakeServerApp, create_app
 from fakeserver.dispatch import ShapeIndexedRouter
@@ -74,3 +75,56 @@ def test_a_route_added_at_run_time_is_indexed() -> None:
     added = Route("/test/stream", lambda _request: PlainTextResponse("ok"))
     router.routes.append(added)
     assert _first_full(router.candidates(scope), scope) is added
+
+
+def _recording_app() -> tuple[FakeServerApp, list[Scope]]:
+    """The app with every route's handler replaced by one that notes the scope it gets."""
+    app = create_app()
+    assert isinstance(app, FakeServerApp)
+    seen: list[Scope] = []
+
+    async def record(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope)
+        await PlainTextResponse("ok")(scope, receive, send)
+
+    for route in app.router.routes:
+        if isinstance(route, Route):
+            route.app = record
+    return app, seen
+
+
+async def _dispatch(app: FakeServerApp, path: str) -> None:
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(_message: Message) -> None:
+        pass
+
+    await app.router({**_scope("GET", path), "app": app, "query_string": b""}, receive, send)
+
+
+QUEUE_PATH = f"/api/projects/1/conversations/{CONVERSATION}/queue/"
+
+
+@pytest.mark.anyio
+async def test_a_resolved_path_gives_each_request_its_own_path_parameters() -> None:
+    app, seen = _recording_app()
+    await _dispatch(app, QUEUE_PATH)
+    seen[0]["path_params"]["conversation"] = "changed by a handler"
+    await _dispatch(app, QUEUE_PATH)
+    assert seen[1]["path_params"] == {"project_id": "1", "conversation": CONVERSATION}
+    assert seen[1]["route"] is seen[0]["route"]
+    assert seen[1]["endpoint"] is seen[0]["route"].endpoint
+
+
+@pytest.mark.anyio
+async def test_a_route_added_before_a_resolved_one_takes_over() -> None:
+    app, seen = _recording_app()
+    await _dispatch(app, QUEUE_PATH)
+    earlier = Route(
+        "/api/projects/{project_id}/conversations/{conversation}/queue/", PlainTextResponse
+    )
+    earlier.app = seen[0]["route"].app
+    app.router.routes.insert(0, earlier)
+    await _dispatch(app, QUEUE_PATH)
+    assert seen[1]["route"] is earlier

@@ -151,3 +151,19 @@ def test_refused_requests_create_no_namespace(client: httpx.Client):
 def test_the_schema_path_takes_an_optional_slash(client: httpx.Client, path: str):
     assert client.get(path).status_code == 200
     assert client.get(path + "/x").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("length", "status"),
+    [(b"9" * 5000, 413), (b"\xb2", 400), (b"-1", 400)],  # "²" is a digit to str.isdigit
+)
+def test_content_lengths_no_int_can_hold_are_answered(
+    server: FakeServer, length: bytes, status: int
+) -> None:
+    with server.client(api_key="phx_ada_all") as client:
+        request = client.build_request("POST", queue_url(ONE_QUEUED), content=b"")
+        request.headers["Content-Length"] = length.decode("latin-1")
+        response = client.send(request)
+        queue = client.get(queue_url(ONE_QUEUED), headers=ACTUAL)
+    assert response.status_code == status
+    assert len(queue.json()["messages"]) == 1

@@ -318,6 +318,12 @@ async def test_queue_lookup_errors(make_client: ClientFactory, profile: str):
             "agent_mode",
         ),
         (["content"], "Invalid data. Expected a dictionary, but got list.", "invalid_input", None),
+        (
+            {"content": "a\x00b"},
+            "Null characters are not allowed.",
+            "null_characters_not_allowed",
+            "content",
+        ),
     ],
 )
 async def test_enqueue_validation(make_client: ClientFactory, body, detail, code, attr):
@@ -332,6 +338,29 @@ async def test_enqueue_validation(make_client: ClientFactory, body, detail, code
         "attr": attr,
     }
     assert [m["id"] for m in queue.json()["messages"]] == [ONE_QUEUED_ITEM]
+
+
+async def test_enqueue_refuses_the_first_surrogate_and_keeps_other_non_ascii(
+    make_client: ClientFactory,
+):
+    json_headers = {"Content-Type": "application/json"}
+    async with make_client() as client:
+        refused = await client.post(
+            queue_url(ONE_QUEUED),
+            content=b'{"content": "h\\u00e9llo \\udc80 and \\ud800"}',
+            headers=json_headers,
+        )
+        accepted = await client.post(queue_url(ONE_QUEUED), json={"content": "h\u00e9llo \u2603"})
+        queue = await client.get(queue_url(ONE_QUEUED), headers=actual())
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "type": "validation_error",
+        "code": "surrogate_characters_not_allowed",
+        "detail": "Surrogate characters are not allowed: U+DC80.",
+        "attr": "content",
+    }
+    assert accepted.status_code == 200
+    assert [m["content"] for m in queue.json()["messages"]][1:] == ["h\u00e9llo \u2603"]
 
 
 async def test_patch_checks_the_item_before_the_body(make_client: ClientFactory):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qsl
 
 from starlette.requests import ClientDisconnect, Request
@@ -18,6 +18,16 @@ from fakeserver.api import errors, json
 from fakeserver.api.request import BODY_SCOPE_KEY
 
 _UNREAD: Any = object()
+_LONGEST_LENGTH: Final = 19
+"""Digits of the longest Content-Length read as a number (int() refuses 4300 and more)."""
+
+
+def declared_length(value: str | bytes | None) -> int | None:
+    """A Content-Length header's value as a number, None when absent or not all digits.
+    A value too long to be a real length counts as one past the body limit."""
+    if value is None or not (value.isascii() and value.isdigit()):  # "²" is a digit to str
+        return None
+    return int(value) if len(value) <= _LONGEST_LENGTH else errors.REQUEST_BODY_LIMIT + 1
 
 
 class RequestBody:
@@ -27,8 +37,8 @@ class RequestBody:
 
     def check_declared_size(self) -> None:
         """Refuse a body whose Content-Length is over the limit, read or not."""
-        declared = self._request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > errors.REQUEST_BODY_LIMIT:
+        declared = declared_length(self._request.headers.get("content-length"))
+        if declared is not None and declared > errors.REQUEST_BODY_LIMIT:
             raise errors.body_too_large()
 
     async def raw(self) -> bytes:

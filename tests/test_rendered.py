@@ -1,0 +1,84 @@
+"""Rendered bodies are reused only for the very state they were made from."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from conftest import ONE_QUEUED, ClientFactory, conversation_url
+
+from fakeserver.api.rendered import RenderedBodies
+from fakeserver.api.serializers import ACTUAL_FIELDS, ConversationShape, serialize_queue
+from fakeserver.domain.store import Store
+from fakeserver.fixtures import default_fixture_path, load_seed
+
+FULL = ConversationShape(ACTUAL_FIELDS)
+
+
+@pytest.fixture
+def store() -> Store:
+    return Store(load_seed([default_fixture_path()]))
+
+
+def test_an_unchanged_conversation_is_rendered_once(store: Store) -> None:
+    bodies = RenderedBodies()
+    conversation = store.conversation(ONE_QUEUED)
+    assert conversation is not None
+    first = bodies.json(conversation, store.seed, FULL)
+    assert bodies.json(conversation, store.seed, FULL) is first
+    assert json.loads(first)["id"] == ONE_QUEUED
+
+
+def test_a_change_through_the_store_is_rendered_anew(store: Store) -> None:
+    bodies = RenderedBodies()
+    before = store.conversation(ONE_QUEUED)
+    assert before is not None
+    bodies.json(before, store.seed, serialize_queue)
+    with store.update(ONE_QUEUED) as writable:
+        writable.queue.clear()
+    assert json.loads(bodies.json(writable, store.seed, serialize_queue))["messages"] == []
+    rendered = bodies.json(writable, store.seed, FULL)
+    with store.update(ONE_QUEUED) as same_object:  # the overlay copy, changed in place
+        same_object.title = "Renamed"
+    assert same_object is writable
+    assert json.loads(rendered)["title"] != "Renamed"
+    assert json.loads(bodies.json(same_object, store.seed, FULL))["title"] == "Renamed"
+
+
+def test_shapes_and_seeds_are_kept_apart(store: Store) -> None:
+    bodies = RenderedBodies()
+    conversation = store.conversation(ONE_QUEUED)
+    assert conversation is not None
+    as_queue = bodies.json(conversation, store.seed, serialize_queue)
+    as_conversation = bodies.json(conversation, store.seed, FULL)
+    assert json.loads(as_queue).keys() == {"messages", "max_queue_messages"}
+    assert json.loads(as_conversation)["id"] == ONE_QUEUED
+    other_seed = replace(store.seed)
+    assert bodies.json(conversation, other_seed, FULL) is not as_conversation
+
+
+def test_the_cache_is_bounded(store: Store) -> None:
+    bodies = RenderedBodies(limit=3)
+    conversations = list(store.conversations())[:5]
+    for conversation in conversations:
+        bodies.json(conversation, store.seed, FULL)
+        assert len(bodies) <= 3
+
+
+@pytest.mark.anyio
+async def test_list_and_retrieve_follow_a_write(make_client: ClientFactory) -> None:
+    async with make_client() as client:
+        listed = (await client.get("/api/projects/1/conversations/")).json()["results"]
+        before = (await client.get(conversation_url(ONE_QUEUED))).json()
+        appended = await client.post(
+            conversation_url(ONE_QUEUED, "append_message/"), json={"content": "A note."}
+        )
+        after = (await client.get(conversation_url(ONE_QUEUED))).json()
+        relisted = (await client.get("/api/projects/1/conversations/")).json()["results"]
+    assert appended.status_code == 200
+    assert len(after["messages"]) == len(before["messages"]) + 1
+    assert after["messages"][-1]["content"] == "A note."
+    assert listed[0]["id"] != ONE_QUEUED  # it moves to the top once it is the newest
+    assert relisted[0]["id"] == ONE_QUEUED
+    assert relisted[0]["updated_at"] == after["updated_at"] != before["updated_at"]
