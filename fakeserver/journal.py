@@ -1,8 +1,8 @@
 """The request journal: every API request the fake served, for tests to filter and assert on.
 
-Recorded by a pure ASGI middleware (`fakeserver.journal_middleware`; streaming responses pass
-through untouched), kept in a bounded ring buffer, readable from another thread (the live server
-runs in one). The middleware keeps only raw references per request (headers, body bytes, status,
+Recorded by the gateway (`fakeserver.journal_recorder`; streaming responses pass through
+untouched), kept in a bounded ring buffer, readable from another thread (the live server runs
+in one). The recorder keeps only raw references per request (headers, body bytes, status,
 timings); an entry is built the first time the journal is read, with its secrets redacted then,
 so no reader ever sees one.
 """

@@ -23,26 +23,43 @@ def index_headers(scope: Scope) -> dict[bytes, bytes]:
     built once per request and kept in the scope."""
     index: dict[bytes, bytes] | None = scope.get(HEADERS_SCOPE_KEY)
     if index is None:
-        index = scope[HEADERS_SCOPE_KEY] = dict(reversed(scope["headers"]))
+        raw = scope["headers"]
+        if not isinstance(raw, list):  # ASGI allows any iterable; Starlette makes it a list
+            raw = scope["headers"] = list(raw)
+        index = scope[HEADERS_SCOPE_KEY] = dict(reversed(raw))
     return index
+
+
+_NAMES_KEPT: Final = 256
+_raw_names: dict[str, bytes] = {}
+
+
+def _raw_name(name: str) -> bytes:
+    """A header name as the index holds it; the names asked for are few and fixed."""
+    raw = _raw_names.get(name)
+    if raw is None:
+        raw = name.lower().encode("latin-1")
+        if len(_raw_names) < _NAMES_KEPT:
+            _raw_names[name] = raw
+    return raw
 
 
 class IndexedHeaders(Headers):
     """Starlette's `Headers`, with single lookups answered from the request's header index."""
 
     def __init__(self, scope: Scope) -> None:
-        super().__init__(scope=scope)
-        self._first = index_headers(scope)
+        self._first = index_headers(scope)  # first: it makes scope["headers"] a list
+        super().__init__(raw=scope["headers"])
 
     def __getitem__(self, key: str) -> str:
-        return self._first[key.lower().encode("latin-1")].decode("latin-1")
+        return self._first[_raw_name(key)].decode("latin-1")
 
     def get(self, key: str, default: Any = None) -> Any:
-        value = self._first.get(key.lower().encode("latin-1"))
+        value = self._first.get(_raw_name(key))
         return default if value is None else value.decode("latin-1")
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.lower().encode("latin-1") in self._first
+        return isinstance(key, str) and _raw_name(key) in self._first
 
 
 _COOKIE_CACHE_SIZE: Final = 1024
