@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any, Final
 
 from starlette.responses import Response
@@ -23,8 +24,30 @@ _encoder = json.JSONEncoder(
 )
 
 
+def _compact_encoder() -> Callable[[Any], str]:
+    """`_encoder.encode`, whose C encoder is built once here rather than on every call."""
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:  # a Python without the _json accelerator
+        return _encoder.encode
+    chunks = make_encoder(
+        None,  # no cycle markers, as check_circular=False
+        _encoder.default,
+        json.encoder.encode_basestring,  # ensure_ascii=False
+        None,  # no indent
+        ":",
+        ",",
+        False,  # sort_keys
+        False,  # skipkeys
+        False,  # allow_nan
+    )
+    return lambda value: "".join(chunks(value, 0))
+
+
+_encode = _compact_encoder()
+
+
 def dumps(value: Any) -> bytes:
-    return _encoder.encode(value).encode("utf-8")
+    return _encode(value).encode("utf-8")
 
 
 MAX_NESTING: Final = 100
