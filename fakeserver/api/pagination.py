@@ -24,7 +24,7 @@ def _positive_int(raw: str | None, strict: bool) -> int | None:
     return value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made per request, and a frozen __init__ is 4x slower
 class PageRequest:
     limit: int
     offset: int
