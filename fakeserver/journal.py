@@ -148,12 +148,12 @@ class RecordedRequest:
     """(method, path) -> the operation; a pure function of the route table."""
     request_headers: Iterable[tuple[bytes, bytes]]
     request_body: BodyCapture
-    status: int | None
-    response_headers: Iterable[tuple[bytes, bytes]]
     response_body: BodyCapture
-    duration_ms: float
     default_profile: str
-    fault: dict[str, Any] | None
+    status: int | None = None
+    response_headers: Iterable[tuple[bytes, bytes]] = ()
+    duration_ms: float = 0.0
+    fault: dict[str, Any] | None = None
     sequence: int = 0
     complete: bool = False
     built: JournalEntry | None = None

@@ -17,7 +17,7 @@ from starlette.types import Message, Receive, Scope, Send
 from fakeserver.api.errors import REQUEST_BODY_LIMIT
 from fakeserver.api.request import BODY_SCOPE_KEY
 from fakeserver.journal import BodyCapture, Journal, RecordedRequest
-from fakeserver.namespaces import namespace_of
+from fakeserver.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY
 from fakeserver.operation_match import OperationMatch, match_operation
 
 _OPERATION_CACHE_SIZE: Final = 4096
@@ -137,20 +137,16 @@ class JournalRecorder:
         A small body read here is left in the scope for the endpoint."""
         request_body = BodyCapture()
         recorded = RecordedRequest(
-            started=time.time(),
-            method=scope["method"],
-            path=path,
-            query=scope.get("query_string", b""),
-            namespace=namespace_of(scope),
-            operation_of=self.operation_of,
-            request_headers=scope["headers"],
-            request_body=request_body,
-            status=None,
-            response_headers=(),
-            response_body=BodyCapture(),
-            duration_ms=0.0,
-            default_profile=self.default_profile(),
-            fault=None,
+            time.time(),
+            scope["method"],
+            path,
+            scope.get("query_string", b""),
+            scope.get(NAMESPACE_SCOPE_KEY, DEFAULT_NAMESPACE),
+            self.operation_of,
+            scope["headers"],
+            request_body,
+            BodyCapture(),
+            self.default_profile(),
         )
         if declared_length is not None and declared_length <= REQUEST_BODY_LIMIT:
             receive, body = await _buffered(receive, request_body)
