@@ -12,11 +12,11 @@ endpoint without the endpoint knowing.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Final
 
 import anyio
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fakeserver.api.json import loads
 from fakeserver.fault_rules import STREAM_ACTIONS, FaultAction, FaultError, FaultRegistry
@@ -108,9 +108,6 @@ def _invalid_fault_messages(problem: str) -> tuple[Message, Message]:
     return FaultAction(status=400, body=body).response_messages()
 
 
-Inner = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
 class FaultInjector:
     """Finds the fault of a request (its header's, or the first rule that fires) and applies it."""
 
@@ -150,7 +147,7 @@ class FaultInjector:
 
     @staticmethod
     async def apply(
-        action: FaultAction, app: Inner, scope: Scope, receive: Receive, send: Send
+        action: FaultAction, app: ASGIApp, scope: Scope, receive: Receive, send: Send
     ) -> None:
         """Serve the request through `app` with the fault applied (or instead of `app`)."""
         if action.latency_ms:
