@@ -171,36 +171,45 @@ async def _measure(workdir: Path, samples: int, runs: int) -> list[dict[str, Any
                 [_raw_asgi_get(app, queued, BEARER)],
             ),
         ]
+        # Round-robin: run r of every operation, then run r + 1 of every one, so that each
+        # operation's runs (and the floors') span the same stretch of a noisy machine's time.
+        per_run: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in operations}
+        for _ in range(runs):
+            for name, _, steps in operations:
+                per_run[name].append(await _timed_run(steps, name, samples))
         results = []
-        for name, is_queue_op, steps in operations:
-            if name.startswith("DELETE"):
-                await steps[1]()  # something to delete first
-            per_run: list[dict[str, float]] = []
-            for _ in range(runs):
-                timed: list[float] = []
-                for index in range(samples + samples // 10):
-                    started = time.perf_counter()
-                    await steps[0]()
-                    elapsed = time.perf_counter() - started
-                    for step in steps[1:]:
-                        await step()
-                    if index >= samples // 10:  # the first tenth warms up
-                        timed.append(elapsed)
-                per_run.append(percentiles(timed))
-            if name.startswith("DELETE"):
-                await steps[0]()  # leave the queue as it was
+        for name, is_queue_op, _ in operations:
             results.append(
                 {
                     "name": name,
                     "queue_operation": is_queue_op,
                     "samples": samples,
                     "runs": runs,
-                    "p50_ms": statistics.median(run["p50_ms"] for run in per_run),
-                    "p99_ms": statistics.median(run["p99_ms"] for run in per_run),
+                    "p50_ms": statistics.median(run["p50_ms"] for run in per_run[name]),
+                    "p99_ms": statistics.median(run["p99_ms"] for run in per_run[name]),
                 }
             )
             print(f"  in-process  {name}: p50 {results[-1]['p50_ms']:.3f} ms", flush=True)
     return results
+
+
+async def _timed_run(steps: list[Timed], name: str, samples: int) -> dict[str, float]:
+    """One run of an operation: the first step timed, the rest untimed (a cycle's other half).
+    A DELETE row first queues something to delete, and leaves the queue as it was."""
+    if name.startswith("DELETE"):
+        await steps[1]()
+    timed: list[float] = []
+    for index in range(samples + samples // 10):
+        started = time.perf_counter()
+        await steps[0]()
+        elapsed = time.perf_counter() - started
+        for step in steps[1:]:
+            await step()
+        if index >= samples // 10:  # the first tenth warms up
+            timed.append(elapsed)
+    if name.startswith("DELETE"):
+        await steps[0]()
+    return percentiles(timed)
 
 
 def measure_in_process(workdir: Path, samples: int = 2000, runs: int = 5) -> list[dict[str, Any]]:
