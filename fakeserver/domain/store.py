@@ -126,8 +126,9 @@ class Store:
         self.seed = seed
         self._changed: dict[str, Conversation] = {}
         self._overlay_listings: dict[Owner, _OverlayListing] = {}
-        self._listing_keys: dict[str, SortKey] = {}
-        """Current listing key of each changed conversation that is listed."""
+        self._listing_keys: dict[str, tuple[datetime, SortKey]] = {}
+        """Each changed conversation that is listed: the `updated_at` its key was made from, and
+        the key (the same datetime object means an unchanged key)."""
         self._shadowed_seed_counts: dict[Owner, int] = {}
         """Per owner, how many seed-listed conversations the overlay has replaced."""
 
@@ -202,14 +203,17 @@ class Store:
         return copy
 
     def _reindex(self, conversation: Conversation) -> None:
-        new_key = listing_key(conversation) if conversation.is_listed else None
-        old_key = self._listing_keys.get(conversation.id)
-        if new_key == old_key:
-            return  # most changes (queue edits) leave the list order as it was
+        listed = conversation.is_listed
+        indexed = self._listing_keys.get(conversation.id)
+        if indexed is None and not listed:
+            return
+        if indexed is not None and listed and indexed[0] is conversation.updated_at:
+            return  # most changes (queue edits) leave updated_at, and so the order, as it was
         overlay = self._overlay_listings.setdefault(conversation.owner, _OverlayListing())
-        if old_key is not None:
-            overlay.remove(old_key)
+        if indexed is not None:
+            overlay.remove(indexed[1])
             del self._listing_keys[conversation.id]
-        if new_key is not None:
-            self._listing_keys[conversation.id] = new_key
-            overlay.add(new_key)
+        if listed:
+            key = listing_key(conversation)
+            self._listing_keys[conversation.id] = (conversation.updated_at, key)
+            overlay.add(key)
