@@ -18,7 +18,7 @@ def uuid4_text(bits: int) -> str:
     """`str(uuid.UUID(int=bits, version=4))`, formatted directly (UUID's constructor is slow)."""
     bits = (bits & ~(0xF000 << 64)) | (0x4000 << 64)  # version 4
     bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant
-    hex_ = f"{bits:032x}"
+    hex_ = bits.to_bytes(16).hex()
     return f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"
 
 
