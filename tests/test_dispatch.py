@@ -10,6 +10,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
+from fakeserver.api.routes import PlainParamsRoute, conversation_routes, slash_optional
 from fakeserver.app import FakeServerApp, create_app
 from fakeserver.dispatch import ShapeIndexedRouter
 
@@ -128,3 +129,13 @@ async def test_a_route_added_before_a_resolved_one_takes_over() -> None:
     app.router.routes.insert(0, earlier)
     await _dispatch(app, QUEUE_PATH)
     assert seen[1]["route"] is earlier
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+@pytest.mark.parametrize("path", PATHS)
+def test_plain_params_routes_match_as_starlette_routes_do(method: str, path: str) -> None:
+    for route in conversation_routes():
+        assert isinstance(route, PlainParamsRoute)
+        starlette_route = slash_optional(Route(route.path, route.endpoint))
+        for scope in (_scope(method, path), {**_scope(method, path), "path_params": {"a": "1"}}):
+            assert route.matches(scope) == starlette_route.matches(scope)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
-from starlette.convertors import Convertor, register_url_convertor
+from starlette._utils import get_route_path
+from starlette.convertors import Convertor, StringConvertor, register_url_convertor
 from starlette.endpoints import HTTPEndpoint
-from starlette.routing import Route
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from fakeserver.api import endpoints
 
@@ -26,6 +28,32 @@ class _DrfLookupConvertor(Convertor[str]):
 
 
 register_url_convertor("lookup", _DrfLookupConvertor())
+
+
+class PlainParamsRoute(Route):
+    """A `Route` whose path parameters are all kept as matched (`str` or `lookup`), so matching
+    skips Starlette's per-parameter convertor calls; everything else is `Route.matches`."""
+
+    def __init__(self, path: str, endpoint: Any) -> None:
+        super().__init__(path, endpoint)
+        assert all(
+            isinstance(convertor, StringConvertor | _DrfLookupConvertor)
+            for convertor in self.param_convertors.values()
+        ), path
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http":
+            found = self.path_regex.match(get_route_path(scope))
+            if found:
+                params = found.groupdict()
+                if "path_params" in scope:
+                    params = {**scope["path_params"], **params}
+                child_scope = {"endpoint": self.endpoint, "path_params": params}
+                if self.methods and scope["method"] not in self.methods:
+                    return Match.PARTIAL, child_scope
+                return Match.FULL, child_scope
+        return Match.NONE, {}
+
 
 PREFIXES: Final = {"projects": "", "environments": "environments_"}
 """Path prefix -> operationId prefix. PostHog serves the same viewset under both."""
@@ -117,7 +145,9 @@ def slash_optional(route: Route) -> Route:
 
 def conversation_routes() -> list[Route]:
     return [
-        slash_optional(Route(f"/api/{prefix}/{{project_id}}{spec.suffix}", spec.endpoint))
+        slash_optional(
+            PlainParamsRoute(f"/api/{prefix}/{{project_id}}{spec.suffix}", spec.endpoint)
+        )
         for prefix in PREFIXES
         for spec in CONVERSATION_PATHS
     ]
