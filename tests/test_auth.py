@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from conftest import (
     ADA_PROJECT2_KEY,
@@ -188,6 +189,23 @@ async def test_session_auth_in_actual(make_client: ClientFactory):
     assert listed.status_code == 200
     assert enqueued.status_code == 200
     assert unknown.status_code == 401
+
+
+async def test_cookies_split_over_several_headers_are_all_read(make_client: ClientFactory):
+    """As Starlette reads them (HTTP/2 clients may send one Cookie header per cookie)."""
+    async with make_client(profile="actual", key=None) as client:
+        request = client.build_request("POST", queue_url(ONE_QUEUED), json={"content": "x"})
+        request.headers = httpx.Headers(
+            [
+                ("Content-Type", "application/json"),
+                ("Content-Length", request.headers["Content-Length"]),
+                ("Cookie", f"posthog_csrftoken={CSRF}"),
+                ("Cookie", "sessionid=ses-ada"),
+                ("X-CSRFToken", CSRF),
+            ]
+        )
+        response = await client.send(request)
+    assert response.status_code == 200
 
 
 async def test_documented_ignores_session_cookies(make_client: ClientFactory):

@@ -50,8 +50,8 @@ class RequestBody:
             if len(read) > errors.REQUEST_BODY_LIMIT:  # more than its Content-Length said
                 raise errors.body_too_large()
             return read
-        if self._request.method in ("GET", "HEAD") and self._declares_no_body():
-            return b""  # skip the receive round trip (raw ASGI callers may omit framing on POST)
+        if self._bodiless():
+            return b""
         return await self._receive_all()
 
     async def _receive_all(self) -> bytes:
@@ -71,7 +71,11 @@ class RequestBody:
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
-    def _declares_no_body(self) -> bool:
+    def _bodiless(self) -> bool:
+        """A GET or HEAD whose framing says it has no body: no receive round trip needed.
+        (Not other methods: raw ASGI callers may send a POST body without framing headers.)"""
+        if self._request.method not in ("GET", "HEAD"):
+            return False
         headers = self._request.headers
         return headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers
 
@@ -82,6 +86,8 @@ class RequestBody:
         return self._data
 
     async def personal_api_key(self) -> str | None:
+        if self._data is _UNREAD and BODY_SCOPE_KEY not in self._request.scope and self._bodiless():
+            return None  # what an empty body, parsed as {}, would give
         data = await self.data()
         key = data.get("personal_api_key") if isinstance(data, dict) else None
         return key if isinstance(key, str) and key else None

@@ -61,6 +61,12 @@ class IndexedHeaders(Headers):
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and _raw_name(key) in self._first
 
+    def getlist(self, key: str) -> list[str]:
+        if len(self._first) == len(self._list):  # no name repeats: the index has every value
+            value = self._first.get(_raw_name(key))
+            return [] if value is None else [value.decode("latin-1")]
+        return super().getlist(key)
+
 
 _COOKIE_CACHE_SIZE: Final = 1024
 _parsed_cookies: dict[tuple[str, ...], dict[str, str]] = {}
