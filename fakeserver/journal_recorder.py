@@ -125,10 +125,14 @@ class JournalRecorder:
         journal: Journal,
         operation_of: Callable[[str, str], OperationMatch],
         default_profile: Callable[[], str],
+        share_body: bool = True,
     ) -> None:
         self.journal = journal
         self.operation_of = operation_of
         self.default_profile = default_profile
+        self.share_body = share_body
+        """Leave a body read here in the scope for the endpoint. Not when a user's middleware
+        stands between, as it may change what the endpoint receives."""
 
     async def start(
         self, scope: Scope, path: str, declared_length: int | None, receive: Receive, send: Send
@@ -150,7 +154,7 @@ class JournalRecorder:
         )
         if declared_length is not None and declared_length <= REQUEST_BODY_LIMIT:
             receive, body = await _buffered(receive, request_body)
-            if body is not None:
+            if body is not None and self.share_body:
                 scope[BODY_SCOPE_KEY] = body
         else:
             receive = _capturing(receive, request_body)

@@ -13,7 +13,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fakeserver.app import create_app
+from fakeserver.app import ServerConfig, create_app
 from fakeserver.journal import Journal
 
 pytestmark = pytest.mark.anyio
@@ -128,3 +128,45 @@ async def test_repeated_headers_keep_the_first_value():
         )
         response = await client.send(request)
     assert response.status_code == 200
+
+
+async def test_middleware_that_changes_headers_and_body_is_heard():
+    """What the gateway indexed or read before a user's middleware ran is not what counts."""
+
+    class SignedIn:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            headers = [*scope["headers"], (b"authorization", b"Bearer phx_ada_all")]
+            await self.app({**scope, "headers": headers}, receive, send)
+
+    class Rewritten:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            async def rewritten() -> dict[str, object]:
+                message = await receive()
+                while message["type"] == "http.request" and message.get("more_body", False):
+                    message = await receive()  # drop the client's body, chunk by chunk
+                if message["type"] == "http.request":
+                    message = {**message, "body": b'{"content": "rewritten"}'}
+                return message
+
+            await self.app(scope, rewritten, send)
+
+    app = create_app(ServerConfig(profile="actual"))
+    app.add_middleware(Rewritten)
+    app.add_middleware(SignedIn)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE) as client:
+        listed = await client.get("/api/projects/1/conversations/")
+        queued = await client.post(
+            queue_url(ONE_QUEUED),
+            json={"content": "original"},
+            headers={"X-Fakeserver-Profile": "documented"},
+        )
+    assert listed.status_code == 200
+    assert queued.status_code == 200, queued.text
+    queue = app.state.fakeserver.workspace.store.conversation(ONE_QUEUED).queue
+    assert queue[-1].content == "rewritten"

@@ -20,13 +20,19 @@ BODY_SCOPE_KEY: Final = "fakeserver.body"
 
 def index_headers(scope: Scope) -> dict[bytes, bytes]:
     """The request's headers by lower-case name, the first occurrence winning as in `Headers`;
-    built once per request and kept in the scope."""
-    index: dict[bytes, bytes] | None = scope.get(HEADERS_SCOPE_KEY)
-    if index is None:
-        raw = scope["headers"]
-        if not isinstance(raw, list):  # ASGI allows any iterable; Starlette makes it a list
-            raw = scope["headers"] = list(raw)
-        index = scope[HEADERS_SCOPE_KEY] = dict(reversed(raw))
+    built once per request and kept in the scope, with the list it was built from, so that a
+    middleware that gives the scope other headers gets a new index."""
+    raw = scope["headers"]
+    kept: tuple[list[tuple[bytes, bytes]], int, dict[bytes, bytes]] | None
+    kept = scope.get(HEADERS_SCOPE_KEY)
+    index: dict[bytes, bytes]
+    if kept is not None and kept[0] is raw and kept[1] == len(raw):
+        index = kept[2]
+        return index
+    if not isinstance(raw, list):  # ASGI allows any iterable; Starlette makes it a list
+        raw = scope["headers"] = list(raw)
+    index = dict(reversed(raw))
+    scope[HEADERS_SCOPE_KEY] = (raw, len(raw), index)
     return index
 
 
