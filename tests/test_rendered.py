@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from dataclasses import replace
 
 import pytest
@@ -82,3 +84,15 @@ async def test_list_and_retrieve_follow_a_write(make_client: ClientFactory) -> N
     assert listed[0]["id"] != ONE_QUEUED  # it moves to the top once it is the newest
     assert relisted[0]["id"] == ONE_QUEUED
     assert relisted[0]["updated_at"] == after["updated_at"] != before["updated_at"]
+
+
+def test_an_entry_does_not_keep_its_seed_alive() -> None:
+    bodies = RenderedBodies()
+    seed = load_seed([default_fixture_path()])
+    conversation = seed.conversations[ONE_QUEUED]
+    bodies.json(conversation, seed, FULL)
+    seed_ref = weakref.ref(seed)
+    del seed
+    gc.collect()
+    assert seed_ref() is None
+    assert len(bodies) == 1

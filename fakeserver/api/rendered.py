@@ -18,13 +18,16 @@ from fakeserver.domain.store import Seed
 DEFAULT_LIMIT: Final = 8192
 """Bodies kept before the cache starts again from empty (about 1 KB each)."""
 
-_Rendered = tuple[Conversation, int, Seed, bytes]
+_Rendered = tuple[Conversation, int, int, bytes]
+"""(conversation, its revision, id of the seed, body)."""
 
 
 class RenderedBodies:
     """Rendered JSON by (conversation object, shape), each checked against the revision and
     seed it was made for. Every entry keeps its conversation alive, so an object id in a key
-    cannot be reused by another conversation while the entry exists."""
+    cannot be reused by another conversation while the entry exists. The seed is held by id
+    only: an entry must not keep a whole discarded fixture alive (a test suite makes thousands),
+    and a conversation is only ever rendered with the seed of the store that holds it."""
 
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         self._limit = limit
@@ -37,13 +40,13 @@ class RenderedBodies:
             found is not None
             and found[0] is conversation
             and found[1] == conversation.revision
-            and found[2] is seed
+            and found[2] == id(seed)
         ):
             return found[3]
         body = dumps(shape(conversation, seed))
         if len(self._bodies) >= self._limit:
             self._bodies.clear()
-        self._bodies[key] = (conversation, conversation.revision, seed, body)
+        self._bodies[key] = (conversation, conversation.revision, id(seed), body)
         return body
 
     def __len__(self) -> int:
