@@ -25,11 +25,11 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from measure.ceiling_app import ceiling_app
+from measure.raw_asgi import asgi_scope, call_asgi
 from measure.workload import (
     BEARER,
     FOLLOW_UP,
@@ -40,7 +40,7 @@ from measure.workload import (
     queue_path,
     write_extra_fixture,
 )
-from starlette.types import ASGIApp, Message
+from starlette.types import ASGIApp
 
 from fakeserver.app import ServerConfig, create_app
 from fakeserver.fixtures import default_fixture_path
@@ -57,35 +57,7 @@ _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 
 
 async def _call(app: ASGIApp, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
-    if body:
-        headers = {**headers, "content-length": str(len(body))}
-    scope: dict[str, Any] = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "server": ("127.0.0.1", 8010),
-        "client": ("127.0.0.1", 1),
-        "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
-    }
-    pending = [{"type": "http.request", "body": body, "more_body": False}]
-    status: list[int] = []
-
-    async def receive() -> Message:
-        return pending.pop() if pending else {"type": "http.disconnect"}
-
-    async def send(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            status.append(message["status"])
-
-    await app(scope, receive, send)
-    if status[0] >= 300:
-        raise RuntimeError(f"{method} {path}: {status[0]}")
+    await call_asgi(app, asgi_scope(method, path, headers, body), body)
 
 
 def _operation(name: str, workdir: Path) -> Callable[[], Awaitable[None]]:

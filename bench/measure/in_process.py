@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from starlette.types import ASGIApp, Message
+from starlette.types import ASGIApp
 
 from fakeserver.app import ServerConfig, ServerState, create_app
 from fakeserver.fixtures import default_fixture_path
 from measure.ceiling_app import ceiling_app
+from measure.raw_asgi import asgi_scope, call_asgi
 from measure.workload import (
     BEARER,
     CONVERSATIONS_PATH,
@@ -66,30 +67,10 @@ def _checked(
 
 def _raw_asgi_get(app: ASGIApp, path: str, headers: dict[str, str]) -> Timed:
     """One GET through the bare ASGI interface: what the fake costs without any client."""
-    scope: dict[str, Any] = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "server": ("testserver", 80),
-        "client": ("127.0.0.1", 1),
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-    }
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        if message["type"] == "http.response.start" and message["status"] >= 300:
-            raise RuntimeError(f"GET {path}: {message['status']}")
+    scope = asgi_scope("GET", path, headers)
 
     async def call() -> None:
-        await app(dict(scope), receive, send)
+        await call_asgi(app, dict(scope))
 
     return call
 
