@@ -27,7 +27,7 @@ from fakeserver.faults import (
 )
 from fakeserver.journal import UNJOURNALED_PREFIXES
 from fakeserver.journal_recorder import JournalRecorder, Recording
-from fakeserver.namespaces import enter_namespace, route_path
+from fakeserver.namespaces import enter_namespace
 
 
 class ResponseWatch(Protocol):
@@ -62,9 +62,8 @@ class Gateway:
             await self.app(scope, receive, send)
             return
         # The server builds a new scope per request: this outermost layer may annotate it.
-        enter_namespace(scope)
+        path = enter_namespace(scope)
         headers = index_headers(scope)
-        path = route_path(scope)
         if path.startswith(UNJOURNALED_PREFIXES):
             watch = _StartWatch(send)
             await self._answer(scope, receive, watch.send, watch)

@@ -40,8 +40,9 @@ def route_path(scope: Scope) -> str:
     return get_route_path(scope)
 
 
-def enter_namespace(scope: Scope) -> None:
+def enter_namespace(scope: Scope) -> str:
     """Recognise `/_ns/{name}/...`: move the prefix into `root_path` and record the name.
+    Returns the route path that is left (`route_path` of the scope afterwards).
 
     The gateway calls this on the scope the server made for the request, before routing.
     """
@@ -51,3 +52,5 @@ def enter_namespace(scope: Scope) -> None:
         if slash and is_valid_name(name):
             scope["root_path"] = scope.get("root_path", "") + NAMESPACE_PREFIX + name
             scope[NAMESPACE_SCOPE_KEY] = name
+            return route_path(scope)
+    return path
