@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from dataclasses import dataclass
@@ -102,12 +103,17 @@ async def authenticate(request: Request, body: RequestBody, profile: Profile, se
     return Caller(seed.users[user_id], None)
 
 
-def _csrf_secret(token: str, source: str) -> str:
+def _token_problem(token: str, source: str) -> str | None:
     """Django's token checks: 32 characters (a secret) or 64 (a masked secret), alphanumeric."""
     if len(token) not in (_CSRF_SECRET_LENGTH, 2 * _CSRF_SECRET_LENGTH):
-        raise errors.permission_denied(f"CSRF Failed: CSRF {source} has incorrect length.")
+        return f"CSRF Failed: CSRF {source} has incorrect length."
     if not (token.isascii() and token.isalnum()):  # [a-zA-Z0-9] only
-        raise errors.permission_denied(f"CSRF Failed: CSRF {source} has invalid characters.")
+        return f"CSRF Failed: CSRF {source} has invalid characters."
+    return None
+
+
+def _unmasked(token: str) -> str:
+    """The secret a well-formed token carries."""
     if len(token) == _CSRF_SECRET_LENGTH:
         return token
     mask, cipher = token[:_CSRF_SECRET_LENGTH], token[_CSRF_SECRET_LENGTH:]
@@ -117,19 +123,40 @@ def _csrf_secret(token: str, source: str) -> str:
     )
 
 
-def _enforce_csrf(request: Request) -> None:
-    """Django's CsrfViewMiddleware as DRF's SessionAuthentication runs it."""
-    cookies = request.cookies
-    cookie = next((cookies[name] for name in CSRF_COOKIES if name in cookies), None)
+_HEADER_SOURCE: Final = "token from the 'X-Csrftoken' HTTP header"
+
+
+@functools.lru_cache(maxsize=1024)
+def csrf_refusal(cookie: str | None, header: str) -> str | None:
+    """Why Django's CsrfViewMiddleware (as DRF's SessionAuthentication runs it) refuses this
+    CSRF cookie and X-CSRFToken header, or None when it accepts them. A pure function of the
+    two tokens, remembered: a client sends the same pair with every write."""
     if not cookie:
-        raise errors.permission_denied("CSRF Failed: CSRF cookie not set.")
-    secret = _csrf_secret(cookie, "cookie")
-    header = request.headers.get("x-csrftoken", "")
+        return "CSRF Failed: CSRF cookie not set."
+    problem = _token_problem(cookie, "cookie")
+    if problem is not None:
+        return problem
     if not header:
-        raise errors.permission_denied("CSRF Failed: CSRF token missing.")
-    source = "token from the 'X-Csrftoken' HTTP header"
-    if _csrf_secret(header, source) != secret:
-        raise errors.permission_denied(f"CSRF Failed: CSRF {source} incorrect.")
+        return "CSRF Failed: CSRF token missing."
+    problem = _token_problem(header, _HEADER_SOURCE)
+    if problem is not None:
+        return problem
+    if _unmasked(header) != _unmasked(cookie):
+        return f"CSRF Failed: CSRF {_HEADER_SOURCE} incorrect."
+    return None
+
+
+def _enforce_csrf(request: Request) -> None:
+    """Django's CSRF check on an unsafe method: the first CSRF cookie present, and the header."""
+    cookies = request.cookies
+    cookie = None
+    for name in CSRF_COOKIES:
+        if name in cookies:
+            cookie = cookies[name]
+            break
+    refusal = csrf_refusal(cookie, request.headers.get("x-csrftoken", ""))
+    if refusal is not None:
+        raise errors.permission_denied(refusal)
 
 
 def check_action(caller: Caller, action: str, profile: Profile) -> None:

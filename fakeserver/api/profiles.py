@@ -176,6 +176,9 @@ def profile_for(request: Request, default: Profile) -> Profile:
     requested = request.headers.get(PROFILE_HEADER)
     if requested is None:
         return default
+    exact = PROFILES.get(requested)  # as clients send it: no spaces, lower case
+    if exact is not None:
+        return exact
     try:
         return profile_named(requested.strip().lower())
     except ValueError as error:
