@@ -61,7 +61,8 @@ class IndexedHeaders(Headers):
         return self._first[_raw_name(key)].decode("latin-1")
 
     def get(self, key: str, default: Any = None) -> Any:
-        value = self._first.get(_raw_name(key))
+        # The memo is read here, not through `_raw_name`: this runs several times per request.
+        value = self._first.get(_raw_names.get(key) or _raw_name(key))
         return default if value is None else value.decode("latin-1")
 
     def __contains__(self, key: object) -> bool:
@@ -82,7 +83,17 @@ _parsed_cookies: dict[tuple[str, ...], dict[str, str]] = {}
 class ApiRequest(Request):
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         super().__init__(scope, receive, send)
-        self._headers = IndexedHeaders(scope)  # what Starlette's `headers` property returns
+        self._headers = IndexedHeaders(scope)
+
+    # Starlette's `headers` and `method` check for a cached value or cast on every read.
+    @property
+    def headers(self) -> Headers:
+        return self._headers
+
+    @property
+    def method(self) -> str:
+        method: str = self.scope["method"]
+        return method
 
     @property
     def cookies(self) -> dict[str, str]:
