@@ -20,6 +20,8 @@ from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import Receive, Scope, Send
 
+from fakeserver.api.routes import PlainParamsRoute
+
 _Key = tuple[int, str | None]
 """(number of segments, last segment if the template fixes it, else None)."""
 
@@ -56,9 +58,12 @@ class ShapeIndexedRouter(Router):
 
     def candidates(self, scope: Scope) -> Sequence[BaseRoute]:
         """The routes that may match `scope`'s path, in table order."""
+        return self._candidates_for(get_route_path(scope))
+
+    def _candidates_for(self, path: str) -> Sequence[BaseRoute]:
         if len(self.routes) != self._index_size:  # routes are added at run time by some tests
             self._build_index()
-        count, last = _path_key(get_route_path(scope))
+        count, last = _path_key(path)
         key: _Key = (count, last) if (count, last) in self._fixed_last else (count, None)
         return self._candidates.get(key, self._unshaped)
 
@@ -82,13 +87,17 @@ class ShapeIndexedRouter(Router):
         self._resolved = {}
         self._index_size = len(self.routes)
 
-    def _resolve(self, scope: Scope) -> _Resolved | None:
+    def _resolve(self, scope: Scope, method: str, path: str) -> _Resolved | None:
         """The route that fully matches `scope` (if it is the first candidate that matches at
         all, as in Starlette's walk) and its path parameters."""
-        for route in self.candidates(scope):
-            match, child_scope = route.matches(scope)
+        for route in self._candidates_for(path):
+            if isinstance(route, PlainParamsRoute):  # the same answer as `matches`, sooner
+                match, params = route.match_path(method, path)
+            else:
+                match, child_scope = route.matches(scope)
+                params = child_scope.get("path_params", {})
             if match is Match.FULL and isinstance(route, Route):
-                return route, child_scope["path_params"]
+                return route, params
             if match is not Match.NONE:
                 return None  # a partial match, or a Mount: Starlette's walk decides
         return None
@@ -96,10 +105,10 @@ class ShapeIndexedRouter(Router):
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Mounted under another app, a scope brings path parameters of its own: not cached.
         if scope["type"] == "http" and "path_params" not in scope:
-            key = (scope["method"], get_route_path(scope))
+            key = method, path = scope["method"], get_route_path(scope)
             found = self._resolved.get(key) if self._index_size == len(self.routes) else None
             if found is None:
-                found = self._resolve(scope)
+                found = self._resolve(scope, method, path)
                 if found is not None:
                     if len(self._resolved) >= _RESOLVED_CACHE_SIZE:
                         self._resolved.clear()

@@ -114,6 +114,10 @@ class FaultInjector:
     def __init__(self, registry: FaultRegistry) -> None:
         self.registry = registry
 
+    def idle(self, header: bytes | None) -> bool:
+        """No fault can apply to a request with this fault header: none, and no rules."""
+        return header is None and self.registry.is_empty
+
     def find(
         self,
         scope: Scope,

@@ -72,7 +72,11 @@ class Gateway:
         recording, receive = await self.recorder.start(scope, path, declared, receive, send)
         try:
             try:
-                await self._with_fault(scope, path, headers, receive, recording)
+                fault_header = headers.get(FAULT_HEADER)
+                if self.faults.idle(fault_header):
+                    await self._answer(scope, receive, recording.send, recording)
+                else:
+                    await self._with_fault(scope, path, fault_header, receive, recording)
             finally:
                 recording.finish()
         except ConnectionDropped as dropped:
@@ -82,14 +86,12 @@ class Gateway:
         self,
         scope: Scope,
         path: str,
-        headers: dict[bytes, bytes],
+        fault_header: bytes | None,
         receive: Receive,
         recording: Recording,
     ) -> None:
         try:
-            found = self.faults.find(
-                scope, path, headers.get(FAULT_HEADER), self.recorder.operation_of
-            )
+            found = self.faults.find(scope, path, fault_header, self.recorder.operation_of)
         except FaultError as error:
             await self.faults.refuse(str(error), recording.send)
             return

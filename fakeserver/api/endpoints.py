@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Final
 from starlette.endpoints import HTTPEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fakeserver.api import errors
 from fakeserver.api.call import authenticate, begin, server_state
@@ -74,7 +74,8 @@ _METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "
 
 
 class PostHogEndpoint(HTTPEndpoint):
-    """`HTTPEndpoint` with its per-request set-up done once per class. Handlers are coroutines."""
+    """`HTTPEndpoint` with its per-request set-up done once per class. Handlers are coroutines
+    and keep no state, so one instance (`asgi_app`) can serve every request."""
 
     allowed_methods: ClassVar[tuple[str, ...]] = ()
 
@@ -88,15 +89,24 @@ class PostHogEndpoint(HTTPEndpoint):
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope, self.receive, self.send = scope, receive, send
 
+    @classmethod
+    def asgi_app(cls) -> ASGIApp:
+        """The endpoint as an ASGI app without an instance (and `HTTPEndpoint`'s `__await__`)
+        per request: what its route calls."""
+        return cls.__new__(cls).respond
+
     async def dispatch(self) -> None:
-        request = ApiRequest(self.scope, self.receive, self.send)
+        await self.respond(self.scope, self.receive, self.send)
+
+    async def respond(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = ApiRequest(scope, receive, send)
         method = request.method
         handler: Callable[[Request], Awaitable[Response]] = self.method_not_allowed
         if method in self.allowed_methods:
             name = "get" if method == "HEAD" and not hasattr(self, "head") else method.lower()
             handler = getattr(self, name)
         response = await handler(request)
-        await response(self.scope, self.receive, self.send)
+        await response(scope, receive, send)
 
     async def method_not_allowed(self, request: Request) -> Response:
         """DRF authenticates before it looks for a handler: 401 beats 405."""

@@ -8,7 +8,6 @@ from typing import Any, Final
 
 from starlette._utils import get_route_path
 from starlette.convertors import Convertor, StringConvertor, register_url_convertor
-from starlette.endpoints import HTTPEndpoint
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
@@ -31,27 +30,33 @@ register_url_convertor("lookup", _DrfLookupConvertor())
 
 
 class PlainParamsRoute(Route):
-    """A `Route` whose path parameters are all kept as matched (`str` or `lookup`), so matching
-    skips Starlette's per-parameter convertor calls; everything else is `Route.matches`."""
+    """A `Route` to a PostHog endpoint whose path parameters are all kept as matched (`str` or
+    `lookup`), so matching skips Starlette's per-parameter convertor calls; everything else is
+    `Route.matches`."""
 
-    def __init__(self, path: str, endpoint: Any) -> None:
+    def __init__(self, path: str, endpoint: type[endpoints.PostHogEndpoint]) -> None:
         super().__init__(path, endpoint)
+        self.app = endpoint.asgi_app()
         assert all(
             isinstance(convertor, StringConvertor | _DrfLookupConvertor)
             for convertor in self.param_convertors.values()
         ), path
 
+    def match_path(self, method: str, path: str) -> tuple[Match, dict[str, Any]]:
+        """How a request for `method` and route path `path` matches, and its path parameters."""
+        found = self.path_regex.match(path)
+        if found is None:
+            return Match.NONE, {}
+        params = found.groupdict()
+        return Match.PARTIAL if self.methods and method not in self.methods else Match.FULL, params
+
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] == "http":
-            found = self.path_regex.match(get_route_path(scope))
-            if found:
-                params = found.groupdict()
+            match, params = self.match_path(scope["method"], get_route_path(scope))
+            if match is not Match.NONE:
                 if "path_params" in scope:
                     params = {**scope["path_params"], **params}
-                child_scope = {"endpoint": self.endpoint, "path_params": params}
-                if self.methods and scope["method"] not in self.methods:
-                    return Match.PARTIAL, child_scope
-                return Match.FULL, child_scope
+                return match, {"endpoint": self.endpoint, "path_params": params}
         return Match.NONE, {}
 
 
@@ -62,7 +67,7 @@ PREFIXES: Final = {"projects": "", "environments": "environments_"}
 @dataclass(frozen=True, slots=True)
 class PathSpec:
     suffix: str
-    endpoint: type[HTTPEndpoint]
+    endpoint: type[endpoints.PostHogEndpoint]
     operations: dict[str, str]
     """HTTP method -> operationId (the /api/projects/ form)."""
 
