@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import ClientDisconnect, Request
 
 from fakeserver.api import errors, json
-from fakeserver.api.request import BODY_SCOPE_KEY
+from fakeserver.api.request import BODY_SCOPE_KEY, IndexedHeaders, index_headers
 
 _UNREAD: Any = object()
 _LONGEST_LENGTH: Final = 19
@@ -74,10 +74,12 @@ class RequestBody:
     def _bodiless(self) -> bool:
         """A GET or HEAD whose framing says it has no body: no receive round trip needed.
         (Not other methods: raw ASGI callers may send a POST body without framing headers.)"""
-        if self._request.method not in ("GET", "HEAD"):
+        if self._request.scope["method"] not in ("GET", "HEAD"):
             return False
         headers = self._request.headers
-        return headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers
+        scope = self._request.scope
+        index = headers.index if isinstance(headers, IndexedHeaders) else index_headers(scope)
+        return index.get(b"content-length", b"0") == b"0" and b"transfer-encoding" not in index
 
     async def data(self) -> Any:
         """The parsed body: {} when empty; raises 400 parse_error or 415 like DRF."""

@@ -40,19 +40,22 @@ class Call:
     def user(self) -> User:
         return self.caller.user
 
+    path_params: dict[str, str]
+    """The route's path parameters (all kept as matched: strings)."""
+
     @property
     def conversation_id(self) -> str:
-        return str(self.request.path_params["conversation"])
+        return self.path_params["conversation"]
 
     @property
     def target(self) -> tuple[str, int, int]:
         """(conversation id from the path, project id, user id): what the workspace's
         user-scoped operations take."""
-        return (self.conversation_id, self.project.id, self.user.id)
+        return (self.path_params["conversation"], self.project.id, self.caller.user.id)
 
     @property
     def queue_id(self) -> str:
-        return str(self.request.path_params["queue_id"])
+        return self.path_params["queue_id"]
 
     @property
     def session_id(self) -> str | None:
@@ -88,7 +91,9 @@ async def begin(request: Request, action: str) -> Call:
     """Authenticate and authorize a request for `action` (PostHog's viewset action name)."""
     checked = await authenticate(request)
     auth.check_action(checked.caller, action, checked.profile)
-    project_id = str(request.path_params["project_id"])
-    project = auth.resolve_project(project_id, checked.caller, action, checked.seed)
+    path_params: dict[str, str] = request.scope["path_params"]
+    project = auth.resolve_project(path_params["project_id"], checked.caller, action, checked.seed)
     workspace = checked.state.workspace_for(request.scope)
-    return Call(request, checked.profile, workspace, checked.caller, project, checked.body)
+    return Call(
+        request, checked.profile, workspace, checked.caller, project, checked.body, path_params
+    )

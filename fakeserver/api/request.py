@@ -54,23 +54,24 @@ class IndexedHeaders(Headers):
     """Starlette's `Headers`, with single lookups answered from the request's header index."""
 
     def __init__(self, scope: Scope) -> None:
-        self._first = index_headers(scope)  # first: it makes scope["headers"] a list
+        self.index = index_headers(scope)  # first: it makes scope["headers"] a list
+        """Raw lower-case name -> first value (read-only)."""
         super().__init__(raw=scope["headers"])
 
     def __getitem__(self, key: str) -> str:
-        return self._first[_raw_name(key)].decode("latin-1")
+        return self.index[_raw_name(key)].decode("latin-1")
 
     def get(self, key: str, default: Any = None) -> Any:
         # The memo is read here, not through `_raw_name`: this runs several times per request.
-        value = self._first.get(_raw_names.get(key) or _raw_name(key))
+        value = self.index.get(_raw_names.get(key) or _raw_name(key))
         return default if value is None else value.decode("latin-1")
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and _raw_name(key) in self._first
+        return isinstance(key, str) and _raw_name(key) in self.index
 
     def getlist(self, key: str) -> list[str]:
-        if len(self._first) == len(self._list):  # no name repeats: the index has every value
-            value = self._first.get(_raw_name(key))
+        if len(self.index) == len(self._list):  # no name repeats: the index has every value
+            value = self.index.get(_raw_name(key))
             return [] if value is None else [value.decode("latin-1")]
         return super().getlist(key)
 
