@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import httpx
 import pytest
+from conftest import FULL_QUEUE, bearer, queue_url
 from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
 from fakeserver.api.routes import PlainParamsRoute, conversation_routes, slash_optional
-from fakeserver.app import FakeServerApp, create_app
+from fakeserver.app import FakeServerApp, ServerConfig, create_app
 from fakeserver.dispatch import ShapeIndexedRouter
 
 CONVERSATION = "8a2e4f6b-3c5d-4e7f-9a1b-2c3d4e5f6a70"
@@ -139,3 +141,25 @@ def test_plain_params_routes_match_as_starlette_routes_do(method: str, path: str
         starlette_route = slash_optional(Route(route.path, route.endpoint))
         for scope in (_scope(method, path), {**_scope(method, path), "path_params": {"a": "1"}}):
             assert route.matches(scope) == starlette_route.matches(scope)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+async def test_an_endpoint_class_served_as_an_httpendpoint_answers_as_its_route_does(
+    method: str,
+) -> None:
+    """Routes call one shared instance's `respond`; the class itself, called per request the
+    way Starlette calls any `HTTPEndpoint`, must give the same answer."""
+    answers = []
+    for as_class in (False, True):
+        app = create_app(ServerConfig(id_seed=1))
+        if as_class:
+            for route in app.router.routes:
+                if isinstance(route, PlainParamsRoute):
+                    route.app = route.endpoint
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            response = await client.request(method, queue_url(FULL_QUEUE), headers=bearer())
+        answers.append((response.status_code, response.headers.get("allow"), response.json()))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == (200 if method == "GET" else 405)
