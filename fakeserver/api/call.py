@@ -35,13 +35,12 @@ class Call:
     caller: auth.Caller
     project: Project
     body: RequestBody
+    path_params: dict[str, str]
+    """The route's path parameters (all kept as matched: strings)."""
 
     @property
     def user(self) -> User:
         return self.caller.user
-
-    path_params: dict[str, str]
-    """The route's path parameters (all kept as matched: strings)."""
 
     @property
     def conversation_id(self) -> str:
