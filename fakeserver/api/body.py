@@ -37,7 +37,7 @@ class RequestBody:
 
     def check_declared_size(self) -> None:
         """Refuse a body whose Content-Length is over the limit, read or not."""
-        declared = declared_length(self._request.headers.get("content-length"))
+        declared = declared_length(self._header_index().get(b"content-length"))
         if declared is not None and declared > errors.REQUEST_BODY_LIMIT:
             raise errors.body_too_large()
 
@@ -76,10 +76,15 @@ class RequestBody:
         (Not other methods: raw ASGI callers may send a POST body without framing headers.)"""
         if self._request.scope["method"] not in ("GET", "HEAD"):
             return False
-        headers = self._request.headers
-        scope = self._request.scope
-        index = headers.index if isinstance(headers, IndexedHeaders) else index_headers(scope)
+        index = self._header_index()
         return index.get(b"content-length", b"0") == b"0" and b"transfer-encoding" not in index
+
+    def _header_index(self) -> dict[bytes, bytes]:
+        """Raw lower-case header name -> first value."""
+        headers = self._request.headers
+        if isinstance(headers, IndexedHeaders):
+            return headers.index
+        return index_headers(self._request.scope)
 
     async def data(self) -> Any:
         """The parsed body: {} when empty; raises 400 parse_error or 415 like DRF."""
