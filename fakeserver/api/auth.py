@@ -127,7 +127,7 @@ _HEADER_SOURCE: Final = "token from the 'X-Csrftoken' HTTP header"
 
 
 @functools.lru_cache(maxsize=1024)
-def csrf_refusal(cookie: str | None, header: str) -> str | None:
+def _csrf_refusal(cookie: str | None, header: str) -> str | None:
     """Why Django's CsrfViewMiddleware (as DRF's SessionAuthentication runs it) refuses this
     CSRF cookie and X-CSRFToken header, or None when it accepts them. A pure function of the
     two tokens, remembered: a client sends the same pair with every write."""
@@ -154,7 +154,7 @@ def _enforce_csrf(request: Request) -> None:
         if name in cookies:
             cookie = cookies[name]
             break
-    refusal = csrf_refusal(cookie, request.headers.get("x-csrftoken", ""))
+    refusal = _csrf_refusal(cookie, request.headers.get("x-csrftoken", ""))
     if refusal is not None:
         raise errors.permission_denied(refusal)
 
