@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -107,56 +108,82 @@ class JournalEntry:
         return f"#{self.sequence} {self.method} {self.path} -> {self.status} ({name}){where}"
 
 
-class BodyCapture:
-    """The first BODY_LIMIT bytes of a body, as references to its chunks; remembers a cut."""
-
-    __slots__ = ("chunks", "size")
-
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-        self.size = 0
-
-    def add(self, chunk: bytes) -> None:
-        room = BODY_LIMIT - self.size
-        if room > 0 and chunk:
-            self.chunks.append(chunk if len(chunk) <= room else chunk[:room])
-        self.size += len(chunk)
-
-    @property
-    def truncated(self) -> bool:
-        return self.size > BODY_LIMIT
-
-    def data(self) -> bytes:
-        return bytes(self.chunks[0]) if len(self.chunks) == 1 else b"".join(self.chunks)
+def _keep_chunk(chunks: list[bytes], size: int, chunk: bytes) -> int:
+    """Keep a reference to `chunk` in `chunks`, cut to what is left of the first BODY_LIMIT
+    bytes of a body of `size` bytes so far; the body's new size."""
+    room = BODY_LIMIT - size
+    if room > 0 and chunk:
+        chunks.append(chunk if len(chunk) <= room else chunk[:room])
+    return size + len(chunk)
 
 
-@dataclass(slots=True, eq=False)
+def _joined(chunks: list[bytes]) -> bytes:
+    return bytes(chunks[0]) if len(chunks) == 1 else b"".join(chunks)
+
+
 class RecordedRequest:
-    """What the gateway keeps of one request: raw references, cheap to take on the hot path.
+    """What the gateway keeps of one request: raw references, cheap to take on the hot path
+    (one object per request, with the first BODY_LIMIT bytes of each body as chunk lists).
 
     `entry()` builds the `JournalEntry` (its operation, decoded headers, secrets redacted) on
     first read.
     """
 
-    started: float
-    """time.time() when the request arrived."""
-    method: str
-    path: str
-    query: bytes
-    namespace: str
-    operation_of: Callable[[str, str], OperationMatch]
-    """(method, path) -> the operation; a pure function of the route table."""
-    request_headers: Iterable[tuple[bytes, bytes]]
-    request_body: BodyCapture
-    response_body: BodyCapture
-    default_profile: str
-    status: int | None = None
-    response_headers: Iterable[tuple[bytes, bytes]] = ()
-    duration_ms: float = 0.0
-    fault: dict[str, Any] | None = None
-    sequence: int = 0
-    complete: bool = False
-    built: JournalEntry | None = None
+    __slots__ = (
+        "built",
+        "complete",
+        "default_profile",
+        "duration_ms",
+        "fault",
+        "method",
+        "namespace",
+        "operation_of",
+        "path",
+        "query",
+        "request_chunks",
+        "request_headers",
+        "request_size",
+        "response_chunks",
+        "response_headers",
+        "response_size",
+        "sequence",
+        "started",
+        "status",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query: bytes,
+        namespace: str,
+        operation_of: Callable[[str, str], OperationMatch],
+        request_headers: Iterable[tuple[bytes, bytes]],
+        default_profile: str,
+    ) -> None:
+        self.started = time.time()
+        self.method, self.path, self.query, self.namespace = method, path, query, namespace
+        self.operation_of = operation_of
+        """(method, path) -> the operation; a pure function of the route table."""
+        self.request_headers = request_headers
+        self.default_profile = default_profile
+        self.request_chunks: list[bytes] = []
+        self.request_size = 0
+        self.response_chunks: list[bytes] = []
+        self.response_size = 0
+        self.status: int | None = None
+        self.response_headers: Iterable[tuple[bytes, bytes]] = ()
+        self.duration_ms = 0.0
+        self.fault: dict[str, Any] | None = None
+        self.sequence = 0
+        self.complete = False
+        self.built: JournalEntry | None = None
+
+    def keep_request_chunk(self, chunk: bytes) -> None:
+        self.request_size = _keep_chunk(self.request_chunks, self.request_size, chunk)
+
+    def keep_response_chunk(self, chunk: bytes) -> None:
+        self.response_size = _keep_chunk(self.response_chunks, self.response_size, chunk)
 
     def entry(self) -> JournalEntry:
         if self.built is None:
@@ -188,19 +215,18 @@ class RecordedRequest:
 
     def _update(self, entry: JournalEntry) -> None:
         """Copy what changes when the response ends (a stream's entry may be read before)."""
-        entry.request_body = redact_body(self.request_body.data())
+        entry.request_body = redact_body(_joined(self.request_chunks))
         entry.duration_ms = self.duration_ms
         entry.fault = self.fault
         entry.complete = self.complete
-        captures: tuple[tuple[str, BodyCapture], ...]
+        truncated = ["request_body"] if self.request_size > BODY_LIMIT else []
         if self.complete:
-            entry.response_body = self.response_body.data()
-            captures = (("request_body", self.request_body), ("response_body", self.response_body))
-        else:
-            captures = (("request_body", self.request_body),)
-        entry.truncated = tuple(name for name, capture in captures if capture.truncated)
+            entry.response_body = _joined(self.response_chunks)
+            if self.response_size > BODY_LIMIT:
+                truncated.append("response_body")
+        entry.truncated = tuple(truncated)
 
-    def finish(self, duration_ms: float, fault: dict[str, Any] | None) -> None:
+    def mark_complete(self, duration_ms: float, fault: dict[str, Any] | None) -> None:
         self.duration_ms, self.fault, self.complete = duration_ms, fault, True
         if self.built is not None:
             self._update(self.built)
@@ -238,7 +264,7 @@ class Journal:
     def finish(self, recorded: RecordedRequest, duration_ms: float, fault: Any) -> None:
         """The response ended (or the connection went): complete the request's entry."""
         with self._lock:  # against a reader building the entry from half-updated fields
-            recorded.finish(duration_ms, fault)
+            recorded.mark_complete(duration_ms, fault)
 
     def clear(self, namespace: str | None = None) -> None:
         with self._lock:

@@ -8,15 +8,15 @@ and redaction wait until someone reads the journal (`RecordedRequest.entry`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, Final
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Final
 
 from starlette.routing import BaseRoute
 from starlette.types import Message, Receive, Scope, Send
 
 from fakeserver.api.errors import REQUEST_BODY_LIMIT
 from fakeserver.api.request import BODY_SCOPE_KEY
-from fakeserver.journal import BodyCapture, Journal, RecordedRequest
+from fakeserver.journal import Journal, RecordedRequest
 from fakeserver.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY
 from fakeserver.operation_match import OperationMatch, match_operation
 
@@ -43,48 +43,64 @@ class OperationResolver:
         return found
 
 
-class Recording:
-    """One request being served: its `RecordedRequest`, and the send that fills it in."""
+class Recording(RecordedRequest):
+    """One request being served: the journal's record of it, and the send that fills it in.
+    Once finished, only the record is left (the journal holds it until it is evicted)."""
 
-    __slots__ = ("_added", "_clock", "_journal", "_send", "fault", "recorded")
+    __slots__ = ("_clock", "_journal", "_send", "response_started")
 
-    def __init__(self, journal: Journal, recorded: RecordedRequest, send: Send) -> None:
-        self._journal, self.recorded, self._send = journal, recorded, send
+    def __init__(
+        self,
+        journal: Journal,
+        send: Send,
+        method: str,
+        path: str,
+        query: bytes,
+        namespace: str,
+        operation_of: Callable[[str, str], OperationMatch],
+        request_headers: Sequence[tuple[bytes, bytes]],
+        default_profile: str,
+    ) -> None:
+        super().__init__(
+            method, path, query, namespace, operation_of, request_headers, default_profile
+        )
+        self._journal = journal
+        self._send = send
         self._clock = time.perf_counter()
-        self._added = False
-        self.fault: dict[str, Any] | None = None
-        """What the fault injector applied to this request, if anything."""
+        self.response_started = False
+        """Numbered and added to the journal: it happens as the response starts."""
 
-    @property
-    def response_started(self) -> bool:
-        return self._added
-
-    async def send(self, message: Message) -> None:
+    def send(self, message: Message) -> Awaitable[None]:
+        """The server's send, once the message is noted. Not a coroutine itself: it hands back
+        the server's awaitable (a coroutine per message costs more than all the noting)."""
         kind = message["type"]
         if kind == "http.response.start":
             self._add(message["status"], message.get("headers", []))
         elif kind == "http.response.body":
-            self.recorded.response_body.add(message.get("body", b""))
-        await self._send(message)
+            self.keep_response_chunk(message.get("body", b""))
+        return self._send(message)
 
     def _add(self, status: int | None, headers: Sequence[tuple[bytes, bytes]]) -> None:
         """Number and keep the request as its response starts (a stream shows while open)."""
-        recorded = self.recorded
-        recorded.status, recorded.response_headers = status, headers
-        recorded.duration_ms = (time.perf_counter() - self._clock) * 1000
-        recorded.fault = self.fault
-        self._journal.add(recorded)
-        self._added = True
+        self.status, self.response_headers = status, headers
+        self.duration_ms = (time.perf_counter() - self._clock) * 1000
+        self._journal.add(self)
+        self.response_started = True
 
     def finish(self) -> None:
         """The response ended, or the connection went before one started."""
-        if not self._added:
+        if not self.response_started:
             self._add(None, [])
         duration_ms = (time.perf_counter() - self._clock) * 1000
-        self._journal.finish(self.recorded, duration_ms, self.fault)
+        self._send = _send_after_finish  # the journal keeps this object: not the connection
+        self._journal.finish(self, duration_ms, self.fault)
 
 
-async def _buffered(receive: Receive, capture: BodyCapture) -> tuple[Receive, bytes | None]:
+async def _send_after_finish(message: Message) -> None:
+    raise RuntimeError(f"{message['type']} sent after the request was finished")
+
+
+async def _buffered(receive: Receive, recording: RecordedRequest) -> tuple[Receive, bytes | None]:
     """Read a small request body up front, so the journal has it even if the app never reads
     it; the receive that replays it, and the whole body (None if the client went first)."""
     pending: list[Message] = []
@@ -96,7 +112,7 @@ async def _buffered(receive: Receive, capture: BodyCapture) -> tuple[Receive, by
             body = None
             break
         chunks.append(message.get("body", b""))
-        capture.add(chunks[-1])
+        recording.keep_request_chunk(chunks[-1])
         if not message.get("more_body", False):
             body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
             break
@@ -107,11 +123,11 @@ async def _buffered(receive: Receive, capture: BodyCapture) -> tuple[Receive, by
     return replay, body
 
 
-def _capturing(receive: Receive, capture: BodyCapture) -> Receive:
+def _capturing(receive: Receive, recording: RecordedRequest) -> Receive:
     async def capturing() -> Message:
         message = await receive()
         if message["type"] == "http.request":
-            capture.add(message.get("body", b""))
+            recording.keep_request_chunk(message.get("body", b""))
         return message
 
     return capturing
@@ -139,23 +155,21 @@ class JournalRecorder:
     ) -> tuple[Recording, Receive]:
         """The request's recording, and the receive the app should read the body through.
         A small body read here is left in the scope for the endpoint."""
-        request_body = BodyCapture()
-        recorded = RecordedRequest(
-            time.time(),
+        recording = Recording(
+            self.journal,
+            send,
             scope["method"],
             path,
             scope.get("query_string", b""),
             scope.get(NAMESPACE_SCOPE_KEY, DEFAULT_NAMESPACE),
             self.operation_of,
             scope["headers"],
-            request_body,
-            BodyCapture(),
             self.default_profile(),
         )
         if declared_length is not None and declared_length <= REQUEST_BODY_LIMIT:
-            receive, body = await _buffered(receive, request_body)
+            receive, body = await _buffered(receive, recording)
             if body is not None and self.share_body:
                 scope[BODY_SCOPE_KEY] = body
         else:
-            receive = _capturing(receive, request_body)
-        return Recording(self.journal, recorded, send), receive
+            receive = _capturing(receive, recording)
+        return recording, receive
