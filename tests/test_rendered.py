@@ -6,12 +6,22 @@ import gc
 import json
 import weakref
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from conftest import ONE_QUEUED, ClientFactory, conversation_url
+from hypothesis import given
+from hypothesis import strategies as st
 
+from fakeserver.api.json import dumps
 from fakeserver.api.rendered import RenderedBodies
-from fakeserver.api.serializers import ACTUAL_FIELDS, ConversationShape, serialize_queue
+from fakeserver.api.serializers import (
+    ACTUAL_FIELDS,
+    ConversationShape,
+    render_queue,
+    serialize_queue,
+)
+from fakeserver.domain.models import Conversation, QueueMessage
 from fakeserver.domain.store import Store
 from fakeserver.fixtures import default_fixture_path, load_seed
 
@@ -96,3 +106,56 @@ def test_an_entry_does_not_keep_its_seed_alive() -> None:
     gc.collect()
     assert seed_ref() is None
     assert len(bodies) == 1
+
+
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)))  # stored text never holds surrogates
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _TEXT,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_TEXT, children, max_size=3),
+    max_leaves=8,
+)
+_QUEUE_MESSAGES = st.builds(
+    QueueMessage,
+    id=_TEXT,
+    content=_TEXT,
+    created_at=st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5))])),
+    contextual_tools=st.none() | st.dictionaries(_TEXT, _JSON, max_size=3),
+    ui_context=_JSON,
+    billing_context=st.none() | st.dictionaries(_TEXT, _JSON, max_size=3),
+    agent_mode=st.none() | _TEXT,
+    session_id=st.none() | _TEXT,
+)
+
+
+def _conversation_with(queue: list[QueueMessage]) -> Conversation:
+    created = datetime(2026, 11, 30, tzinfo=UTC)
+    return Conversation(
+        "c1", project_id=1, user_id=1, created_at=created, updated_at=created, queue=queue
+    )
+
+
+@given(st.lists(_QUEUE_MESSAGES, max_size=2))
+def test_the_queue_renders_to_the_bytes_its_serializer_dumps_to(
+    messages: list[QueueMessage],
+) -> None:
+    conversation = _conversation_with(messages)
+    assert render_queue(conversation) == dumps(serialize_queue(conversation))
+
+
+def test_a_queue_message_renders_with_its_microseconds_and_offset() -> None:
+    created = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    conversation = _conversation_with([QueueMessage("q1", 'say "hi"\n', created)])
+    assert json.loads(render_queue(conversation))["messages"][0] == {
+        "id": "q1",
+        "content": 'say "hi"\n',
+        "created_at": "2026-12-01T09:30:00+00:00",
+        "contextual_tools": None,
+        "ui_context": None,
+        "billing_context": None,
+        "agent_mode": None,
+        "session_id": None,
+    }

@@ -43,11 +43,12 @@ def _compact_encoder() -> Callable[[Any], str]:
     return lambda value: "".join(chunks(value, 0))
 
 
-_encode = _compact_encoder()
+json_text: Final = _compact_encoder()
+"""A JSON value as compact text (what `dumps` encodes to UTF-8)."""
 
 
 def dumps(value: Any) -> bytes:
-    return _encode(value).encode("utf-8")
+    return json_text(value).encode("utf-8")
 
 
 MAX_NESTING: Final = 100

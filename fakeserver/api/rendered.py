@@ -43,7 +43,8 @@ class RenderedBodies:
             and found[2] == id(seed)
         ):
             return found[3]
-        body = dumps(shape(conversation, seed))
+        rendered = shape(conversation, seed)
+        body = rendered if isinstance(rendered, bytes) else dumps(rendered)
         if len(self._bodies) >= self._limit:
             self._bodies.clear()
         self._bodies[key] = (conversation, conversation.revision, id(seed), body)
