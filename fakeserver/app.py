@@ -13,6 +13,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Scope
 
+from fakeserver.api.auth import Authorizer
 from fakeserver.api.profiles import DEFAULT_PROFILE, Profile, profile_for, profile_named
 from fakeserver.api.routes import conversation_routes, slash_optional
 from fakeserver.control import control_routes
@@ -70,6 +71,7 @@ class ServerState:
         self.namespace_sources: dict[str, list[FixtureSource]] = {}
         self.journal = Journal(config.journal_size)
         self.faults = FaultRegistry(config.fault_seed)
+        self.authorizer = Authorizer()
 
     def workspace_for(self, scope: Scope) -> Workspace:
         return self.namespace(scope.get(NAMESPACE_SCOPE_KEY, DEFAULT_NAMESPACE))

@@ -268,3 +268,43 @@ async def test_key_wins_over_session(make_client: ClientFactory):
     async with make_client(profile="actual", key=None) as client:
         response = await client.get(LIST, headers={**session(), **bearer("phx_nope")})
     assert response.status_code == 401
+
+
+async def test_a_granted_request_grants_nothing_that_differs_from_it(make_client: ClientFactory):
+    """Outcomes are remembered (`auth.Authorizer`): every input they depend on is still read."""
+    async with make_client(profile="actual", key=None) as client:
+        url = queue_url(ONE_QUEUED)
+        granted = await client.post(url, json={"content": "x"}, headers=session())
+        other_token = {**session(), "X-CSRFToken": "b" * 32}
+        variants = {
+            "other CSRF header": await client.post(url, json={}, headers=other_token),
+            "no CSRF header": await client.post(url, json={}, headers=session(csrf=False)),
+            "documented": await client.post(
+                url, json={}, headers={**session(), "X-Fakeserver-Profile": "documented"}
+            ),
+            "other user": await client.post(url, json={}, headers=session("bob")),
+            "other project": await client.post(
+                conversation_url(ONE_QUEUED, "queue/", project="99"), json={}, headers=session()
+            ),
+        }
+        safe = await client.get(url, headers=session(csrf=False))
+    assert granted.status_code == safe.status_code == 200
+    assert {name: response.status_code for name, response in variants.items()} == {
+        "other CSRF header": 403,
+        "no CSRF header": 403,
+        "documented": 401,
+        "other user": 403,
+        "other project": 404,
+    }
+
+
+async def test_a_granted_key_is_refused_once_a_new_fixture_drops_it(make_client: ClientFactory):
+    async with make_client() as client:
+        before = await client.get(LIST)
+        loaded = await client.post(
+            "/_fakeserver/fixtures",
+            json={"fixture": {"projects": [{"id": 1, "name": "Only"}]}, "replace": True},
+        )
+        after = await client.get(LIST)
+    assert before.status_code == loaded.status_code == 200
+    assert (after.status_code, after.json()) == (401, failed("Authorization header"))

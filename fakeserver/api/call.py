@@ -14,7 +14,6 @@ from fakeserver.api import auth
 from fakeserver.api.body import RequestBody
 from fakeserver.api.profiles import Profile, profile_for
 from fakeserver.domain.models import Project, User
-from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -62,37 +61,30 @@ class Call:
         return self.request.headers.get("x-posthog-session-id")
 
 
-@dataclass(slots=True)  # not frozen, as Call
-class Authenticated:
-    state: ServerState
-    profile: Profile
-    body: RequestBody
-    caller: auth.Caller
-    seed: Seed
-
-
-async def authenticate(request: Request) -> Authenticated:
-    """The request's profile and caller, checked against its namespace's seed.
-
-    A namespace is only created once a request to it is authorized, so a refused request
-    leaves no namespace behind.
-    """
+def _prepared(request: Request) -> tuple[ServerState, Profile, RequestBody]:
+    """The server's state, the request's profile and its body (refused if declared too big)."""
     state = server_state(request)
     profile = profile_for(request, state.profile)
     body = RequestBody(request)
     body.check_declared_size()
-    seed = state.seed_for(request.scope)
-    caller = await auth.authenticate(request, body, profile, seed)
-    return Authenticated(state, profile, body, caller, seed)
+    return state, profile, body
+
+
+async def authenticate(request: Request) -> auth.Caller:
+    """The request's caller, checked against its namespace's seed (and nothing else: what a
+    request answered with 405 gets). A namespace is only created once a request to it is
+    authorized, so a refused request leaves no namespace behind."""
+    state, profile, body = _prepared(request)
+    return await auth.authenticate(request, body, profile, state.seed_for(request.scope))
 
 
 async def begin(request: Request, action: str) -> Call:
     """Authenticate and authorize a request for `action` (PostHog's viewset action name)."""
-    checked = await authenticate(request)
-    auth.check_action(checked.caller, action, checked.profile)
-    path_params: dict[str, str] = request.scope["path_params"]
-    project = auth.resolve_project(path_params["project_id"], checked.caller, action, checked.seed)
-    workspace = checked.state.workspace_for(request.scope)
-    return Call(
-        request, checked.profile, workspace, checked.caller, project, checked.body, path_params
+    state, profile, body = _prepared(request)
+    scope = request.scope
+    path_params: dict[str, str] = scope["path_params"]
+    caller, project = await state.authorizer.authorize(
+        request, body, profile, state.seed_for(scope), action, path_params["project_id"]
     )
+    workspace = state.workspace_for(scope)
+    return Call(request, profile, workspace, caller, project, body, path_params)
