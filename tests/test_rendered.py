@@ -46,10 +46,10 @@ def test_a_change_through_the_store_is_rendered_anew(store: Store) -> None:
     bodies = RenderedBodies()
     before = store.conversation(ONE_QUEUED)
     assert before is not None
-    bodies.json(before, store.seed, serialize_queue)
+    bodies.queue_json(before, store.seed, serialize_queue)
     with store.update(ONE_QUEUED) as writable:
         writable.queue.clear()
-    assert json.loads(bodies.json(writable, store.seed, serialize_queue))["messages"] == []
+    assert json.loads(bodies.queue_json(writable, store.seed, serialize_queue))["messages"] == []
     rendered = bodies.json(writable, store.seed, FULL)
     with store.update(ONE_QUEUED) as same_object:  # the overlay copy, changed in place
         same_object.title = "Renamed"
@@ -58,11 +58,28 @@ def test_a_change_through_the_store_is_rendered_anew(store: Store) -> None:
     assert json.loads(bodies.json(same_object, store.seed, FULL))["title"] == "Renamed"
 
 
+def test_a_change_to_the_queue_alone_keeps_the_conversation_bodies(store: Store) -> None:
+    bodies = RenderedBodies()
+    with store.update(ONE_QUEUED) as writable:  # the overlay copy: changed in place from here
+        pass
+    as_conversation = bodies.json(writable, store.seed, FULL)
+    as_queue = bodies.queue_json(writable, store.seed, serialize_queue)
+    with store.update_queue(ONE_QUEUED) as same_object:
+        same_object.queue.clear()
+    assert same_object is writable
+    assert bodies.json(same_object, store.seed, FULL) is as_conversation
+    assert json.loads(bodies.queue_json(same_object, store.seed, serialize_queue)) == {
+        "messages": [],
+        "max_queue_messages": 2,
+    }
+    assert json.loads(as_queue)["messages"] != []
+
+
 def test_shapes_and_seeds_are_kept_apart(store: Store) -> None:
     bodies = RenderedBodies()
     conversation = store.conversation(ONE_QUEUED)
     assert conversation is not None
-    as_queue = bodies.json(conversation, store.seed, serialize_queue)
+    as_queue = bodies.queue_json(conversation, store.seed, serialize_queue)
     as_conversation = bodies.json(conversation, store.seed, FULL)
     assert json.loads(as_queue).keys() == {"messages", "max_queue_messages"}
     assert json.loads(as_conversation)["id"] == ONE_QUEUED

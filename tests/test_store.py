@@ -60,16 +60,20 @@ def test_random_changes_keep_listing_and_count_consistent():
     ids = list(seed.conversations)
     for step in range(300):
         conversation_id = rng.choice(ids)
-        with store.update(conversation_id) as conversation:
-            change = rng.randrange(4)
-            if change == 0:
-                conversation.updated_at = T0 + timedelta(seconds=rng.randrange(100))
-            elif change == 1:
-                conversation.title = None if conversation.title else f"t{step}"
-            elif change == 2:
-                conversation.deleted = not conversation.deleted
-            else:
-                conversation.type = rng.choice(["assistant", "tool_call", "slack"])
+        change = rng.randrange(5)
+        if change == 4:  # queue-only: listed as before, a first change included
+            with store.update_queue(conversation_id) as conversation:
+                conversation.queue.clear()
+        else:
+            with store.update(conversation_id) as conversation:
+                if change == 0:
+                    conversation.updated_at = T0 + timedelta(seconds=rng.randrange(100))
+                elif change == 1:
+                    conversation.title = None if conversation.title else f"t{step}"
+                elif change == 2:
+                    conversation.deleted = not conversation.deleted
+                else:
+                    conversation.type = rng.choice(["assistant", "tool_call", "slack"])
         for owner in ((1, 1), (1, 2)):
             expected = expected_listing(store, owner)
             assert store.count_listed(owner) == len(expected)

@@ -137,7 +137,7 @@ class ActualProfile(Profile):
     )
 
     def queue(self, conversation: Conversation, seed: Seed) -> Response:
-        return JSONBytesResponse(RENDERED.json(conversation, seed, serializers.render_queue))
+        return JSONBytesResponse(RENDERED.queue_json(conversation, seed, serializers.render_queue))
 
     def queue_item_deleted(self, conversation: Conversation, seed: Seed) -> Response:
         return self.queue(conversation, seed)

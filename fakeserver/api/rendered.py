@@ -19,7 +19,7 @@ DEFAULT_LIMIT: Final = 8192
 """Bodies kept before the cache starts again from empty (about 1 KB each)."""
 
 _Rendered = tuple[Conversation, int, int, bytes]
-"""(conversation, its revision, id of the seed, body)."""
+"""(conversation, the revision it was made at, id of the seed, body)."""
 
 
 class RenderedBodies:
@@ -34,12 +34,21 @@ class RenderedBodies:
         self._bodies: dict[tuple[int, Shape], _Rendered] = {}
 
     def json(self, conversation: Conversation, seed: Seed, shape: Shape) -> bytes:
+        """A conversation serializer's body. None shows the queue, so it is made again after
+        any change but one to the queue alone."""
+        return self._body(conversation, conversation.revision, seed, shape)
+
+    def queue_json(self, conversation: Conversation, seed: Seed, shape: Shape) -> bytes:
+        """A body of the conversation's queue, made again after any change."""
+        return self._body(conversation, conversation.queue_revision, seed, shape)
+
+    def _body(self, conversation: Conversation, revision: int, seed: Seed, shape: Shape) -> bytes:
         key = (id(conversation), shape)
         found = self._bodies.get(key)
         if (
             found is not None
             and found[0] is conversation
-            and found[1] == conversation.revision
+            and found[1] == revision
             and found[2] == id(seed)
         ):
             return found[3]
@@ -47,7 +56,7 @@ class RenderedBodies:
         body = rendered if isinstance(rendered, bytes) else dumps(rendered)
         if len(self._bodies) >= self._limit:
             self._bodies.clear()
-        self._bodies[key] = (conversation, conversation.revision, id(seed), body)
+        self._bodies[key] = (conversation, revision, id(seed), body)
         return body
 
     def __len__(self) -> int:

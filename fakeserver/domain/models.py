@@ -153,7 +153,10 @@ class Conversation:
     """The sandbox run the open endpoint last started (sandbox conversations only)."""
     revision: int = field(default=0, compare=False)
     """Counts the changes made through `Store.update`: with the object's identity it names one
-    state of the conversation, so a renderer may reuse what it made of that state."""
+    state of the conversation, so a renderer may reuse what it made of that state. Changes to
+    the queue alone (`Store.update_queue`) leave it: no conversation serializer shows the queue."""
+    queue_revision: int = field(default=0, compare=False)
+    """Counts every change, queue-only ones included: it names one state of the queue."""
 
     @property
     def owner(self) -> tuple[int, int]:

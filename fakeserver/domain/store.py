@@ -115,8 +115,21 @@ class _Change:
         return self._conversation
 
     def __exit__(self, *_exc_info: object) -> None:
-        self._conversation.revision += 1
-        self._store._reindex(self._conversation)
+        self._count(self._conversation)
+        self._store._reindex(self._conversation)  # also the first change: the copy is listed
+
+    def _count(self, conversation: Conversation) -> None:
+        conversation.revision += 1
+        conversation.queue_revision += 1
+
+
+class _QueueChange(_Change):
+    """`Store.update_queue`'s context: only the queue's revision counts the change."""
+
+    __slots__ = ()
+
+    def _count(self, conversation: Conversation) -> None:
+        conversation.queue_revision += 1
 
 
 class Store:
@@ -183,6 +196,11 @@ class Store:
         conversation as it was.
         """
         return _Change(self, self._writable(conversation_id))
+
+    def update_queue(self, conversation_id: str) -> _Change:
+        """`update` for a change to the conversation's `queue` alone (its messages, not the
+        drain flag): the conversation's other renderings stay valid."""
+        return _QueueChange(self, self._writable(conversation_id))
 
     def add(self, conversation: Conversation) -> None:
         """Add a conversation that does not exist yet."""

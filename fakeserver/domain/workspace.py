@@ -202,7 +202,7 @@ class Workspace:
             agent_mode=draft.agent_mode,
             session_id=draft.session_id,
         )
-        with self.store.update(conversation.id) as writable:
+        with self.store.update_queue(conversation.id) as writable:
             queue.enqueue(writable, message)
         return writable
 
@@ -216,7 +216,7 @@ class Workspace:
     ) -> Conversation:
         conversation = self.queue_of(raw_id, project_id, user_id)
         queue.queued_position(conversation, queue_id)
-        with self.store.update(conversation.id) as writable:
+        with self.store.update_queue(conversation.id) as writable:
             queue.replace_content(writable, queue_id, content)
         return writable
 
@@ -225,7 +225,7 @@ class Workspace:
     ) -> Conversation:
         conversation = self.queue_of(raw_id, project_id, user_id)
         queue.queued_position(conversation, queue_id)
-        with self.store.update(conversation.id) as writable:
+        with self.store.update_queue(conversation.id) as writable:
             queue.remove(writable, queue_id)
         return writable
 
@@ -233,7 +233,7 @@ class Workspace:
         conversation = self.queue_of(raw_id, project_id, user_id)
         if not conversation.queue:
             return conversation
-        with self.store.update(conversation.id) as writable:
+        with self.store.update_queue(conversation.id) as writable:
             queue.clear(writable)
         return writable
 
