@@ -8,7 +8,8 @@ segment) key. Those are tried in table order, exactly as Starlette would; anythi
 a partial match) falls back to Starlette's full walk, so every answer is the same.
 
 A full match of a `Route` depends on nothing but the method and the path, and suites request the
-same paths over and over, so the route and its path parameters are kept per (method, path).
+same paths over and over, so the route and its path parameters are kept per (method, path)
+(except for the methods that name a fresh item each time).
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ def _template_key(route: BaseRoute) -> _Key | None:
 
 
 _RESOLVED_CACHE_SIZE: Final = 4096
+_SINGLE_USE_METHODS: Final = frozenset({"DELETE", "PATCH"})
+"""Not remembered: these nearly always name an item once (a queue message, a conversation),
+and a thousand one-off entries held until the next clear cost more than they save."""
 
 _Resolved = tuple[Route, dict[str, Any]]
 
@@ -109,7 +113,7 @@ class ShapeIndexedRouter(Router):
             found = self._resolved.get(key) if self._index_size == len(self.routes) else None
             if found is None:
                 found = self._resolve(scope, method, path)
-                if found is not None:
+                if found is not None and method not in _SINGLE_USE_METHODS:
                     if len(self._resolved) >= _RESOLVED_CACHE_SIZE:
                         self._resolved.clear()
                     self._resolved[key] = found

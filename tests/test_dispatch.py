@@ -96,14 +96,14 @@ def _recording_app() -> tuple[FakeServerApp, list[Scope]]:
     return app, seen
 
 
-async def _dispatch(app: FakeServerApp, path: str) -> None:
+async def _dispatch(app: FakeServerApp, path: str, method: str = "GET") -> None:
     async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(_message: Message) -> None:
         pass
 
-    await app.router({**_scope("GET", path), "app": app, "query_string": b""}, receive, send)
+    await app.router({**_scope(method, path), "app": app, "query_string": b""}, receive, send)
 
 
 QUEUE_PATH = f"/api/projects/1/conversations/{CONVERSATION}/queue/"
@@ -118,6 +118,17 @@ async def test_a_resolved_path_gives_each_request_its_own_path_parameters() -> N
     assert seen[1]["path_params"] == {"project_id": "1", "conversation": CONVERSATION}
     assert seen[1]["route"] is seen[0]["route"]
     assert seen[1]["endpoint"] is seen[0]["route"].endpoint
+
+
+@pytest.mark.anyio
+async def test_paths_that_name_a_fresh_item_each_time_are_not_remembered() -> None:
+    app, seen = _recording_app()
+    for item in ("q1", "q2"):
+        await _dispatch(app, f"{QUEUE_PATH}{item}/", "DELETE")
+    await _dispatch(app, QUEUE_PATH)
+    assert [request["path_params"].get("queue_id") for request in seen] == ["q1", "q2", None]
+    assert isinstance(app.router, ShapeIndexedRouter)
+    assert list(app.router._resolved) == [("GET", QUEUE_PATH)]
 
 
 @pytest.mark.anyio
