@@ -52,17 +52,21 @@ class Recording(RecordedRequest):
     def __init__(
         self,
         journal: Journal,
-        send: Send,
-        method: str,
+        scope: Scope,
         path: str,
-        query: bytes,
-        namespace: str,
+        send: Send,
         operation_of: Callable[[str, str], OperationMatch],
-        request_headers: Sequence[tuple[bytes, bytes]],
         default_profile: str,
     ) -> None:
+        """`path`: the API path (the namespace prefix taken off)."""
         super().__init__(
-            method, path, query, namespace, operation_of, request_headers, default_profile
+            scope["method"],
+            path,
+            scope.get("query_string", b""),
+            scope.get(NAMESPACE_SCOPE_KEY, DEFAULT_NAMESPACE),
+            operation_of,
+            scope["headers"],
+            default_profile,
         )
         self._journal = journal
         self._send = send
@@ -156,15 +160,7 @@ class JournalRecorder:
         """The request's recording, and the receive the app should read the body through.
         A small body read here is left in the scope for the endpoint."""
         recording = Recording(
-            self.journal,
-            send,
-            scope["method"],
-            path,
-            scope.get("query_string", b""),
-            scope.get(NAMESPACE_SCOPE_KEY, DEFAULT_NAMESPACE),
-            self.operation_of,
-            scope["headers"],
-            self.default_profile(),
+            self.journal, scope, path, send, self.operation_of, self.default_profile()
         )
         if declared_length is not None and declared_length <= REQUEST_BODY_LIMIT:
             receive, body = await _buffered(receive, recording)
