@@ -96,8 +96,11 @@ class Recording(RecordedRequest):
         if not self.response_started:
             self._add(None, [])
         duration_ms = (time.perf_counter() - self._clock) * 1000
-        self._send = _send_after_finish  # the journal keeps this object: not the connection
-        self._journal.finish(self, duration_ms, self.fault)
+        # The journal keeps this object: not the connection, and no cycle back to the journal.
+        self._send = _send_after_finish
+        journal = self._journal
+        del self._journal
+        journal.finish(self, duration_ms, self.fault)
 
 
 async def _send_after_finish(message: Message) -> None:
