@@ -46,7 +46,8 @@ def _template_key(route: BaseRoute) -> _Key | None:
 _RESOLVED_CACHE_SIZE: Final = 4096
 _SINGLE_USE_METHODS: Final = frozenset({"DELETE", "PATCH"})
 """Not remembered: these nearly always name an item once (a queue message, a conversation),
-and a thousand one-off entries held until the next clear cost more than they save."""
+and up to _RESOLVED_CACHE_SIZE one-off entries held until the next clear cost more than they
+save."""
 
 _Resolved = tuple[Route, dict[str, Any]]
 
