@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import httpx
 import pytest
 from conftest import ADA_KEY, FULL_QUEUE, FULL_QUEUE_ITEMS, ONE_QUEUED, bearer, queue_url, session
 
 from fakeserver import FakeServer
-from fakeserver.journal import BODY_LIMIT
+from fakeserver.journal import BODY_LIMIT, RecordedRequest
+from fakeserver.operation_match import OperationMatch
 
 ENDPOINT_NOT_FOUND = {
     "type": "invalid_request",
@@ -234,3 +237,69 @@ def test_clearing_one_namespace_keeps_the_others(client: httpx.Client, server: F
     client.get("/_ns/beta/api/projects/1/conversations/", headers=bearer())
     server.journal.clear("alpha")
     assert [entry.namespace for entry in server.journal.entries()] == ["beta"]
+
+
+def _finished_record(headers: object) -> RecordedRequest:
+    recorded = RecordedRequest(
+        "POST",
+        "/api/projects/1/conversations/",
+        b"limit=1",
+        "default",
+        lambda _method, _path: OperationMatch(None, None, None),
+        headers,  # type: ignore[arg-type]  # a test of what happens when ASGI's shape is not kept
+        "documented",
+    )
+    recorded.keep_request_chunk(b'{"content": "hi"}')
+    recorded.status, recorded.response_headers = 201, [(b"content-type", b"application/json")]
+    recorded.keep_response_chunk(b'{"ok":')
+    recorded.keep_response_chunk(b"true}")
+    recorded.sequence = 7
+    recorded.mark_complete(1.5, None)
+    return recorded
+
+
+def test_a_finished_record_is_held_packed_and_reads_back_the_same():
+    headers = [(b"content-type", b"application/json"), (b"x-test", b"\xff\x00")]
+    unpacked = _finished_record(headers).entry()
+    recorded = _finished_record(headers)
+    recorded.pack()
+    assert isinstance(recorded.packed, bytes)
+    assert not hasattr(recorded, "request_headers")  # held only in the packed bytes
+    assert recorded.entry() == replace(unpacked, started_at=recorded.entry().started_at)
+    assert recorded.entry().request_headers == {
+        "content-type": "application/json",
+        "x-test": "\xff\x00",
+    }
+    assert recorded.entry().response_body == b'{"ok":true}'
+
+
+def test_a_record_marshal_cannot_hold_stays_as_it_is():
+    class Pair(tuple[bytes, bytes]):
+        """A header pair of a type of its own (not one marshal writes)."""
+
+    recorded = _finished_record([Pair((b"x-test", b"1"))])
+    recorded.pack()
+    assert recorded.packed is None
+    assert recorded.entry().request_headers == {"x-test": "1"}
+
+
+def test_entries_read_after_many_requests_are_whole(client: httpx.Client, server: FakeServer):
+    answers = [
+        client.post(
+            queue_url(ONE_QUEUED),
+            json={"content": f"question {index}"},
+            headers={**bearer(), "X-POSTHOG-SESSION-ID": f"s{index}"},
+        )
+        for index in range(3)
+    ]
+    entries = server.journal.entries()
+    assert [entry.json()["content"] for entry in entries] == [f"question {i}" for i in range(3)]
+    assert [entry.request_headers["x-posthog-session-id"] for entry in entries] == [
+        "s0",
+        "s1",
+        "s2",
+    ]
+    assert [entry.status for entry in entries] == [answer.status_code for answer in answers]
+    assert [entry.response_body for entry in entries] == [answer.content for answer in answers]
+    assert all(entry.complete for entry in entries)
+    assert entries[0].sequence < entries[1].sequence < entries[2].sequence
