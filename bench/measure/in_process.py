@@ -1,7 +1,9 @@
 """In-process latency per operation, through httpx's ASGI transport (as the test suites call it).
 
-Also two floors, to tell the fake's own cost from the harness's: the bare ceiling app through
-the same transport, and the fake called as a plain ASGI callable (no httpx).
+Also floors, to tell the fake's own cost from the harness's: for each queue operation, the same
+request (method, path, headers, body) to the bare ceiling app through the same transport (httpx's
+own work grows with headers and a body); a bare GET to that app; and the fake called as a plain
+ASGI callable (no httpx).
 """
 
 from __future__ import annotations
@@ -107,7 +109,8 @@ async def _measure(workdir: Path, samples: int, runs: int) -> list[dict[str, Any
     extra = write_extra_fixture(workdir)
     app = create_app(ServerConfig(fixtures=(default_fixture_path(), extra)))
     state: ServerState = app.state.fakeserver
-    bare = ceiling_app({"GET": b'{"messages":[],"max_queue_messages":2}'})
+    empty_queue = b'{"messages":[],"max_queue_messages":2}'
+    bare = ceiling_app({"GET": empty_queue, "POST": empty_queue, "DELETE": empty_queue})
     transport = httpx.ASGITransport(app=app)
     async with (
         httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
@@ -118,19 +121,51 @@ async def _measure(workdir: Path, samples: int, runs: int) -> list[dict[str, Any
         queued = queue_path(QUEUED_CONVERSATION)
         documented = _QueueCycle(client, state, extra_conversation_id(0), JSON_BEARER)
         actual = _QueueCycle(client, state, extra_conversation_id(1), SESSION_ACTUAL_WRITE)
-        operations: list[tuple[str, bool, list[Timed]]] = [
-            ("GET queue/ (documented)", True, [_checked(client, "GET", queued, BEARER)]),
-            ("GET queue/ (actual)", True, [_checked(client, "GET", queued, SESSION_ACTUAL)]),
-            # The cycles: the first op of each pair is the one timed in that row.
-            ("POST queue/ (documented)", True, [documented.post, documented.delete]),
-            ("DELETE queue/{id}/ (documented)", True, [documented.delete, documented.post]),
-            ("POST queue/ (actual)", True, [actual.post, actual.delete]),
-            ("DELETE queue/{id}/ (actual)", True, [actual.delete, actual.post]),
+        clear_path = queue_path(extra_conversation_id(2)) + "clear/"
+
+        def floor(method: str, cycle: _QueueCycle, body: str | None = None) -> Timed:
+            """A cycle step's request, sent to the bare app (any queue id will do there)."""
+            path = cycle.path if method == "POST" else f"{cycle.path}{cycle.conversation_id}/"
+            return _checked(bare_client, method, path, cycle.headers, body)
+
+        # Queue operations: (name, steps, the same request to the bare app). The cycles: the
+        # first step of each pair is the one timed in that row.
+        queue_operations: list[tuple[str, list[Timed], Timed]] = [
+            (
+                "GET queue/ (documented)",
+                [_checked(client, "GET", queued, BEARER)],
+                _checked(bare_client, "GET", queued, BEARER),
+            ),
+            (
+                "GET queue/ (actual)",
+                [_checked(client, "GET", queued, SESSION_ACTUAL)],
+                _checked(bare_client, "GET", queued, SESSION_ACTUAL),
+            ),
+            (
+                "POST queue/ (documented)",
+                [documented.post, documented.delete],
+                floor("POST", documented, FOLLOW_UP),
+            ),
+            (
+                "DELETE queue/{id}/ (documented)",
+                [documented.delete, documented.post],
+                floor("DELETE", documented),
+            ),
+            (
+                "POST queue/ (actual)",
+                [actual.post, actual.delete],
+                floor("POST", actual, FOLLOW_UP),
+            ),
+            ("DELETE queue/{id}/ (actual)", [actual.delete, actual.post], floor("DELETE", actual)),
             (
                 "POST queue/clear/ (documented)",
-                True,
-                [_checked(client, "POST", queue_path(extra_conversation_id(2)) + "clear/", BEARER)],
+                [_checked(client, "POST", clear_path, BEARER)],
+                _checked(bare_client, "POST", clear_path, BEARER),
             ),
+        ]
+        floors = {name: same for name, _, same in queue_operations}
+        operations: list[tuple[str, bool, list[Timed]]] = [
+            *((name, True, steps) for name, steps, _ in queue_operations),
             (
                 "GET conversations/{id}/ (documented)",
                 False,
@@ -155,22 +190,28 @@ async def _measure(workdir: Path, samples: int, runs: int) -> list[dict[str, Any
         # Round-robin: run r of every operation, then run r + 1 of every one, so that each
         # operation's runs (and the floors') span the same stretch of a noisy machine's time.
         per_run: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in operations}
+        floor_runs: dict[str, list[dict[str, float]]] = {name: [] for name in floors}
         for _ in range(runs):
             for name, _, steps in operations:
                 per_run[name].append(await _timed_run(steps, name, samples))
+                if name in floors:
+                    floor_runs[name].append(await _timed_run([floors[name]], "floor", samples))
         results = []
         for name, is_queue_op, _ in operations:
-            results.append(
-                {
-                    "name": name,
-                    "queue_operation": is_queue_op,
-                    "samples": samples,
-                    "runs": runs,
-                    "p50_ms": statistics.median(run["p50_ms"] for run in per_run[name]),
-                    "p99_ms": statistics.median(run["p99_ms"] for run in per_run[name]),
-                }
-            )
-            print(f"  in-process  {name}: p50 {results[-1]['p50_ms']:.3f} ms", flush=True)
+            row: dict[str, Any] = {
+                "name": name,
+                "queue_operation": is_queue_op,
+                "samples": samples,
+                "runs": runs,
+                "p50_ms": statistics.median(run["p50_ms"] for run in per_run[name]),
+                "p99_ms": statistics.median(run["p99_ms"] for run in per_run[name]),
+            }
+            if name in floors:
+                row["same_request_bare_p50_ms"] = statistics.median(
+                    run["p50_ms"] for run in floor_runs[name]
+                )
+            results.append(row)
+            print(f"  in-process  {name}: p50 {row['p50_ms']:.3f} ms", flush=True)
     return results
 
 
