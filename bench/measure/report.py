@@ -297,6 +297,7 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def write(results: dict[str, Any], directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)  # --output may name a directory not made yet
     (directory / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     target = directory / "RESULTS.md"
     kept = ""
