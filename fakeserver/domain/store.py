@@ -5,7 +5,8 @@ overlay, so a reset is just a new `Store(seed)`: O(1) whatever the size of the s
 
 Listing follows PostHog's ordering (`-updated_at`) from two pre-sorted sequences, the seed's
 listing (sorted once, when the seed is built) and the overlay's (kept sorted on each change),
-merged lazily per page: no request sorts the whole store.
+merged lazily per page: no request sorts the whole store, and a page starts where its offset
+falls by binary search, so a deep page costs what the first one does.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -142,8 +143,9 @@ class Store:
         self._listing_keys: dict[str, tuple[datetime, SortKey]] = {}
         """Each changed conversation that is listed: the `updated_at` its key was made from, and
         the key (the same datetime object means an unchanged key)."""
-        self._shadowed_seed_counts: dict[Owner, int] = {}
-        """Per owner, how many seed-listed conversations the overlay has replaced."""
+        self._shadowed: dict[Owner, list[int]] = {}
+        """Per owner, the positions in the seed's listing of the conversations the overlay has
+        replaced, ascending."""
 
     # Reads -------------------------------------------------------------------------------
 
@@ -165,26 +167,36 @@ class Store:
         seed_count = len(self.seed.listings.get(owner, ()))
         overlay = self._overlay_listings.get(owner)
         overlay_count = len(overlay.keys) if overlay else 0
-        return seed_count - self._shadowed_seed_counts.get(owner, 0) + overlay_count
+        return seed_count - len(self._shadowed.get(owner, ())) + overlay_count
 
     def listed_page(self, owner: Owner, offset: int, limit: int) -> list[Conversation]:
-        """One page of the owner's listed conversations, in PostHog's order."""
-        seed_ids = (
-            conversation_id
-            for conversation_id in self.seed.listings.get(owner, ())
-            if conversation_id not in self._changed
-        )
-        seed_keyed = ((listing_key(self.seed.conversations[i]), i) for i in seed_ids)
+        """One page of the owner's listed conversations, in PostHog's order.
+
+        The listing is the seed's, less the conversations the overlay replaced, merged with the
+        overlay's. Where the offset falls in each is found by binary search, then `limit`
+        conversations are merged from there: O(limit + log^2 n), whatever the offset.
+        """
+        listing = _SeedListing(self.seed, owner, self._shadowed.get(owner, []))
         overlay = self._overlay_listings.get(owner)
-        overlay_keyed = ((key, key[1]) for key in overlay.keys) if overlay else iter(())
-        merged = heapq.merge(seed_keyed, overlay_keyed)
-        # DRF puts no maximum on limit/offset; islice takes at most sys.maxsize, and no listing
-        # gets anywhere near it, so clamping changes no page.
-        start, stop = min(offset, sys.maxsize), min(offset + limit, sys.maxsize)
-        return [
-            self._changed.get(i) or self.seed.conversations[i]
-            for _, i in islice(merged, start, stop)
-        ]
+        overlay_keys = overlay.keys if overlay else []
+        if limit <= 0 or offset >= len(listing) + len(overlay_keys):
+            return []
+        from_overlay = _overlay_share(listing, overlay_keys, offset)
+        seed_start = listing.seed_index(offset - from_overlay)
+        seed_ids = listing.ids
+        changed = self._changed
+        seed_tail = (
+            (listing_key(self.seed.conversations[seed_ids[index]]), seed_ids[index])
+            for index in range(seed_start, len(seed_ids))
+            if seed_ids[index] not in changed
+        )
+        overlay_tail = (
+            (overlay_keys[index], overlay_keys[index][1])
+            for index in range(from_overlay, len(overlay_keys))
+        )
+        # DRF puts no maximum on limit; islice takes at most sys.maxsize, far past any listing.
+        page = islice(heapq.merge(seed_tail, overlay_tail), min(limit, sys.maxsize))
+        return [changed.get(i) or self.seed.conversations[i] for _, i in page]
 
     # Writes ------------------------------------------------------------------------------
 
@@ -215,8 +227,8 @@ class Store:
             return changed
         original = self.seed.conversations[conversation_id]
         if original.is_listed:
-            owner = original.owner
-            self._shadowed_seed_counts[owner] = self._shadowed_seed_counts.get(owner, 0) + 1
+            shadowed = self._shadowed.setdefault(original.owner, [])
+            bisect.insort(shadowed, _seed_position(self.seed, original))
         copy = self._changed[conversation_id] = original.copy()
         return copy
 
@@ -235,3 +247,56 @@ class Store:
             key = listing_key(conversation)
             self._listing_keys[conversation.id] = (conversation.updated_at, key)
             overlay.add(key)
+
+
+def _seed_position(seed: Seed, conversation: Conversation) -> int:
+    """Where a seed-listed conversation is in its owner's seed listing."""
+    conversations = seed.conversations
+    return bisect.bisect_left(
+        seed.listings[conversation.owner],
+        listing_key(conversation),
+        key=lambda conversation_id: listing_key(conversations[conversation_id]),
+    )
+
+
+class _SeedListing:
+    """An owner's seed listing less the conversations the overlay replaced (`shadowed`: their
+    positions in it, ascending), read by rank without walking it."""
+
+    __slots__ = ("ids", "seed", "shadowed")
+
+    def __init__(self, seed: Seed, owner: Owner, shadowed: list[int]) -> None:
+        self.seed, self.shadowed = seed, shadowed
+        self.ids: Sequence[str] = seed.listings.get(owner, ())
+
+    def __len__(self) -> int:
+        return len(self.ids) - len(self.shadowed)
+
+    def seed_index(self, rank: int) -> int:
+        """The position in the seed listing of the conversation at `rank` (0-based) among those
+        not shadowed; `len(self.ids)` for the rank just past the last."""
+        shadowed = self.shadowed
+        if not shadowed:
+            return rank
+        # shadowed[t] - t is how many unshadowed conversations come before the t-th shadowed
+        # one (non-decreasing): those with at most `rank` of them come before `rank`'s.
+        before = bisect.bisect_right(range(len(shadowed)), rank, key=lambda t: shadowed[t] - t)
+        return rank + before
+
+    def key(self, rank: int) -> SortKey:
+        return listing_key(self.seed.conversations[self.ids[self.seed_index(rank)]])
+
+
+def _overlay_share(listing: _SeedListing, overlay_keys: list[SortKey], offset: int) -> int:
+    """How many of the first `offset` conversations of the merged listing are the overlay's."""
+    low, high = max(0, offset - len(listing)), min(offset, len(overlay_keys))
+    # With `taken` from the overlay (and the rest from the seed), too few were taken from the
+    # overlay while its next key sorts before the last seed key taken; that test goes from
+    # true to false as `taken` grows, and the first false is the answer.
+    while low < high:
+        taken = (low + high) // 2
+        if overlay_keys[taken] < listing.key(offset - taken - 1):
+            low = taken + 1
+        else:
+            high = taken
+    return low
