@@ -14,8 +14,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-import yaml
-
 from fakeserver import fixture_values as v
 from fakeserver.domain.models import (
     AGENT_MODES,
@@ -34,15 +32,14 @@ from fakeserver.domain.queue import MAX_QUEUE_MESSAGES
 from fakeserver.domain.scripts import AgentScript
 from fakeserver.domain.store import Seed
 from fakeserver.fixture_records import (
-    YAML_LOADER,
+    FixtureError as FixtureError,  # part of this module's API
+)
+from fakeserver.fixture_records import (
+    FixtureSyntaxError,
     Located,
     Problems,
     Record,
-    describe_yaml_error,
-    pure_python_yaml_error,
-)
-from fakeserver.fixture_records import (
-    FixtureError as FixtureError,  # part of this module's API
+    parse_fixture_text,
 )
 from fakeserver.fixture_scripts import AGENT_KEYS, read_agent_script
 
@@ -147,16 +144,15 @@ class _FixtureReader:
                 self.problems.add(source, "", "cannot read file: not a regular file")
                 return
             text = path.read_text(encoding="utf-8")
-            data = yaml.load(text, Loader=YAML_LOADER)
+            data = parse_fixture_text(text, is_json=path.suffix.lower() == ".json")
         except OSError as error:
             self.problems.add(source, "", f"cannot read file: {error.strerror or error}")
             return
         except UnicodeDecodeError as error:
             self.problems.add(source, "", f"not UTF-8 text: {error.reason} at byte {error.start}")
             return
-        except yaml.YAMLError:
-            problem = describe_yaml_error(pure_python_yaml_error(text))
-            self.problems.add(source, "", f"not valid YAML or JSON: {problem}")
+        except FixtureSyntaxError as error:
+            self.problems.add(source, "", str(error))
             return
         self.read_data(data, source)
 

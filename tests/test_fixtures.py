@@ -68,6 +68,50 @@ def test_json_fixture_and_merge_in_order(tmp_path: Path):
     assert sorted(seed.projects) == [1, 2]
 
 
+JSON_CONVERSATION = """{
+  "projects": [{"id": 1}],
+  "users": [{"id": 1, "email": "a@example.com"}],
+  "conversations": [{"id": "3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10", "project": 1, "user": 1,
+                     "title": "TITLE", "queue": [{"content": "hi",
+                     "ui_context": {"limit": 1e5}}]}]
+}"""
+
+
+def test_a_json_file_is_read_as_json_and_any_other_as_yaml(tmp_path: Path):
+    text = JSON_CONVERSATION.replace("TITLE", "\\ud83d\\ude00 \\/")
+    as_json = load_seed([write(tmp_path, text, "f.JSON")])
+    conversation = as_json.conversations["3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10"]
+    assert conversation.queue[0].ui_context == {"limit": 100000.0}
+    assert conversation.title == "\N{GRINNING FACE} /"
+    # YAML 1.1 reads 1e5 as a string (and libyaml refuses the escaped surrogate pair).
+    as_yaml = load_seed([write(tmp_path, JSON_CONVERSATION, "f.yaml")])
+    queued = as_yaml.conversations[conversation.id].queue[0]
+    assert queued.ui_context == {"limit": "1e5"}
+
+
+def test_a_json_file_may_start_with_a_byte_order_mark(tmp_path: Path):
+    seed = load_seed([write(tmp_path, "\ufeff" + '{"projects": [{"id": 7}]}', "f.json")])
+    assert list(seed.projects) == [7]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('{"projects": [', "not valid JSON: line 1, column 15: Expecting value"),
+        ("projects: [{id: 1}]", "not valid JSON: line 1, column 1: Expecting value"),
+        ('{"projects": [{"id": NaN}]}', "not valid JSON: NaN is not a JSON value"),
+        ('{"projects": [{"id": -Infinity}]}', "not valid JSON: -Infinity is not a JSON value"),
+        ("[" * 100_000, "not valid JSON: nested too deeply"),
+    ],
+    ids=["cut short", "yaml", "nan", "infinity", "deep"],
+)
+def test_a_json_file_that_is_not_json_is_refused(tmp_path: Path, text: str, problem: str):
+    path = write(tmp_path, text, "f.json")
+    assert check_fixture([path]) == [f"{path}: {problem}"]
+    with pytest.raises(FixtureError):
+        load_seed([path])
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
