@@ -7,6 +7,7 @@ the same id replaces an earlier one. The format is documented in the README.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -56,9 +57,38 @@ def default_fixture_path() -> Path:
     return Path(str(resources.files("fakeserver") / "data" / DEFAULT_FIXTURE))
 
 
-def derived_id(*parts: object) -> str:
-    return str(uuid.uuid5(_FIXTURE_NAMESPACE, "/".join(str(part) for part in parts)))
+_NAMESPACE_BYTES: Final = _FIXTURE_NAMESPACE.bytes
 
+
+def derived_id(*parts: object) -> str:
+    """`str(uuid.uuid5(_FIXTURE_NAMESPACE, "/".join(parts)))`, without the `UUID` object: a
+    big fixture derives two or three ids per conversation."""
+    name = "/".join(map(str, parts)).encode()
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    hex_digits = digest.hex()
+    return "-".join(
+        (hex_digits[:8], hex_digits[8:12], hex_digits[12:16], hex_digits[16:20], hex_digits[20:])
+    )
+
+
+# Readers of the fields of each conversation and queued message, made once: a big fixture
+# reads them hundreds of thousands of times.
+_TITLE: Final = v.nullable(v.max_length(250))
+_STATUS: Final = v.choice(CONVERSATION_STATUSES)
+_TOPIC: Final = v.nullable(v.choice(CONVERSATION_TOPICS))
+_TYPE: Final = v.choice(CONVERSATION_TYPES)
+_IS_INTERNAL: Final = v.nullable(v.boolean)
+_SLACK_THREAD_KEY: Final = v.nullable(v.max_length(200))
+_SLACK_WORKSPACE_DOMAIN: Final = v.nullable(v.max_length(100))
+_AGENT_MODE: Final = v.nullable(v.choice(AGENT_MODES))
+_AGENT_RUNTIME: Final = v.choice(AGENT_RUNTIMES)
+_PENDING_APPROVALS: Final = v.list_of(v.mapping)
+_DELETED_AT: Final = v.nullable(v.timestamp)
+_QUEUED_CONTENT: Final = v.max_length(40000, v.non_blank_string)
+_NULLABLE_MAPPING: Final = v.nullable(v.mapping)
+_SESSION_ID: Final = v.nullable(v.string)
 
 _TOP_KEYS: Final = {"projects", "users", "conversations", "agent"}
 _PROJECT_KEYS: Final = {"id", "name"}
@@ -250,26 +280,22 @@ class _FixtureReader:
             )
         self._check_unique_queue_ids(record, queue)
         fields: dict[str, Any] = {
-            "title": record.optional("title", v.nullable(v.max_length(250)), None),
-            "status": record.optional("status", v.choice(CONVERSATION_STATUSES), "idle"),
-            "topic": record.optional("topic", v.nullable(v.choice(CONVERSATION_TOPICS)), None),
-            "type": record.optional("type", v.choice(CONVERSATION_TYPES), "assistant"),
-            "is_internal": record.optional("is_internal", v.nullable(v.boolean), False),
-            "slack_thread_key": record.optional(
-                "slack_thread_key", v.nullable(v.max_length(200)), None
-            ),
+            "title": record.optional("title", _TITLE, None),
+            "status": record.optional("status", _STATUS, "idle"),
+            "topic": record.optional("topic", _TOPIC, None),
+            "type": record.optional("type", _TYPE, "assistant"),
+            "is_internal": record.optional("is_internal", _IS_INTERNAL, False),
+            "slack_thread_key": record.optional("slack_thread_key", _SLACK_THREAD_KEY, None),
             "slack_workspace_domain": record.optional(
-                "slack_workspace_domain", v.nullable(v.max_length(100)), None
+                "slack_workspace_domain", _SLACK_WORKSPACE_DOMAIN, None
             ),
             "has_unsupported_content": record.optional("has_unsupported_content", v.boolean, False),
-            "agent_mode": record.optional("agent_mode", v.nullable(v.choice(AGENT_MODES)), None),
-            "agent_runtime": record.optional(
-                "agent_runtime", v.choice(AGENT_RUNTIMES), "langgraph"
-            ),
-            "pending_approvals": record.optional("pending_approvals", v.list_of(v.mapping), []),
+            "agent_mode": record.optional("agent_mode", _AGENT_MODE, None),
+            "agent_runtime": record.optional("agent_runtime", _AGENT_RUNTIME, "langgraph"),
+            "pending_approvals": record.optional("pending_approvals", _PENDING_APPROVALS, []),
             "drain_closed": record.optional("drain_closed", v.boolean, False),
             "deleted": record.optional("deleted", v.boolean, False),
-            "deleted_at": record.optional("deleted_at", v.nullable(v.timestamp), None),
+            "deleted_at": record.optional("deleted_at", _DELETED_AT, None),
         }
         if conversation_id is None or project_id is None or user_id is None:
             return
@@ -305,22 +331,25 @@ class _FixtureReader:
             return None
         if record.required("type", v.non_blank_string) is None:
             return None
-        return {"id": derived_id("message", conversation_id, position), **record.data}
+        data = record.data
+        message_id = (
+            data["id"] if "id" in data else derived_id("message", conversation_id, position)
+        )
+        return {"id": message_id, **data}
 
     def _queue_message(
         self, record: Record, conversation_id: str | None, position: int, created_at: datetime
     ) -> QueueMessage:
+        given_id = record.optional("id", v.non_blank_string, None)
         return QueueMessage(
-            id=record.optional(
-                "id", v.non_blank_string, derived_id("queue", conversation_id, position)
-            ),
-            content=record.required("content", v.max_length(40000, v.non_blank_string)) or "",
+            id=given_id or derived_id("queue", conversation_id, position),
+            content=record.required("content", _QUEUED_CONTENT) or "",
             created_at=record.optional("created_at", v.timestamp, created_at),
-            contextual_tools=record.optional("contextual_tools", v.nullable(v.mapping), None),
+            contextual_tools=record.optional("contextual_tools", _NULLABLE_MAPPING, None),
             ui_context=record.optional("ui_context", v.any_json, None),
-            billing_context=record.optional("billing_context", v.nullable(v.mapping), None),
-            agent_mode=record.optional("agent_mode", v.nullable(v.choice(AGENT_MODES)), None),
-            session_id=record.optional("session_id", v.nullable(v.string), None),
+            billing_context=record.optional("billing_context", _NULLABLE_MAPPING, None),
+            agent_mode=record.optional("agent_mode", _AGENT_MODE, None),
+            session_id=record.optional("session_id", _SESSION_ID, None),
         )
 
     def _check_unique_queue_ids(self, record: Record, queue: list[QueueMessage]) -> None:

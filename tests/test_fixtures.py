@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
 
-from fakeserver.fixtures import FixtureError, check_fixture, default_fixture_path, load_seed
+from fakeserver.fixtures import (
+    FixtureError,
+    check_fixture,
+    default_fixture_path,
+    derived_id,
+    load_seed,
+)
 
 MINIMAL = """
 projects: [{id: 1}]
@@ -23,6 +30,15 @@ def write(tmp_path: Path, text: str, name: str = "f.yaml") -> Path:
 def problems_of(tmp_path: Path, text: str) -> list[str]:
     path = write(tmp_path, text)
     return [problem.removeprefix(f"{path}: ") for problem in check_fixture([path])]
+
+
+@pytest.mark.parametrize(
+    "parts", [("message", "3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10", 0), ("user", 7), ("é", None, 1.5)]
+)
+def test_derived_ids_are_the_uuid5_of_their_parts(parts: tuple[object, ...]):
+    # Ids a fixture leaves out must stay what they were: suites and fixtures refer to them.
+    namespace = uuid.UUID("6f1c3a52-8d0e-4f7b-9a61-2b5e0c4d7f10")
+    assert derived_id(*parts) == str(uuid.uuid5(namespace, "/".join(map(str, parts))))
 
 
 def test_default_fixture_ships_in_the_package():
