@@ -81,12 +81,17 @@ def bytes_per_conversation(count: int, base: Seed) -> float:
 
 
 def fixture_load_seconds(count: int, directory: Path) -> dict[str, float]:
-    path = directory / f"scale-{count}.json"
-    path.write_text(json.dumps({"conversations": [extra_conversation(i) for i in range(count)]}))
-    started = time.perf_counter()
-    load_seed([default_fixture_path(), path])
-    loaded = time.perf_counter() - started
-    return {"fixture_load_s": loaded, "fixture_bytes": path.stat().st_size}
+    """Load of a fixture of `count` conversations, as `.json` and (the same text) as `.yaml`:
+    the loader reads each suffix with its own parser."""
+    text = json.dumps({"conversations": [extra_conversation(i) for i in range(count)]})
+    result: dict[str, float] = {"fixture_bytes": len(text)}
+    for suffix, key in ((".json", "fixture_load_s"), (".yaml", "fixture_load_yaml_s")):
+        path = directory / f"scale-{count}{suffix}"
+        path.write_text(text)
+        started = time.perf_counter()
+        load_seed([default_fixture_path(), path])
+        result[key] = time.perf_counter() - started
+    return result
 
 
 def _timed(operation: Any, repeat: int) -> float:
@@ -138,7 +143,8 @@ def measure_size(count: int, base: Seed, directory: Path, repeat: int) -> dict[s
     )
     result["reset_ms"] = _timed(workspace.reset, repeat * 10) * 1000
     print(
-        f"  scale {count:>7}: load {result['fixture_load_s']:.2f} s, "
+        f"  scale {count:>7}: load {result['fixture_load_s']:.2f} s "
+        f"({result['fixture_load_yaml_s']:.2f} s as YAML), "
         f"{result['bytes_per_conversation']:.0f} B/conversation, "
         f"list page {result['list_page_http_ms']:.2f} ms, reset {result['reset_ms'] * 1000:.1f} us",
         flush=True,
