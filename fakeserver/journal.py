@@ -288,22 +288,13 @@ class Journal:
     """A bounded, thread-safe record of requests, with the helpers tests assert with."""
 
     def __init__(self, size: int = DEFAULT_JOURNAL_SIZE) -> None:
-        self._entries: deque[JournalEntry | RecordedRequest] = deque(maxlen=size)
+        self._entries: deque[RecordedRequest] = deque(maxlen=size)
         self._lock = threading.Lock()
         self._sequence = 0
 
     @property
     def size(self) -> int:
         return self._entries.maxlen or 0
-
-    def next_sequence(self) -> int:
-        with self._lock:
-            self._sequence += 1
-            return self._sequence
-
-    def record(self, entry: JournalEntry) -> None:
-        with self._lock:
-            self._entries.append(entry)
 
     def add(self, recorded: RecordedRequest) -> RecordedRequest:
         """Number and keep a request as its response starts."""
@@ -331,9 +322,7 @@ class Journal:
     def entries(self) -> list[JournalEntry]:
         """Every entry still held, oldest first."""
         with self._lock:
-            return [
-                held if isinstance(held, JournalEntry) else held.entry() for held in self._entries
-            ]
+            return [held.entry() for held in self._entries]
 
     def __len__(self) -> int:
         return len(self._entries)
