@@ -23,7 +23,8 @@ from fakeserver.api.serializers import drf_datetime
 from fakeserver.domain.models import Conversation, QueueMessage
 from fakeserver.domain.workspace import Workspace
 from fakeserver.fault_rules import FaultError
-from fakeserver.fixtures import CONVERSATION_KEYS, FixtureError, FixtureSource
+from fakeserver.fixture_schema import CONVERSATION_KEYS
+from fakeserver.fixtures import FixtureError, FixtureSource
 from fakeserver.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY, is_valid_name
 
 if TYPE_CHECKING:

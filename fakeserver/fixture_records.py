@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, Final, NoReturn, TypeVar
 
@@ -89,7 +90,7 @@ class Record:
     """Reads one mapping of a fixture, recording problems instead of stopping at the first."""
 
     def __init__(
-        self, data: Any, source: str, path: str, problems: Problems, known: set[str] | None
+        self, data: Any, source: str, path: str, problems: Problems, known: AbstractSet[str] | None
     ):
         self.source, self.path, self.problems = source, path, problems
         self.valid = isinstance(data, dict)
@@ -121,7 +122,7 @@ class Record:
             self.problems.add(self.source, self._at(key), str(problem))
             return default
 
-    def records(self, key: str, known: set[str] | None) -> Iterator[Record]:
+    def records(self, key: str, known: AbstractSet[str] | None) -> Iterator[Record]:
         items = self.data.get(key, [])
         if not isinstance(items, list):
             self.problems.add(self.source, self._at(key), "expected a list")

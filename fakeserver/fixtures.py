@@ -15,13 +15,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+from fakeserver import fixture_schema as schema
 from fakeserver import fixture_values as v
 from fakeserver.domain.models import (
-    AGENT_MODES,
-    AGENT_RUNTIMES,
-    CONVERSATION_STATUSES,
-    CONVERSATION_TOPICS,
-    CONVERSATION_TYPES,
     ROLES_AT_ORGANIZATION,
     Conversation,
     PersonalApiKey,
@@ -73,88 +69,6 @@ def derived_id(*parts: object) -> str:
     )
 
 
-# Readers of the fields of each conversation and queued message, made once: a big fixture
-# reads them hundreds of thousands of times.
-_TITLE: Final = v.nullable(v.max_length(250))
-_STATUS: Final = v.choice(CONVERSATION_STATUSES)
-_TOPIC: Final = v.nullable(v.choice(CONVERSATION_TOPICS))
-_TYPE: Final = v.choice(CONVERSATION_TYPES)
-_IS_INTERNAL: Final = v.nullable(v.boolean)
-_SLACK_THREAD_KEY: Final = v.nullable(v.max_length(200))
-_SLACK_WORKSPACE_DOMAIN: Final = v.nullable(v.max_length(100))
-_AGENT_MODE: Final = v.nullable(v.choice(AGENT_MODES))
-_AGENT_RUNTIME: Final = v.choice(AGENT_RUNTIMES)
-_PENDING_APPROVALS: Final = v.list_of(v.mapping)
-_DELETED_AT: Final = v.nullable(v.timestamp)
-_QUEUED_CONTENT: Final = v.max_length(40000, v.non_blank_string)
-_NULLABLE_MAPPING: Final = v.nullable(v.mapping)
-_SESSION_ID: Final = v.nullable(v.string)
-
-_TOP_KEYS: Final = {"projects", "users", "conversations", "agent"}
-_PROJECT_KEYS: Final = {"id", "name"}
-_USER_KEYS: Final = {
-    "id",
-    "uuid",
-    "email",
-    "first_name",
-    "last_name",
-    "distinct_id",
-    "is_email_verified",
-    "role_at_organization",
-    "hedgehog_config",
-    "projects",
-    "current_project",
-    "session",
-    "personal_api_keys",
-}
-_KEY_KEYS: Final = {"key", "scopes", "projects"}
-_CONVERSATION_KEYS: Final = {
-    "id",
-    "project",
-    "user",
-    "title",
-    "status",
-    "topic",
-    "type",
-    "is_internal",
-    "slack_thread_key",
-    "slack_workspace_domain",
-    "created_at",
-    "updated_at",
-    "messages",
-    "has_unsupported_content",
-    "agent_mode",
-    "agent_runtime",
-    "pending_approvals",
-    "queue",
-    "drain_closed",
-    "deleted",
-    "deleted_at",
-    "agent",
-}
-CONVERSATION_KEYS: Final = frozenset(_CONVERSATION_KEYS)
-"""The keys a fixture's conversation may have (the state dump writes only these)."""
-_QUEUE_KEYS: Final = {
-    "id",
-    "content",
-    "created_at",
-    "contextual_tools",
-    "ui_context",
-    "billing_context",
-    "agent_mode",
-    "session_id",
-}
-_SCOPE_PATTERN_HELP: Final = "a scope is '*' or '<object>:read' / '<object>:write'"
-
-
-def _scope(value: Any) -> str:
-    scope = v.string(value)
-    object_name, _, access = scope.partition(":")
-    if scope != "*" and not (object_name and access in ("read", "write")):
-        raise v.InvalidValue(f"{scope!r} is not a scope ({_SCOPE_PATTERN_HELP})")
-    return scope
-
-
 class _FixtureReader:
     """Parses fixture files one by one, then merges and cross-checks them into a `Seed`."""
 
@@ -188,12 +102,12 @@ class _FixtureReader:
 
     def read_data(self, data: Any, source: str) -> None:
         """Read one parsed fixture document (what a YAML or JSON file holds)."""
-        top = Record({} if data is None else data, source, "", self.problems, _TOP_KEYS)
-        for record in top.records("projects", _PROJECT_KEYS):
+        top = Record({} if data is None else data, source, "", self.problems, schema.TOP_KEYS)
+        for record in top.records("projects", schema.PROJECT_KEYS):
             self._project(record)
-        for record in top.records("users", _USER_KEYS):
+        for record in top.records("users", schema.USER_KEYS):
             self._user(record)
-        for index, record in enumerate(top.records("conversations", _CONVERSATION_KEYS)):
+        for index, record in enumerate(top.records("conversations", schema.CONVERSATION_KEYS)):
             self._conversation(record, index)
         if "agent" in top.data:
             agent = Record(top.data["agent"], source, "agent", self.problems, AGENT_KEYS)
@@ -222,7 +136,7 @@ class _FixtureReader:
         email = record.required("email", v.max_length(254))
         keys = [
             self._api_key(key_record)
-            for key_record in record.records("personal_api_keys", _KEY_KEYS)
+            for key_record in record.records("personal_api_keys", schema.API_KEY_KEYS)
         ]
         fields = {
             "uuid": record.optional("uuid", v.uuid_string, derived_id("user", user_id)),
@@ -251,7 +165,7 @@ class _FixtureReader:
 
     def _api_key(self, record: Record) -> Located:
         value = record.required("key", v.non_blank_string)
-        scopes = record.optional("scopes", v.list_of(_scope), ["*"])
+        scopes = record.optional("scopes", v.list_of(schema.read_scope), ["*"])
         projects = record.optional("projects", v.nullable(v.list_of(v.integer)), None)
         return Located((value, frozenset(scopes), projects), record.source, record.path)
 
@@ -270,7 +184,7 @@ class _FixtureReader:
         ]
         queue = [
             self._queue_message(queued, conversation_id, position, created_at)
-            for position, queued in enumerate(record.records("queue", _QUEUE_KEYS))
+            for position, queued in enumerate(record.records("queue", schema.QUEUE_KEYS))
         ]
         if len(queue) > MAX_QUEUE_MESSAGES:
             self.problems.add(
@@ -280,22 +194,22 @@ class _FixtureReader:
             )
         self._check_unique_queue_ids(record, queue)
         fields: dict[str, Any] = {
-            "title": record.optional("title", _TITLE, None),
-            "status": record.optional("status", _STATUS, "idle"),
-            "topic": record.optional("topic", _TOPIC, None),
-            "type": record.optional("type", _TYPE, "assistant"),
-            "is_internal": record.optional("is_internal", _IS_INTERNAL, False),
-            "slack_thread_key": record.optional("slack_thread_key", _SLACK_THREAD_KEY, None),
+            "title": record.optional("title", schema.TITLE, None),
+            "status": record.optional("status", schema.STATUS, "idle"),
+            "topic": record.optional("topic", schema.TOPIC, None),
+            "type": record.optional("type", schema.TYPE, "assistant"),
+            "is_internal": record.optional("is_internal", schema.IS_INTERNAL, False),
+            "slack_thread_key": record.optional("slack_thread_key", schema.SLACK_THREAD_KEY, None),
             "slack_workspace_domain": record.optional(
-                "slack_workspace_domain", _SLACK_WORKSPACE_DOMAIN, None
+                "slack_workspace_domain", schema.SLACK_WORKSPACE_DOMAIN, None
             ),
             "has_unsupported_content": record.optional("has_unsupported_content", v.boolean, False),
-            "agent_mode": record.optional("agent_mode", _AGENT_MODE, None),
-            "agent_runtime": record.optional("agent_runtime", _AGENT_RUNTIME, "langgraph"),
-            "pending_approvals": record.optional("pending_approvals", _PENDING_APPROVALS, []),
+            "agent_mode": record.optional("agent_mode", schema.AGENT_MODE, None),
+            "agent_runtime": record.optional("agent_runtime", schema.AGENT_RUNTIME, "langgraph"),
+            "pending_approvals": record.optional("pending_approvals", schema.PENDING_APPROVALS, []),
             "drain_closed": record.optional("drain_closed", v.boolean, False),
             "deleted": record.optional("deleted", v.boolean, False),
-            "deleted_at": record.optional("deleted_at", _DELETED_AT, None),
+            "deleted_at": record.optional("deleted_at", schema.DELETED_AT, None),
         }
         if conversation_id is None or project_id is None or user_id is None:
             return
@@ -343,13 +257,13 @@ class _FixtureReader:
         given_id = record.optional("id", v.non_blank_string, None)
         return QueueMessage(
             id=given_id or derived_id("queue", conversation_id, position),
-            content=record.required("content", _QUEUED_CONTENT) or "",
+            content=record.required("content", schema.QUEUED_CONTENT) or "",
             created_at=record.optional("created_at", v.timestamp, created_at),
-            contextual_tools=record.optional("contextual_tools", _NULLABLE_MAPPING, None),
+            contextual_tools=record.optional("contextual_tools", schema.NULLABLE_MAPPING, None),
             ui_context=record.optional("ui_context", v.any_json, None),
-            billing_context=record.optional("billing_context", _NULLABLE_MAPPING, None),
-            agent_mode=record.optional("agent_mode", _AGENT_MODE, None),
-            session_id=record.optional("session_id", _SESSION_ID, None),
+            billing_context=record.optional("billing_context", schema.NULLABLE_MAPPING, None),
+            agent_mode=record.optional("agent_mode", schema.AGENT_MODE, None),
+            session_id=record.optional("session_id", schema.SESSION_ID, None),
         )
 
     def _check_unique_queue_ids(self, record: Record, queue: list[QueueMessage]) -> None:
