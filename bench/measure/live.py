@@ -11,10 +11,11 @@ import httpx
 
 from fakeserver.fixtures import default_fixture_path
 from measure.load import Load, Shape, run_load
-from measure.servers import ceiling, fakeserver
+from measure.servers import RunningServer, ceiling, fakeserver
 from measure.workload import BEARER, live_loads, write_extra_fixture
 
 _LAST_ID = re.compile(rb'"id":"([^"]+)"')
+_SUMMARISED = ("rps", "p50_ms", "p99_ms", "server_cpu_us")
 
 
 def sample_bodies(base_url: str, load: Load) -> dict[str, bytes]:
@@ -42,6 +43,16 @@ def empty_queues(base_url: str, load: Load) -> None:
             client.post(path + "clear/").raise_for_status()
 
 
+def _run(tool: str, server: RunningServer, load: Load, shape: Shape) -> dict[str, Any]:
+    """One measured run, with the CPU the server spent per request (which tells whether the
+    server or the load generator was the bottleneck)."""
+    cpu_before = server.cpu_seconds()
+    result = run_load(tool, server.base_url, load, shape)
+    spent = server.cpu_seconds() - cpu_before
+    result["server_cpu_us"] = spent / max(result["requests"], 1) * 1e6
+    return result
+
+
 def _median(runs: list[dict[str, Any]], key: str) -> float:
     return float(statistics.median(run[key] for run in runs))
 
@@ -52,9 +63,12 @@ def summarise(
     return {
         "name": load.name,
         "response_bytes": {method: len(body) for method, body in bodies.items()},
-        "fakeserver": {key: _median(fake, key) for key in ("rps", "p50_ms", "p99_ms")},
-        "ceiling": {key: _median(bare, key) for key in ("rps", "p50_ms", "p99_ms")},
+        "fakeserver": {key: _median(fake, key) for key in _SUMMARISED},
+        "ceiling": {key: _median(bare, key) for key in _SUMMARISED},
         "ratio": statistics.median(f["rps"] / c["rps"] for f, c in zip(fake, bare, strict=True)),
+        "cpu_ratio": statistics.median(
+            c["server_cpu_us"] / f["server_cpu_us"] for f, c in zip(fake, bare, strict=True)
+        ),
         "errors": {
             "fakeserver": sum(r["errors"] for r in fake),
             "ceiling": sum(r["errors"] for r in bare),
@@ -66,25 +80,28 @@ def summarise(
 def measure_live(tool: str, shape: Shape, runs: int, workdir: Path) -> list[dict[str, Any]]:
     extra = write_extra_fixture(workdir)
     results = []
-    with fakeserver([default_fixture_path(), extra]) as fake_url:
+    with fakeserver([default_fixture_path(), extra]) as fake:
         for load in live_loads(shape.cycle_conversations):
-            bodies = sample_bodies(fake_url, load)
-            with ceiling(bodies) as ceiling_url:
-                empty_queues(fake_url, load)
-                run_load(tool, fake_url, load, shape, warmup=True)
-                run_load(tool, ceiling_url, load, shape, warmup=True)
+            bodies = sample_bodies(fake.base_url, load)
+            with ceiling(bodies) as bare:
+                empty_queues(fake.base_url, load)
+                run_load(tool, fake.base_url, load, shape, warmup=True)
+                run_load(tool, bare.base_url, load, shape, warmup=True)
                 fake_runs: list[dict[str, Any]] = []
                 ceiling_runs: list[dict[str, Any]] = []
                 for index in range(runs):
-                    order = [(fake_url, fake_runs), (ceiling_url, ceiling_runs)]
-                    for url, sink in order if index % 2 == 0 else reversed(order):
-                        if url == fake_url:
-                            empty_queues(fake_url, load)
-                        sink.append(run_load(tool, url, load, shape))
+                    order = [(fake, fake_runs), (bare, ceiling_runs)]
+                    for server, sink in order if index % 2 == 0 else reversed(order):
+                        if server is fake:
+                            empty_queues(fake.base_url, load)
+                        sink.append(_run(tool, server, load, shape))
             summary = summarise(load, bodies, fake_runs, ceiling_runs)
             print(
                 f"  live  {summary['name']}: {summary['fakeserver']['rps']:.0f} req/s, "
-                f"ceiling {summary['ceiling']['rps']:.0f}, ratio {summary['ratio']:.2f}",
+                f"ceiling {summary['ceiling']['rps']:.0f}, ratio {summary['ratio']:.2f}; "
+                f"server CPU per request {summary['fakeserver']['server_cpu_us']:.0f} us, "
+                f"ceiling {summary['ceiling']['server_cpu_us']:.0f} us "
+                f"(ratio {summary['cpu_ratio']:.2f})",
                 flush=True,
             )
             results.append(summary)

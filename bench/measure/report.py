@@ -169,7 +169,11 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             "Ceiling: a bare Starlette app that answers the fake's own response bytes for "
             "that load (same size, same server settings). Ratio: median over runs of "
-            "fake req/s / ceiling req/s.",
+            "fake req/s / ceiling req/s (what the targets are read from). Server CPU: the "
+            "server process's user + system time over the run, per request; CPU ratio: median "
+            "over runs of ceiling CPU / fake CPU per request. Where it equals the ratio, both "
+            "servers were bound by the one core each runs on (req/s x CPU per request = 1 s/s), "
+            "not by the load generator.",
             "",
         ]
         lines += _table(
@@ -180,6 +184,8 @@ def markdown(results: dict[str, Any]) -> str:
                 "ceiling req/s",
                 "ceiling p50 / p99 ms",
                 "ratio",
+                "server CPU us / request (fake / ceiling)",
+                "CPU ratio",
                 "response bytes",
                 "errors (fake/ceiling)",
             ],
@@ -191,6 +197,9 @@ def markdown(results: dict[str, Any]) -> str:
                     f"{row['ceiling']['rps']:,.0f}",
                     f"{row['ceiling']['p50_ms']:.2f} / {row['ceiling']['p99_ms']:.2f}",
                     f"**{row['ratio']:.2f}**",
+                    f"{row['fakeserver']['server_cpu_us']:.0f} / "
+                    f"{row['ceiling']['server_cpu_us']:.0f}",
+                    f"{row['cpu_ratio']:.2f}",
                     ", ".join(f"{m} {n}" for m, n in row["response_bytes"].items()),
                     f"{row['errors']['fakeserver']}/{row['errors']['ceiling']}",
                 ]

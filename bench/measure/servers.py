@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -53,9 +55,23 @@ def _first_match(process: subprocess.Popen[str], pattern: re.Pattern[str], timeo
     raise RuntimeError("server did not announce its address in time")
 
 
+@dataclass(frozen=True)
+class RunningServer:
+    base_url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server process has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
+        return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def fakeserver(fixtures: Sequence[Path] = (), extra_args: Sequence[str] = ()) -> Iterator[str]:
-    """`fakeserver serve --port 0` (the real CLI); yields its base URL once /_health is 200."""
+def fakeserver(
+    fixtures: Sequence[Path] = (), extra_args: Sequence[str] = ()
+) -> Iterator[RunningServer]:
+    """`fakeserver serve --port 0` (the real CLI), once /_health is 200."""
     args = [str(FAKESERVER), "serve", "--port", "0", *extra_args]
     for fixture in fixtures:
         args += ["--fixture", str(fixture)]
@@ -63,14 +79,14 @@ def fakeserver(fixtures: Sequence[Path] = (), extra_args: Sequence[str] = ()) ->
     try:
         base_url = _first_match(process, _BASE_URL, 30)
         wait_until_healthy(base_url + "/_health")
-        yield base_url
+        yield RunningServer(base_url, process.pid)
     finally:
         _stop(process)
 
 
 @contextmanager
-def ceiling(bodies: dict[str, bytes]) -> Iterator[str]:
-    """The bare Starlette app answering `bodies` (method -> bytes); yields its base URL."""
+def ceiling(bodies: dict[str, bytes]) -> Iterator[RunningServer]:
+    """The bare Starlette app answering `bodies` (method -> bytes)."""
     bodies = {"GET": b"{}", **bodies}  # a GET answer is what the readiness poll needs
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
         json.dump({method: body.decode("utf-8") for method, body in bodies.items()}, spec)
@@ -84,7 +100,7 @@ def ceiling(bodies: dict[str, bytes]) -> Iterator[str]:
         port = _first_match(process, re.compile(r"port=(\d+)"), 30)
         base_url = f"http://127.0.0.1:{port}"
         wait_until_healthy(base_url + "/ready", 30)
-        yield base_url
+        yield RunningServer(base_url, process.pid)
     finally:
         _stop(process)
         Path(spec.name).unlink()
