@@ -118,6 +118,7 @@ def test_offsets_and_limits_past_any_listing_give_an_empty_or_whole_page():
     assert store.listed_page((1, 1), 10**30, 10) == []
     assert [c.id for c in store.listed_page((1, 1), 0, 10**30)] == everything
     assert store.listed_page((9, 9), 0, 10) == []
+    assert [c.id for c in store.listed_page((1, 1), -5, 2)] == everything[:2]
 
 
 def test_changes_never_touch_the_seed_and_reset_restores_it():

@@ -176,6 +176,7 @@ class Store:
         overlay's. Where the offset falls in each is found by binary search, then `limit`
         conversations are merged from there: O(limit + log^2 n), whatever the offset.
         """
+        offset = max(offset, 0)  # as DRF reads a negative offset (the API never passes one)
         listing = _SeedListing(self.seed, owner, self._shadowed.get(owner, []))
         overlay = self._overlay_listings.get(owner)
         overlay_keys = overlay.keys if overlay else []
