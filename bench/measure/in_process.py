@@ -193,9 +193,10 @@ async def _measure(workdir: Path, samples: int, runs: int) -> list[dict[str, Any
         floor_runs: dict[str, list[dict[str, float]]] = {name: [] for name in floors}
         for _ in range(runs):
             for name, _, steps in operations:
-                per_run[name].append(await _timed_run(steps, name, samples))
-                if name in floors:
-                    floor_runs[name].append(await _timed_run([floors[name]], "floor", samples))
+                timings = await _timed_run(steps, name, samples, floors.get(name))
+                per_run[name].append(timings["operation"])
+                if "floor" in timings:
+                    floor_runs[name].append(timings["floor"])
         results = []
         for name, is_queue_op, _ in operations:
             row: dict[str, Any] = {
@@ -215,23 +216,37 @@ async def _measure(workdir: Path, samples: int, runs: int) -> list[dict[str, Any
     return results
 
 
-async def _timed_run(steps: list[Timed], name: str, samples: int) -> dict[str, float]:
+async def _timed_run(
+    steps: list[Timed], name: str, samples: int, floor: Timed | None = None
+) -> dict[str, dict[str, float]]:
     """One run of an operation: the first step timed, the rest untimed (a cycle's other half).
-    A DELETE row first queues something to delete, and leaves the queue as it was."""
+    A DELETE row first queues something to delete, and leaves the queue as it was. With a
+    floor, each timed step is followed by one timed floor request, so that the two sets of
+    samples come from the same moments of a noisy machine."""
     if name.startswith("DELETE"):
         await steps[1]()
     timed: list[float] = []
+    floor_timed: list[float] = []
     for index in range(samples + samples // 10):
         started = time.perf_counter()
         await steps[0]()
         elapsed = time.perf_counter() - started
         for step in steps[1:]:
             await step()
+        if floor is not None:
+            floor_started = time.perf_counter()
+            await floor()
+            floor_elapsed = time.perf_counter() - floor_started
         if index >= samples // 10:  # the first tenth warms up
             timed.append(elapsed)
+            if floor is not None:
+                floor_timed.append(floor_elapsed)
     if name.startswith("DELETE"):
         await steps[0]()
-    return percentiles(timed)
+    result = {"operation": percentiles(timed)}
+    if floor is not None:
+        result["floor"] = percentiles(floor_timed)
+    return result
 
 
 def measure_in_process(workdir: Path, samples: int = 2000, runs: int = 5) -> list[dict[str, Any]]:
