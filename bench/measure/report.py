@@ -210,7 +210,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines += ["", "## In-process latency (httpx ASGITransport)", ""]
         lines += [
             "Floor of a queue operation: the same request (method, path, headers, body) to the",
-            "bare app through the same transport; p50 minus it is the fake's own share.",
+            "bare app through the same transport, timed alternately with the operation request",
+            "by request; p50 minus it is the fake's own share.",
             "",
         ]
         lines += _table(
