@@ -5,10 +5,13 @@ A reader raises `InvalidValue` with a sentence that completes "<file>: <path>: .
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
+
+from fakeserver.api.json import MAX_NESTING
 
 T = TypeVar("T")
 ValueReader = Callable[[Any], T]
@@ -55,13 +58,61 @@ def boolean(value: Any) -> bool:
 
 
 def mapping(value: Any) -> dict[str, Any]:
+    """A free-form JSON object (a context, a config, an approval)."""
     if not isinstance(value, dict):
         raise InvalidValue(f"expected a mapping, got {_type_name(value)}")
+    json_value(value)
     return value
 
 
-def any_json(value: Any) -> Any:
+def json_value(value: Any) -> Any:
+    """A free-form value, only as JSON can carry it and nested no deeper than the API takes:
+    YAML also makes dates, binary and sets, and both YAML (`.inf`) and a JSON number past a
+    float's range make infinities. Any of them would fail every answer that shows the value."""
+    found = _json_problem(value, MAX_NESTING)
+    if found is not None:
+        steps, problem = found
+        at = "".join(reversed(steps)).removeprefix(".")
+        if at and problem is not _TOO_DEEP:  # the path to the 101st level says nothing more
+            problem = f"at {at}: {problem}"
+        raise InvalidValue(problem)
     return value
+
+
+_JSON_LEAVES: Final = frozenset({str, int, bool, type(None)})
+_TOO_DEEP: Final = f"arrays and objects nest deeper than {MAX_NESTING} levels"
+_SHOWN_LENGTH: Final = 40
+"""Characters of an offending value shown in a problem (YAML's !!binary can be long)."""
+
+
+def _json_problem(value: Any, levels_left: int) -> tuple[list[str], str] | None:
+    """What keeps `value` from being JSON, if anything: the steps to it inside `value`
+    (innermost first: the path is only built for a problem) and what is wrong there."""
+    kind = type(value)
+    if kind in _JSON_LEAVES:
+        return None
+    if kind is float:
+        if math.isfinite(value):
+            return None
+        return [], f"{value!r} is not a JSON number (JSON has no infinity or NaN)"
+    if kind is list or kind is dict:
+        if levels_left == 0:
+            return [], _TOO_DEEP
+        items = enumerate(value) if kind is list else value.items()
+        for key, item in items:
+            if kind is dict and type(key) not in _JSON_LEAVES:  # what JSON's encoder takes
+                return [], f"the key {key!r} is not a string"
+            if type(item) in _JSON_LEAVES:
+                continue
+            found = _json_problem(item, levels_left - 1)
+            if found is not None:
+                found[0].append(f"[{key}]" if kind is list else f".{key}")
+                return found
+        return None
+    hint = " (quote it to keep it a string)" if isinstance(value, date) else ""
+    shown = repr(value)
+    shown = shown if len(shown) <= _SHOWN_LENGTH else shown[: _SHOWN_LENGTH - 3] + "..."
+    return [], f"{kind.__name__} {shown} is not a JSON value{hint}"
 
 
 def uuid_string(value: Any) -> str:

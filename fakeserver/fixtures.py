@@ -246,6 +246,11 @@ class _FixtureReader:
         if record.required("type", v.non_blank_string) is None:
             return None
         data = record.data
+        try:
+            v.json_value(data)
+        except v.InvalidValue as problem:
+            self.problems.add(record.source, record.path, str(problem))
+            return None
         message_id = (
             data["id"] if "id" in data else derived_id("message", conversation_id, position)
         )
@@ -260,7 +265,7 @@ class _FixtureReader:
             content=record.required("content", schema.QUEUED_CONTENT) or "",
             created_at=record.optional("created_at", v.timestamp, created_at),
             contextual_tools=record.optional("contextual_tools", schema.NULLABLE_MAPPING, None),
-            ui_context=record.optional("ui_context", v.any_json, None),
+            ui_context=record.optional("ui_context", v.json_value, None),
             billing_context=record.optional("billing_context", schema.NULLABLE_MAPPING, None),
             agent_mode=record.optional("agent_mode", schema.AGENT_MODE, None),
             session_id=record.optional("session_id", schema.SESSION_ID, None),

@@ -209,6 +209,64 @@ def test_problems_name_the_path(tmp_path: Path, text: str, problem: str):
     assert any(p.startswith(problem) for p in problems), problems
 
 
+CONVERSATION = "conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 1, "
+NOT_JSON = "is not a JSON number (JSON has no infinity or NaN)"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            CONVERSATION + "messages: [{type: human, content: hi, extra: {x: [1, .inf]}}]}]",
+            f"conversations[0].messages[0]: at extra.x[1]: inf {NOT_JSON}",
+        ),
+        (
+            CONVERSATION + "queue: [{content: hi, ui_context: .nan}]}]",
+            f"conversations[0].queue[0].ui_context: nan {NOT_JSON}",
+        ),
+        (
+            CONVERSATION + "queue: [{content: hi, billing_context: {at: 2024-01-01}}]}]",
+            "conversations[0].queue[0].billing_context: at at: date datetime.date(2024, 1, 1) "
+            "is not a JSON value (quote it to keep it a string)",
+        ),
+        (
+            CONVERSATION + "queue: [{content: hi, contextual_tools: {2024-01-01: x}}]}]",
+            "conversations[0].queue[0].contextual_tools: "
+            "the key datetime.date(2024, 1, 1) is not a string",
+        ),
+        (
+            CONVERSATION + "pending_approvals: [{blob: !!binary " + "QUJD" * 30 + "}]}]",
+            "conversations[0].pending_approvals: item 0: at blob: bytes b'"
+            + "ABC" * 11
+            + "AB... is not a JSON value",
+        ),
+        (
+            CONVERSATION + "queue: [{content: hi, ui_context: " + "[" * 101 + "]" * 101 + "}]}]",
+            "conversations[0].queue[0].ui_context: arrays and objects nest deeper than 100 levels",
+        ),
+        (
+            "projects: [{id: 1}]\nusers: [{id: 1, email: a@b.c, hedgehog_config: {s: !!set {a}}}]",
+            "users[0].hedgehog_config: at s: set {'a'} is not a JSON value",
+        ),
+    ],
+    ids=["message", "ui context", "date", "key", "binary", "deep", "set"],
+)
+def test_free_form_values_must_be_json(tmp_path: Path, text: str, problem: str):
+    # Each would have made every answer showing it a 500.
+    assert problems_of(tmp_path, MINIMAL + text if text.startswith("conv") else text) == [problem]
+
+
+def test_a_json_number_past_a_float_is_refused_and_a_deep_enough_value_loads(tmp_path: Path):
+    too_big = JSON_CONVERSATION.replace("1e5", "1e400").replace("TITLE", "t")
+    path = write(tmp_path, too_big, "f.json")
+    problem = f"conversations[0].queue[0].ui_context: at limit: inf {NOT_JSON}"
+    assert check_fixture([path]) == [f"{path}: {problem}"]
+    deepest = "[" * 99 + "]" * 99  # in "limit": 100 levels, the most there may be
+    fine = JSON_CONVERSATION.replace("1e5", deepest).replace("TITLE", "t")
+    seed = load_seed([write(tmp_path, fine, "g.json")])
+    assert seed.conversations["3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10"].queue[0].ui_context
+
+
 def test_every_problem_is_reported_and_nothing_is_loaded(tmp_path: Path):
     path = write(tmp_path, "projects: [{id: x}, {id: 2, name: 3}]")
     with pytest.raises(FixtureError) as raised:
