@@ -76,12 +76,19 @@ def _headers(data: dict[str, Any]) -> dict[str, str]:
 
 
 def _body(data: dict[str, Any]) -> Any:
+    """The rule's body, checked now: one that cannot be sent would fail every matching request."""
     body = data.get("body")
-    if body is not None and not isinstance(body, str):
-        try:
+    if body is None:
+        return None
+    try:
+        if isinstance(body, str):
+            body.encode("utf-8")
+        else:
             dumps(body)
-        except ValueError:
-            raise FaultError("body must be a string or JSON without NaN or infinity") from None
+    except UnicodeEncodeError:
+        raise FaultError("body must not hold half of a surrogate pair (U+D800-U+DFFF)") from None
+    except ValueError:
+        raise FaultError("body must be a string or JSON without NaN or infinity") from None
     return body
 
 

@@ -8,6 +8,7 @@ holds; this module walks the records and words the problems as `file: path: mess
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -38,19 +39,67 @@ def parse_fixture_text(text: str, is_json: bool) -> Any:
         except yaml.YAMLError:
             problem = describe_yaml_error(pure_python_yaml_error(text))
             raise FixtureSyntaxError(f"not valid YAML or JSON: {problem}") from None
+        except (ValueError, RecursionError) as error:
+            raise FixtureSyntaxError(f"not valid YAML or JSON: {_unreadable(error)}") from None
     try:
         # A byte order mark is not JSON, but editors write one and RFC 8259 lets readers skip it.
-        return json.loads(text.removeprefix("\ufeff"), parse_constant=_refuse_constant)
+        document = json.loads(text.removeprefix("\ufeff"), parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise FixtureSyntaxError(f"not valid JSON: {where}: {error.msg}") from None
-    except RecursionError:
-        raise FixtureSyntaxError("not valid JSON: nested too deeply") from None
+    except (ValueError, RecursionError) as error:
+        raise FixtureSyntaxError(f"not valid JSON: {_unreadable(error)}") from None
+    if _SURROGATE_ESCAPE.search(text):  # UTF-8 text has none: only an escape makes one
+        _refuse_lone_surrogates(document, "")
+    return document
+
+
+def refuse_lone_surrogates(document: Any) -> None:
+    """For a document given already parsed (the control API's, a Python caller's): raise
+    `FixtureSyntaxError` naming the first string that holds half a surrogate pair."""
+    try:
+        text = json.dumps(document, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError, RecursionError):
+        return  # not JSON in other ways, which the record readers report
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        _refuse_lone_surrogates(document, "")
+
+
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_lone_surrogates(value: Any, at: str) -> None:
+    """JSON lets `\\ud800` stand alone, but it is half a character, and no answer holding it
+    could be sent (UTF-8 has no encoding for it). A pair has become one character by now."""
+    if isinstance(value, str):
+        found = _SURROGATE.search(value)
+        if found is not None:
+            code = f"U+{ord(found.group()):04X}"
+            raise FixtureSyntaxError(f"{at}: {code} is half of a surrogate pair, not a character")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_lone_surrogates(item, f"{at}[{index}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_lone_surrogates(key, at or "(a key)")
+            _refuse_lone_surrogates(item, f"{at}.{key}" if at else key)
+
+
+def _unreadable(error: ValueError | RecursionError) -> str:
+    """A value the parser found but Python could not make (an integer of more than 4300
+    digits, a date that does not exist such as YAML's `2024-13-45`, JSON's NaN), or nesting
+    past the recursion limit."""
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return str(error).split(";")[0]  # not Python's advice on sys.set_int_max_str_digits()
 
 
 def _refuse_constant(name: str) -> NoReturn:
     """Python's json reads NaN and Infinity; JSON has no such values."""
-    raise FixtureSyntaxError(f"not valid JSON: {name} is not a JSON value")
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def pure_python_yaml_error(text: str) -> yaml.YAMLError:
@@ -59,6 +108,10 @@ def pure_python_yaml_error(text: str) -> yaml.YAMLError:
         yaml.safe_load(text)
     except yaml.YAMLError as error:
         return error
+    except RecursionError:
+        return yaml.YAMLError("nested too deeply")
+    except ValueError:  # constructing a value libyaml had already refused
+        pass
     return yaml.YAMLError("the document could not be parsed")
 
 

@@ -37,6 +37,7 @@ from fakeserver.fixture_records import (
     Problems,
     Record,
     parse_fixture_text,
+    refuse_lone_surrogates,
 )
 from fakeserver.fixture_scripts import AGENT_KEYS, read_agent_script
 
@@ -95,6 +96,15 @@ class _FixtureReader:
         except UnicodeDecodeError as error:
             self.problems.add(source, "", f"not UTF-8 text: {error.reason} at byte {error.start}")
             return
+        except FixtureSyntaxError as error:
+            self.problems.add(source, "", str(error))
+            return
+        self.read_data(data, source)
+
+    def read_document(self, data: dict[str, Any], source: str) -> None:
+        """Read a fixture given as data, not as a file."""
+        try:
+            refuse_lone_surrogates(data)
         except FixtureSyntaxError as error:
             self.problems.add(source, "", str(error))
             return
@@ -383,7 +393,7 @@ def load_seed(paths: Sequence[FixtureSource], loaded_at: datetime | None = None)
     reader = _FixtureReader(loaded_at or datetime.now(UTC))
     for index, source in enumerate(paths):
         if isinstance(source, Mapping):
-            reader.read_data(dict(source), f"<fixture #{index}>")
+            reader.read_document(dict(source), f"<fixture #{index}>")
         else:
             reader.read_file(Path(source))
     return reader.seed()

@@ -225,6 +225,45 @@ def test_fault_rules_can_be_added_listed_and_removed(client: httpx.Client):
     assert client.get("/_fakeserver/faults").json() == {"rules": []}
 
 
+@pytest.mark.parametrize(
+    "action",
+    [b'{"status": 500, "body": "x\\ud800"}', b'{"status": 500, "body": {"a": ["\\udfff"]}}'],
+    ids=["text", "json"],
+)
+def test_a_fault_body_that_could_not_be_sent_is_refused(client: httpx.Client, action: bytes):
+    # Taken, it made the control call and every matching request a 500.
+    answer = client.post(
+        "/_fakeserver/faults",
+        content=b'{"action": ' + action + b"}",
+        headers={"Content-Type": "application/json"},
+    )
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {
+            "type": "invalid_request",
+            "code": "invalid_fault",
+            "detail": "body must not hold half of a surrogate pair (U+D800-U+DFFF)",
+            "attr": None,
+        },
+    )
+    assert client.get("/_fakeserver/faults").json() == {"rules": []}
+    assert client.get("/api/projects/1/conversations/", headers=bearer()).status_code == 200
+
+
+def test_an_inline_fixture_with_a_lone_surrogate_is_refused_and_changes_nothing(
+    client: httpx.Client,
+):
+    fixture = b'{"fixture": {"projects": [{"id": 1, "name": "P\\ud800"}]}, "replace": true}'
+    answer = client.post(
+        "/_fakeserver/fixtures", content=fixture, headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 400
+    assert answer.json()["problems"] == [
+        "<fixture #0>: projects[0].name: U+D800 is half of a surrogate pair, not a character"
+    ]
+    assert client.get("/api/projects/1/conversations/", headers=bearer()).json()["count"] == 4
+
+
 def test_a_fault_added_through_a_namespace_prefix_is_scoped_to_it(client: httpx.Client):
     added = client.post("/_ns/alpha/_fakeserver/faults", json={"action": {"status": 500}})
     assert added.json()["namespace"] == "alpha"

@@ -15,6 +15,9 @@ from fakeserver.fixtures import (
     load_seed,
 )
 
+CONVERSATION_START = (
+    "conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 1, "
+)
 MINIMAL = """
 projects: [{id: 1}]
 users: [{id: 1, email: a@example.com, personal_api_keys: [{key: phx_a}]}]
@@ -103,6 +106,50 @@ def test_a_json_file_is_read_as_json_and_any_other_as_yaml(tmp_path: Path):
     as_yaml = load_seed([write(tmp_path, JSON_CONVERSATION, "f.yaml")])
     queued = as_yaml.conversations[conversation.id].queue[0]
     assert queued.ui_context == {"limit": "1e5"}
+
+
+@pytest.mark.parametrize(
+    ("title", "code"),
+    [("x\\ud800y", "U+D800"), ("\\udfff", "U+DFFF")],
+)
+def test_a_lone_surrogate_escape_in_a_json_file_is_refused(tmp_path: Path, title: str, code: str):
+    # It parses, but no answer showing it could be encoded as UTF-8: each would be a 500.
+    path = write(tmp_path, JSON_CONVERSATION.replace("TITLE", title), "f.json")
+    half = f"{code} is half of a surrogate pair, not a character"
+    assert check_fixture([path]) == [f"{path}: conversations[0].title: {half}"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "problem"),
+    [
+        (
+            "f.yaml",
+            "projects: [{id: 1" + "0" * 5000 + "}]",
+            "not valid YAML or JSON: Exceeds the limit (4300 digits) for integer string "
+            "conversion: value has 5001 digits",
+        ),
+        (
+            "f.json",
+            '{"projects": [{"id": 1' + "0" * 5000 + "}]}",
+            "not valid JSON: Exceeds the limit (4300 digits) for integer string conversion: "
+            "value has 5001 digits",
+        ),
+        (
+            "f.yaml",
+            MINIMAL + CONVERSATION_START + "created_at: 2024-13-45}]",
+            "not valid YAML or JSON: month must be in 1..12",
+        ),
+        ("f.yaml", "[" * 100_000, "not valid YAML or JSON: nested too deeply"),
+        ("f.yaml", "a: " + "[" * 5000 + "]" * 5000, "not valid YAML or JSON: nested too deeply"),
+    ],
+    ids=["long integer", "long integer (JSON)", "no such date", "deep, cut short", "deep"],
+)
+def test_values_the_parser_reads_but_python_cannot_hold_are_refused(
+    tmp_path: Path, name: str, text: str, problem: str
+):
+    # Each used to end check-fixture and serve with a traceback (and the control API's load).
+    path = write(tmp_path, text, name)
+    assert check_fixture([path]) == [f"{path}: {problem}"]
 
 
 def test_a_json_file_may_start_with_a_byte_order_mark(tmp_path: Path):
@@ -209,7 +256,6 @@ def test_problems_name_the_path(tmp_path: Path, text: str, problem: str):
     assert any(p.startswith(problem) for p in problems), problems
 
 
-CONVERSATION = "conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 1, "
 NOT_JSON = "is not a JSON number (JSON has no infinity or NaN)"
 
 
@@ -217,31 +263,34 @@ NOT_JSON = "is not a JSON number (JSON has no infinity or NaN)"
     ("text", "problem"),
     [
         (
-            CONVERSATION + "messages: [{type: human, content: hi, extra: {x: [1, .inf]}}]}]",
+            CONVERSATION_START + "messages: [{type: human, content: hi, extra: {x: [1, .inf]}}]}]",
             f"conversations[0].messages[0]: at extra.x[1]: inf {NOT_JSON}",
         ),
         (
-            CONVERSATION + "queue: [{content: hi, ui_context: .nan}]}]",
+            CONVERSATION_START + "queue: [{content: hi, ui_context: .nan}]}]",
             f"conversations[0].queue[0].ui_context: nan {NOT_JSON}",
         ),
         (
-            CONVERSATION + "queue: [{content: hi, billing_context: {at: 2024-01-01}}]}]",
+            CONVERSATION_START + "queue: [{content: hi, billing_context: {at: 2024-01-01}}]}]",
             "conversations[0].queue[0].billing_context: at at: date datetime.date(2024, 1, 1) "
             "is not a JSON value (quote it to keep it a string)",
         ),
         (
-            CONVERSATION + "queue: [{content: hi, contextual_tools: {2024-01-01: x}}]}]",
+            CONVERSATION_START + "queue: [{content: hi, contextual_tools: {2024-01-01: x}}]}]",
             "conversations[0].queue[0].contextual_tools: "
             "the key datetime.date(2024, 1, 1) is not a string",
         ),
         (
-            CONVERSATION + "pending_approvals: [{blob: !!binary " + "QUJD" * 30 + "}]}]",
+            CONVERSATION_START + "pending_approvals: [{blob: !!binary " + "QUJD" * 30 + "}]}]",
             "conversations[0].pending_approvals: item 0: at blob: bytes b'"
             + "ABC" * 11
             + "AB... is not a JSON value",
         ),
         (
-            CONVERSATION + "queue: [{content: hi, ui_context: " + "[" * 101 + "]" * 101 + "}]}]",
+            CONVERSATION_START
+            + "queue: [{content: hi, ui_context: "
+            + ("[" * 101 + "]" * 101)
+            + "}]}]",
             "conversations[0].queue[0].ui_context: arrays and objects nest deeper than 100 levels",
         ),
         (
