@@ -50,7 +50,7 @@ def parse_fixture_text(text: str, is_json: bool) -> Any:
     except (ValueError, RecursionError) as error:
         raise FixtureSyntaxError(f"not valid JSON: {_unreadable(error)}") from None
     if _SURROGATE_ESCAPE.search(text):  # UTF-8 text has none: only an escape makes one
-        _refuse_lone_surrogates(document, "")
+        refuse_lone_surrogates(document)
     return document
 
 
@@ -64,14 +64,14 @@ def refuse_lone_surrogates(document: Any) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        _refuse_lone_surrogates(document, "")
+        _name_lone_surrogate(document, "")
 
 
 _SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
-def _refuse_lone_surrogates(value: Any, at: str) -> None:
+def _name_lone_surrogate(value: Any, at: str) -> None:
     """JSON lets `\\ud800` stand alone, but it is half a character, and no answer holding it
     could be sent (UTF-8 has no encoding for it). A pair has become one character by now."""
     if isinstance(value, str):
@@ -81,11 +81,11 @@ def _refuse_lone_surrogates(value: Any, at: str) -> None:
             raise FixtureSyntaxError(f"{at}: {code} is half of a surrogate pair, not a character")
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _refuse_lone_surrogates(item, f"{at}[{index}]")
+            _name_lone_surrogate(item, f"{at}[{index}]")
     elif isinstance(value, dict):
         for key, item in value.items():
-            _refuse_lone_surrogates(key, at or "(a key)")
-            _refuse_lone_surrogates(item, f"{at}.{key}" if at else key)
+            _name_lone_surrogate(key, at or "(a key)")
+            _name_lone_surrogate(item, f"{at}.{key}" if at else key)
 
 
 def _unreadable(error: ValueError | RecursionError) -> str:
