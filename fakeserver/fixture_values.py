@@ -100,7 +100,7 @@ def _json_problem(value: Any, levels_left: int) -> tuple[list[str], str] | None:
             return [], _TOO_DEEP
         items = enumerate(value) if kind is list else value.items()
         for key, item in items:
-            if kind is dict and type(key) not in _JSON_LEAVES:  # what JSON's encoder takes
+            if kind is dict and type(key) not in _JSON_LEAVES:  # written as strings as they are
                 return [], f"the key {key!r} is not a string"
             if type(item) in _JSON_LEAVES:
                 continue
