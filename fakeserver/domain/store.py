@@ -47,6 +47,9 @@ class Seed:
     conversations: dict[str, Conversation] = field(default_factory=dict)
     listings: dict[Owner, list[str]] = field(default_factory=dict)
     """Ids of each owner's listed conversations, in list order."""
+    listing_keys: dict[Owner, list[SortKey]] = field(default_factory=dict)
+    """The sort key of each id in `listings`, position for position: made once, as the seed
+    never changes, so that a list page does not compute a key per conversation it passes."""
     agent_script: AgentScript = field(default_factory=AgentScript)
     """The fixture's top-level `agent:` rules."""
     conversation_scripts: dict[str, AgentScript] = field(default_factory=dict)
@@ -68,20 +71,20 @@ class Seed:
     ) -> Seed:
         users_by_id = {user.id: user for user in users}
         conversations_by_id = {conversation.id: conversation for conversation in conversations}
-        listings: dict[Owner, list[Conversation]] = {}
+        keys: dict[Owner, list[SortKey]] = {}
         for conversation in conversations_by_id.values():
             if conversation.is_listed:
-                listings.setdefault(conversation.owner, []).append(conversation)
+                keys.setdefault(conversation.owner, []).append(listing_key(conversation))
+        for owner_keys in keys.values():
+            owner_keys.sort()
         return cls(
             projects={project.id: project for project in projects},
             users=users_by_id,
             api_keys={key.value: key for key in api_keys},
             sessions={user.session: user.id for user in users_by_id.values() if user.session},
             conversations=conversations_by_id,
-            listings={
-                owner: [c.id for c in sorted(listed, key=listing_key)]
-                for owner, listed in listings.items()
-            },
+            listings={owner: [key[1] for key in owner_keys] for owner, owner_keys in keys.items()},
+            listing_keys=keys,
             agent_script=agent_script or AgentScript(),
             conversation_scripts=dict(conversation_scripts or {}),
         )
@@ -183,21 +186,26 @@ class Store:
         if limit <= 0 or offset >= len(listing) + len(overlay_keys):
             return []
         from_overlay = _overlay_share(listing, overlay_keys, offset)
-        seed_start = listing.seed_index(offset - from_overlay)
-        seed_ids = listing.ids
+        seed_keys = listing.keys
         changed = self._changed
-        seed_tail = (
-            (listing_key(self.seed.conversations[seed_ids[index]]), seed_ids[index])
-            for index in range(seed_start, len(seed_ids))
-            if seed_ids[index] not in changed
+        # A key ends with its conversation's id. The seed's part is read from its seed position
+        # on (the map/range pairs start anywhere in O(1)), less what the overlay replaced, which
+        # only needs looking for when this owner has such conversations.
+        keys: Iterator[SortKey] = map(
+            seed_keys.__getitem__,
+            range(listing.seed_index(offset - from_overlay), len(seed_keys)),
         )
-        overlay_tail = (
-            (overlay_keys[index], overlay_keys[index][1])
-            for index in range(from_overlay, len(overlay_keys))
-        )
+        if listing.shadowed:
+            keys = (key for key in keys if key[1] not in changed)
+        if from_overlay < len(overlay_keys):
+            overlay_tail = map(overlay_keys.__getitem__, range(from_overlay, len(overlay_keys)))
+            keys = heapq.merge(keys, overlay_tail)
         # DRF puts no maximum on limit; islice takes at most sys.maxsize, far past any listing.
-        page = islice(heapq.merge(seed_tail, overlay_tail), min(limit, sys.maxsize))
-        return [changed.get(i) or self.seed.conversations[i] for _, i in page]
+        seed_conversations = self.seed.conversations
+        return [
+            changed.get(key[1]) or seed_conversations[key[1]]
+            for key in islice(keys, min(limit, sys.maxsize))
+        ]
 
     # Writes ------------------------------------------------------------------------------
 
@@ -252,30 +260,25 @@ class Store:
 
 def _seed_position(seed: Seed, conversation: Conversation) -> int:
     """Where a seed-listed conversation is in its owner's seed listing."""
-    conversations = seed.conversations
-    return bisect.bisect_left(
-        seed.listings[conversation.owner],
-        listing_key(conversation),
-        key=lambda conversation_id: listing_key(conversations[conversation_id]),
-    )
+    return bisect.bisect_left(seed.listing_keys[conversation.owner], listing_key(conversation))
 
 
 class _SeedListing:
     """An owner's seed listing less the conversations the overlay replaced (`shadowed`: their
     positions in it, ascending), read by rank without walking it."""
 
-    __slots__ = ("ids", "seed", "shadowed")
+    __slots__ = ("keys", "shadowed")
 
     def __init__(self, seed: Seed, owner: Owner, shadowed: list[int]) -> None:
-        self.seed, self.shadowed = seed, shadowed
-        self.ids: Sequence[str] = seed.listings.get(owner, ())
+        self.shadowed = shadowed
+        self.keys: Sequence[SortKey] = seed.listing_keys.get(owner, ())
 
     def __len__(self) -> int:
-        return len(self.ids) - len(self.shadowed)
+        return len(self.keys) - len(self.shadowed)
 
     def seed_index(self, rank: int) -> int:
         """The position in the seed listing of the conversation at `rank` (0-based) among those
-        not shadowed; `len(self.ids)` for the rank just past the last."""
+        not shadowed; `len(self.keys)` for the rank just past the last."""
         shadowed = self.shadowed
         if not shadowed:
             return rank
@@ -285,7 +288,7 @@ class _SeedListing:
         return rank + before
 
     def key(self, rank: int) -> SortKey:
-        return listing_key(self.seed.conversations[self.ids[self.seed_index(rank)]])
+        return self.keys[self.seed_index(rank)]
 
 
 def _overlay_share(listing: _SeedListing, overlay_keys: list[SortKey], offset: int) -> int:
