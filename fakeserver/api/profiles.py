@@ -57,10 +57,7 @@ class Profile:
                 "previous": paging.previous_link(url),
             }
         )
-        results = b",".join(
-            RENDERED.json(conversation, seed, self.minimal_shape)
-            for conversation in page.conversations
-        )
+        results = RENDERED.joined_json(page.conversations, seed, self.minimal_shape)
         return JSONBytesResponse(links[:-1] + b',"results":[' + results + b"]}")
 
     def conversation(self, conversation: Conversation, seed: Seed) -> Response:

@@ -8,6 +8,7 @@ cost of a read (a list page renders a hundred conversations).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 from fakeserver.api.json import dumps
@@ -37,6 +38,10 @@ class RenderedBodies:
         """A conversation serializer's body. None shows the queue, so it is made again after
         any change but one to the queue alone."""
         return self._body(conversation, conversation.revision, seed, shape)
+
+    def joined_json(self, conversations: Iterable[Conversation], seed: Seed, shape: Shape) -> bytes:
+        """`json` of each conversation, joined with commas: a list page's results."""
+        return b",".join([self._body(c, c.revision, seed, shape) for c in conversations])
 
     def queue_json(self, conversation: Conversation, seed: Seed, shape: Shape) -> bytes:
         """A body of the conversation's queue, made again after any change."""
