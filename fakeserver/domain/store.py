@@ -45,11 +45,10 @@ class Seed:
     api_keys: dict[str, PersonalApiKey] = field(default_factory=dict)
     sessions: dict[str, int] = field(default_factory=dict)
     conversations: dict[str, Conversation] = field(default_factory=dict)
-    listings: dict[Owner, list[str]] = field(default_factory=dict)
-    """Ids of each owner's listed conversations, in list order."""
-    listing_keys: dict[Owner, list[SortKey]] = field(default_factory=dict)
-    """The sort key of each id in `listings`, position for position: made once, as the seed
-    never changes, so that a list page does not compute a key per conversation it passes."""
+    listings: dict[Owner, list[SortKey]] = field(default_factory=dict)
+    """Each owner's listed conversations, in list order, as their sort keys (which end with
+    the id): made once, as the seed never changes, so that a list page does not compute a key
+    per conversation it passes."""
     agent_script: AgentScript = field(default_factory=AgentScript)
     """The fixture's top-level `agent:` rules."""
     conversation_scripts: dict[str, AgentScript] = field(default_factory=dict)
@@ -83,8 +82,7 @@ class Seed:
             api_keys={key.value: key for key in api_keys},
             sessions={user.session: user.id for user in users_by_id.values() if user.session},
             conversations=conversations_by_id,
-            listings={owner: [key[1] for key in owner_keys] for owner, owner_keys in keys.items()},
-            listing_keys=keys,
+            listings=keys,
             agent_script=agent_script or AgentScript(),
             conversation_scripts=dict(conversation_scripts or {}),
         )
@@ -260,7 +258,7 @@ class Store:
 
 def _seed_position(seed: Seed, conversation: Conversation) -> int:
     """Where a seed-listed conversation is in its owner's seed listing."""
-    return bisect.bisect_left(seed.listing_keys[conversation.owner], listing_key(conversation))
+    return bisect.bisect_left(seed.listings[conversation.owner], listing_key(conversation))
 
 
 class _SeedListing:
@@ -271,7 +269,7 @@ class _SeedListing:
 
     def __init__(self, seed: Seed, owner: Owner, shadowed: list[int]) -> None:
         self.shadowed = shadowed
-        self.keys: Sequence[SortKey] = seed.listing_keys.get(owner, ())
+        self.keys: Sequence[SortKey] = seed.listings.get(owner, ())
 
     def __len__(self) -> int:
         return len(self.keys) - len(self.shadowed)
