@@ -9,7 +9,7 @@ import pytest
 from conftest import ADA_KEY, FULL_QUEUE, FULL_QUEUE_ITEMS, ONE_QUEUED, bearer, queue_url, session
 
 from fakeserver import FakeServer
-from fakeserver.journal import BODY_LIMIT, RecordedRequest
+from fakeserver.journal import _PACKED_FIELDS, BODY_LIMIT, RecordedRequest
 from fakeserver.operation_match import OperationMatch
 
 ENDPOINT_NOT_FOUND = {
@@ -271,6 +271,15 @@ def test_a_finished_record_is_held_packed_and_reads_back_the_same():
         "x-test": "\xff\x00",
     }
     assert recorded.entry().response_body == b'{"ok":true}'
+
+
+def test_packing_unsets_exactly_the_packed_fields():
+    recorded = _finished_record([(b"x-test", b"1")])
+    recorded.pack()
+    still_set = {name for name in RecordedRequest.__slots__ if hasattr(recorded, name)}
+    assert still_set == set(RecordedRequest.__slots__) - set(_PACKED_FIELDS)
+    recorded.unpack()
+    assert all(hasattr(recorded, name) for name in RecordedRequest.__slots__)
 
 
 def test_a_record_marshal_cannot_hold_stays_as_it_is():
