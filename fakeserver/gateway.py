@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fakeserver.api.body import declared_length
-from fakeserver.api.errors import error_response
+from fakeserver.api.errors import REQUEST_BODY_LIMIT, error_response
 from fakeserver.api.request import index_headers
 from fakeserver.fault_rules import FaultError
 from fakeserver.faults import (
@@ -26,7 +26,7 @@ from fakeserver.faults import (
     is_fault_signal,
 )
 from fakeserver.journal import UNJOURNALED_PREFIXES
-from fakeserver.journal_recorder import JournalRecorder, Recording
+from fakeserver.journal_recorder import JournalRecorder, Recording, capturing
 from fakeserver.namespaces import enter_namespace
 
 
@@ -68,13 +68,25 @@ class Gateway:
             watch = _StartWatch(send)
             await self._answer(scope, receive, watch.send, watch)
             return
+        recording = self.recorder.start(scope, path, send)
         declared = declared_length(headers.get(b"content-length"))
-        recording, receive = await self.recorder.start(scope, path, declared, receive, send)
+        if declared is not None and declared <= REQUEST_BODY_LIMIT:
+            receive = await self.recorder.read_small_body(scope, recording, receive)
+        else:
+            receive = capturing(receive, recording)
         try:
             try:
                 fault_header = headers.get(FAULT_HEADER)
                 if self.faults.idle(fault_header):
-                    await self._answer(scope, receive, recording.send, recording)
+                    # What `_answer` does, inline: every request comes this way, and one
+                    # coroutine less is a measurable share of a request (bench/RESULTS.md).
+                    try:
+                        await self.app(scope, receive, recording.send)
+                    except Exception as error:
+                        if not await self._answered(
+                            scope, receive, recording.send, recording, error
+                        ):
+                            raise
                 else:
                     await self._with_fault(scope, path, fault_header, receive, recording)
             finally:
@@ -108,14 +120,22 @@ class Gateway:
     async def _answer(
         self, scope: Scope, receive: Receive, send: Send, watch: ResponseWatch
     ) -> None:
-        """The router's answer. An exception becomes PostHog's error response, as Starlette's
-        exception middlewares would render it with fakeserver's handlers."""
+        """The router's answer, or PostHog's error response for what it raised."""
         try:
             await self.app(scope, receive, send)
         except Exception as error:
-            if is_fault_signal(error) or watch.response_started:
+            if not await self._answered(scope, receive, send, watch, error):
                 raise
-            response, expected = error_response(Request(scope, receive), error)
-            await response(scope, receive, send)
-            if not expected:
-                raise  # a bug in the fake: the server logs it (and in-process clients see it)
+
+    async def _answered(
+        self, scope: Scope, receive: Receive, send: Send, watch: ResponseWatch, error: Exception
+    ) -> bool:
+        """Answer what the router raised as Starlette's exception middlewares would render it
+        with fakeserver's handlers. False when it must propagate instead: a fault's signal,
+        an error after the response started, or a bug in the fake (answered with a 500 first;
+        the server logs it, and in-process clients see it)."""
+        if is_fault_signal(error) or watch.response_started:
+            return False
+        response, expected = error_response(Request(scope, receive), error)
+        await response(scope, receive, send)
+        return expected

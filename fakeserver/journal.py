@@ -136,7 +136,8 @@ _PACKED_FIELDS: Final = (
     "response_chunks",
     "response_size",
     "started",
-    "duration_ms",
+    "clock",
+    "ended",
     "sequence",
 )
 """A finished record's own per-request values: what `RecordedRequest.pack` holds as bytes."""
@@ -159,9 +160,10 @@ class RecordedRequest:
 
     __slots__ = (
         "built",
+        "clock",
         "complete",
         "default_profile",
-        "duration_ms",
+        "ended",
         "fault",
         "method",
         "namespace",
@@ -191,6 +193,10 @@ class RecordedRequest:
         default_profile: str,
     ) -> None:
         self.started = time.time()
+        self.clock = time.perf_counter()
+        """Monotonic clock readings: at the start, and when the response started or ended
+        (`ended`; 0 until then); the duration is worked out when the journal is read."""
+        self.ended = 0.0
         self.method, self.path, self.query, self.namespace = method, path, query, namespace
         self.operation_of = operation_of
         """(method, path) -> the operation; a pure function of the route table."""
@@ -202,7 +208,6 @@ class RecordedRequest:
         self.response_size = 0
         self.status: int | None = None
         self.response_headers: Iterable[tuple[bytes, bytes]] = ()
-        self.duration_ms = 0.0
         self.fault: dict[str, Any] | None = None
         self.sequence = 0
         self.complete = False
@@ -239,7 +244,8 @@ class RecordedRequest:
             self.response_chunks,
             self.response_size,
             self.started,
-            self.duration_ms,
+            self.clock,
+            self.ended,
             self.sequence,
         )
 
@@ -282,7 +288,7 @@ class RecordedRequest:
     def _update(self, entry: JournalEntry) -> None:
         """Copy what changes when the response ends (a stream's entry may be read before)."""
         entry.request_body = redact_body(_joined(self.request_chunks))
-        entry.duration_ms = self.duration_ms
+        entry.duration_ms = max(self.ended - self.clock, 0.0) * 1000
         entry.fault = self.fault
         entry.complete = self.complete
         truncated = ["request_body"] if self.request_size > BODY_LIMIT else []
@@ -292,8 +298,8 @@ class RecordedRequest:
                 truncated.append("response_body")
         entry.truncated = tuple(truncated)
 
-    def mark_complete(self, duration_ms: float, fault: dict[str, Any] | None) -> None:
-        self.duration_ms, self.fault, self.complete = duration_ms, fault, True
+    def mark_complete(self) -> None:
+        self.ended, self.complete = time.perf_counter(), True
         if self.built is not None:
             self._update(self.built)
 
@@ -312,16 +318,17 @@ class Journal:
 
     def add(self, recorded: RecordedRequest) -> RecordedRequest:
         """Number and keep a request as its response starts."""
+        recorded.ended = time.perf_counter()
         with self._lock:
             self._sequence += 1
             recorded.sequence = self._sequence
             self._entries.append(recorded)
         return recorded
 
-    def finish(self, recorded: RecordedRequest, duration_ms: float, fault: Any) -> None:
+    def finish(self, recorded: RecordedRequest) -> None:
         """The response ended (or the connection went): complete the request's entry."""
         with self._lock:  # against a reader building the entry from half-updated fields
-            recorded.mark_complete(duration_ms, fault)
+            recorded.mark_complete()
             recorded.pack()
 
     def clear(self, namespace: str | None = None) -> None:

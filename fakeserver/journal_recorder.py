@@ -7,14 +7,12 @@ and redaction wait until someone reads the journal (`RecordedRequest.entry`).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
 from starlette.routing import BaseRoute
 from starlette.types import Message, Receive, Scope, Send
 
-from fakeserver.api.errors import REQUEST_BODY_LIMIT
 from fakeserver.api.request import BODY_SCOPE_KEY
 from fakeserver.journal import Journal, RecordedRequest
 from fakeserver.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY
@@ -47,7 +45,7 @@ class Recording(RecordedRequest):
     """One request being served: the journal's record of it, and the send that fills it in.
     Once finished, only the record is left (the journal holds it until it is evicted)."""
 
-    __slots__ = ("_clock", "_journal", "_send", "response_started")
+    __slots__ = ("_journal", "_send")
 
     def __init__(
         self,
@@ -70,69 +68,43 @@ class Recording(RecordedRequest):
         )
         self._journal = journal
         self._send = send
-        self._clock = time.perf_counter()
-        self.response_started = False
-        """Numbered and added to the journal: it happens as the response starts."""
+
+    @property
+    def response_started(self) -> bool:
+        return self.sequence != 0  # numbered and added to the journal as the response starts
 
     def send(self, message: Message) -> Awaitable[None]:
         """The server's send, once the message is noted. Not a coroutine itself: it hands back
         the server's awaitable (a coroutine per message costs more than all the noting)."""
-        if self._send is _send_after_finish:  # the record may be packed: leave it be
-            return self._send(message)
+        forward = self._send
+        if forward is _send_after_finish:  # the record may be packed: leave it be
+            return forward(message)
         kind = message["type"]
-        if kind == "http.response.start":
-            self._add(message["status"], message.get("headers", []))
-        elif kind == "http.response.body":
+        if kind == "http.response.body":
             self.keep_response_chunk(message.get("body", b""))
-        return self._send(message)
-
-    def _add(self, status: int | None, headers: Sequence[tuple[bytes, bytes]]) -> None:
-        """Number and keep the request as its response starts (a stream shows while open)."""
-        self.status, self.response_headers = status, headers
-        self.duration_ms = (time.perf_counter() - self._clock) * 1000
-        self._journal.add(self)
-        self.response_started = True
+        elif kind == "http.response.start":
+            self.status, self.response_headers = message["status"], message.get("headers", [])
+            self._journal.add(self)  # a stream shows in the journal while it is open
+        return forward(message)
 
     def finish(self) -> None:
         """The response ended, or the connection went before one started."""
-        if not self.response_started:
-            self._add(None, [])
-        duration_ms = (time.perf_counter() - self._clock) * 1000
+        journal = self._journal
+        if self.sequence == 0:
+            journal.add(self)
         # The journal keeps this object: not the connection, and no cycle back to the journal.
         self._send = _send_after_finish
-        journal = self._journal
         del self._journal
-        journal.finish(self, duration_ms, self.fault)
+        journal.finish(self)
 
 
 async def _send_after_finish(message: Message) -> None:
     raise RuntimeError(f"{message['type']} sent after the request was finished")
 
 
-async def _buffered(receive: Receive, recording: RecordedRequest) -> tuple[Receive, bytes | None]:
-    """Read a small request body up front, so the journal has it even if the app never reads
-    it; the receive that replays it, and the whole body (None if the client went first)."""
-    pending: list[Message] = []
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        pending.append(message)
-        if message["type"] != "http.request":
-            body = None
-            break
-        chunks.append(message.get("body", b""))
-        recording.keep_request_chunk(chunks[-1])
-        if not message.get("more_body", False):
-            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            break
+def capturing(receive: Receive, recording: RecordedRequest) -> Receive:
+    """`receive`, keeping what the app reads of the body for the journal."""
 
-    async def replay() -> Message:
-        return pending.pop(0) if pending else await receive()
-
-    return replay, body
-
-
-def _capturing(receive: Receive, recording: RecordedRequest) -> Receive:
     async def capturing() -> Message:
         message = await receive()
         if message["type"] == "http.request":
@@ -159,18 +131,31 @@ class JournalRecorder:
         """Leave a body read here in the scope for the endpoint. Not when a user's middleware
         stands between, as it may change what the endpoint receives."""
 
-    async def start(
-        self, scope: Scope, path: str, declared_length: int | None, receive: Receive, send: Send
-    ) -> tuple[Recording, Receive]:
-        """The request's recording, and the receive the app should read the body through.
-        A small body read here is left in the scope for the endpoint."""
-        recording = Recording(
-            self.journal, scope, path, send, self.operation_of, self.default_profile()
-        )
-        if declared_length is not None and declared_length <= REQUEST_BODY_LIMIT:
-            receive, body = await _buffered(receive, recording)
-            if body is not None and self.share_body:
-                scope[BODY_SCOPE_KEY] = body
-        else:
-            receive = _capturing(receive, recording)
-        return recording, receive
+    def start(self, scope: Scope, path: str, send: Send) -> Recording:
+        """The request's recording; its body is read through `read_small_body` or
+        `capturing` (which one is the gateway's choice, by the declared length)."""
+        return Recording(self.journal, scope, path, send, self.operation_of, self.default_profile())
+
+    async def read_small_body(
+        self, scope: Scope, recording: Recording, receive: Receive
+    ) -> Receive:
+        """Read a small request body up front, so the journal has it even if the app never
+        reads it; it is left in the scope for the endpoint. The receive that replays it."""
+        pending: list[Message] = []
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            pending.append(message)
+            if message["type"] != "http.request":
+                break  # the client went first: no body to share
+            chunks.append(message.get("body", b""))
+            recording.keep_request_chunk(chunks[-1])
+            if not message.get("more_body", False):
+                if self.share_body:
+                    scope[BODY_SCOPE_KEY] = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                break
+
+        async def replay() -> Message:
+            return pending.pop(0) if pending else await receive()
+
+        return replay
