@@ -17,6 +17,9 @@ from conftest import (
     queue_url,
     session,
 )
+from starlette.types import Message
+
+from fakeserver.app import create_app
 
 pytestmark = pytest.mark.anyio
 
@@ -308,3 +311,42 @@ async def test_a_granted_key_is_refused_once_a_new_fixture_drops_it(make_client:
         after = await client.get(LIST)
     assert before.status_code == loaded.status_code == 200
     assert (after.status_code, after.json()) == (401, failed("Authorization header"))
+
+
+async def _raw_delete(headers: list[tuple[bytes, bytes]], body: bytes) -> int:
+    """A DELETE through the bare ASGI interface (no client adds framing headers); its status."""
+    app = create_app()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "DELETE",
+        "scheme": "http",
+        "path": queue_url(ONE_QUEUED, "00000000-0000-4000-8000-000000000000"),
+        "raw_path": b"",
+        "root_path": "",
+        "query_string": b"",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 1),
+        "headers": [(b"content-type", b"application/json"), *headers],
+    }
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    statuses: list[int] = []
+
+    async def receive() -> Message:
+        return messages.pop() if messages else {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    await app(scope, receive, send)
+    return statuses[0]
+
+
+async def test_a_delete_body_counts_only_when_content_length_frames_it():
+    """DRF parses a body only when Content-Length gives one: a key in an unframed DELETE body
+    authenticates nothing (401), and the same body with its length does (404: no such item)."""
+    body = b'{"personal_api_key": "phx_ada_all"}'
+    assert await _raw_delete([], body) == 401
+    assert await _raw_delete([(b"content-length", str(len(body)).encode())], body) == 404

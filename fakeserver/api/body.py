@@ -18,6 +18,7 @@ from fakeserver.api import errors, json
 from fakeserver.api.request import BODY_SCOPE_KEY, IndexedHeaders, index_headers
 
 _UNREAD: Any = object()
+_READ_ONLY_WHEN_FRAMED: Final = frozenset({"GET", "HEAD", "DELETE"})
 _LONGEST_LENGTH: Final = 19
 """Digits of the longest Content-Length read as a number (int() refuses 4300 and more)."""
 
@@ -72,9 +73,12 @@ class RequestBody:
                 return b"".join(chunks)
 
     def _bodiless(self) -> bool:
-        """A GET or HEAD whose framing says it has no body: no receive round trip needed.
-        (Not other methods: raw ASGI callers may send a POST body without framing headers.)"""
-        if self._request.scope["method"] not in ("GET", "HEAD"):
+        """A GET, HEAD or DELETE whose framing says it has no body: no receive round trip.
+
+        DRF reads a body only when Content-Length says there is one, whatever the method, so
+        for these methods this is what PostHog does too. Other methods are read anyway: raw
+        ASGI callers (the runs test harness among them) send POST bodies without framing."""
+        if self._request.scope["method"] not in _READ_ONLY_WHEN_FRAMED:
             return False
         index = self._header_index()
         return index.get(b"content-length", b"0") == b"0" and b"transfer-encoding" not in index
