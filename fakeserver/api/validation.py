@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -69,13 +69,18 @@ class Field:
     allow_blank: bool = False
     max_length: int | None = None
     choices: Sequence[str] = field(default_factory=tuple)
+    _cleaner: Callable[[Any], Any] = field(init=False, repr=False, compare=False)
+    """The `_clean_<kind>` method, found once (an unknown kind fails here, not on a request)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_cleaner", getattr(self, f"_clean_{self.kind}"))
 
     def clean(self, value: Any) -> Any:
         if value is None:
             if self.allow_null:
                 return None
             raise _FieldError("This field may not be null.", "null")
-        return getattr(self, f"_clean_{self.kind}")(value)
+        return self._cleaner(value)
 
     def _clean_string(self, value: Any) -> str:
         if isinstance(value, str) and not value.strip() and not self.allow_blank:
