@@ -71,7 +71,7 @@ class IndexedHeaders(Headers):
 
     def getlist(self, key: str) -> list[str]:
         if len(self.index) == len(self._list):  # no name repeats: the index has every value
-            value = self.index.get(_raw_name(key))
+            value = self.index.get(_raw_names.get(key) or _raw_name(key))
             return [] if value is None else [value.decode("latin-1")]
         return super().getlist(key)
 
