@@ -78,13 +78,16 @@ class PostHogEndpoint(HTTPEndpoint):
     and keep no state, so one instance (`asgi_app`) can serve every request."""
 
     allowed_methods: ClassVar[tuple[str, ...]] = ()
+    _handlers: ClassVar[dict[str, Callable[[Any, Request], Awaitable[Response]]]] = {}
+    """HTTP method -> handler (HEAD answered by `get` unless the class has `head`)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        has = {method: getattr(cls, method.lower(), None) is not None for method in _METHODS}
-        cls.allowed_methods = tuple(
-            method for method in _METHODS if has[method] or (method == "HEAD" and has["GET"])
-        )
+        found = {method: getattr(cls, method.lower(), None) for method in _METHODS}
+        if found["HEAD"] is None:
+            found["HEAD"] = found["GET"]
+        cls._handlers = {method: handler for method, handler in found.items() if handler}
+        cls.allowed_methods = tuple(cls._handlers)
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope, self.receive, self.send = scope, receive, send
@@ -100,12 +103,8 @@ class PostHogEndpoint(HTTPEndpoint):
 
     async def respond(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = ApiRequest(scope, receive, send)
-        method = request.method
-        handler: Callable[[Request], Awaitable[Response]] = self.method_not_allowed
-        if method in self.allowed_methods:
-            name = "get" if method == "HEAD" and not hasattr(self, "head") else method.lower()
-            handler = getattr(self, name)
-        response = await handler(request)
+        handler = self._handlers.get(scope["method"], PostHogEndpoint.method_not_allowed)
+        response = await handler(self, request)
         await response(scope, receive, send)
 
     async def method_not_allowed(self, request: Request) -> Response:
