@@ -274,13 +274,15 @@ def test_a_finished_record_is_held_packed_and_reads_back_the_same():
     assert recorded.entry().response_body == b'{"ok":true}'
 
 
-def test_packing_unsets_exactly_the_packed_fields():
+def test_packing_unsets_exactly_the_packed_fields_and_unpacking_restores_each():
     recorded = _finished_record([(b"x-test", b"1")])
+    before = {name: getattr(recorded, name) for name in _PACKED_FIELDS}
     recorded.pack()
     still_set = {name for name in RecordedRequest.__slots__ if hasattr(recorded, name)}
     assert still_set == set(RecordedRequest.__slots__) - set(_PACKED_FIELDS)
     recorded.unpack()
     assert all(hasattr(recorded, name) for name in RecordedRequest.__slots__)
+    assert {name: getattr(recorded, name) for name in _PACKED_FIELDS} == before
 
 
 def test_a_record_marshal_cannot_hold_stays_as_it_is():
