@@ -60,12 +60,15 @@ def _median(runs: list[dict[str, Any]], key: str) -> float:
 def summarise(
     load: Load, bodies: dict[str, bytes], fake: list[dict[str, Any]], bare: list[dict[str, Any]]
 ) -> dict[str, Any]:
+    # Runs alternate fake, ceiling, ceiling, fake, ...: each ratio pairs runs made side by side.
+    ratios = [f["rps"] / c["rps"] for f, c in zip(fake, bare, strict=True)]
     return {
         "name": load.name,
         "response_bytes": {method: len(body) for method, body in bodies.items()},
         "fakeserver": {key: _median(fake, key) for key in _SUMMARISED},
         "ceiling": {key: _median(bare, key) for key in _SUMMARISED},
-        "ratio": statistics.median(f["rps"] / c["rps"] for f, c in zip(fake, bare, strict=True)),
+        "ratio": statistics.median(ratios),
+        "ratio_range": [min(ratios), max(ratios)],
         "cpu_ratio": statistics.median(
             c["server_cpu_us"] / f["server_cpu_us"] for f, c in zip(fake, bare, strict=True)
         ),
@@ -98,7 +101,8 @@ def measure_live(tool: str, shape: Shape, runs: int, workdir: Path) -> list[dict
             summary = summarise(load, bodies, fake_runs, ceiling_runs)
             print(
                 f"  live  {summary['name']}: {summary['fakeserver']['rps']:.0f} req/s, "
-                f"ceiling {summary['ceiling']['rps']:.0f}, ratio {summary['ratio']:.2f}; "
+                f"ceiling {summary['ceiling']['rps']:.0f}, ratio {summary['ratio']:.2f} "
+                f"({summary['ratio_range'][0]:.2f}-{summary['ratio_range'][1]:.2f}); "
                 f"server CPU per request {summary['fakeserver']['server_cpu_us']:.0f} us, "
                 f"ceiling {summary['ceiling']['server_cpu_us']:.0f} us "
                 f"(ratio {summary['cpu_ratio']:.2f})",

@@ -29,6 +29,12 @@ def _live_ratio(prefix: str) -> Callable[[dict[str, Any]], float | None]:
     return ratio
 
 
+def _spread(row: dict[str, Any]) -> str:
+    """The lowest and highest single-run ratio (absent from results of older runs)."""
+    low, high = row.get("ratio_range") or (None, None)
+    return "" if low is None else f" ({low:.2f}-{high:.2f})"
+
+
 def _over_same_request(row: dict[str, Any]) -> list[str]:
     floor = row.get("same_request_bare_p50_ms")
     if floor is None:
@@ -169,8 +175,10 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             "Ceiling: a bare Starlette app that answers the fake's own response bytes for "
             "that load (same size, same server settings). Ratio: median over runs of "
-            "fake req/s / ceiling req/s (what the targets are read from). Server CPU: the "
-            "server process's user + system time over the run, per request; CPU ratio: median "
+            "fake req/s / ceiling req/s (what the targets are read from), with the lowest and "
+            "highest single run in brackets (how far the machine's noise moves it). Server "
+            "CPU: the server process's user + system time over the run, per request; CPU "
+            "ratio: median "
             "over runs of ceiling CPU / fake CPU per request. Where it equals the ratio, both "
             "servers were bound by the one core each runs on (req/s x CPU per request = 1 s/s), "
             "not by the load generator.",
@@ -196,7 +204,7 @@ def markdown(results: dict[str, Any]) -> str:
                     f"{row['fakeserver']['p50_ms']:.2f} / {row['fakeserver']['p99_ms']:.2f}",
                     f"{row['ceiling']['rps']:,.0f}",
                     f"{row['ceiling']['p50_ms']:.2f} / {row['ceiling']['p99_ms']:.2f}",
-                    f"**{row['ratio']:.2f}**",
+                    f"**{row['ratio']:.2f}**{_spread(row)}",
                     f"{row['fakeserver']['server_cpu_us']:.0f} / "
                     f"{row['ceiling']['server_cpu_us']:.0f}",
                     f"{row['cpu_ratio']:.2f}",
