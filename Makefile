@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit contract contract-live bench clean
+.PHONY: run test lint typecheck imports unit contract contract-live bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The import contracts in pyproject.toml: one direction of dependency, no cycles.
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q
 
@@ -38,7 +42,7 @@ contract: $(STAMP)
 contract-live: $(STAMP)
 	$(BIN)/python contract_tests/live.py
 
-test: lint typecheck $(STAMP)
+test: lint typecheck imports $(STAMP)
 	$(BIN)/python -m pytest -q
 	$(MAKE) contract-live
 

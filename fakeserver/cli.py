@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from fakeserver import __version__
+from fakeserver.api.divergences import as_markdown
 from fakeserver.api.profiles import DEFAULT_PROFILE, PROFILES
 from fakeserver.app import ServerConfig, create_app
-from fakeserver.divergences import as_markdown
 from fakeserver.domain.models import READ_SCOPE
 from fakeserver.domain.store import Seed
 from fakeserver.fixtures import FixtureError, check_fixture, default_fixture_path, load_seed

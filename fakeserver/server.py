@@ -20,15 +20,15 @@ from starlette.applications import Starlette
 
 from fakeserver.api.profiles import DEFAULT_PROFILE, Profile
 from fakeserver.app import ServerConfig, ServerState, create_app
+from fakeserver.app.in_process import DroppingASGITransport, EventLoopThread, ThreadTransport
 from fakeserver.domain.models import Conversation, QueueMessage
 from fakeserver.domain.runs import AgentRun, RunPacer, Runs
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
-from fakeserver.fault_rules import FaultAction, FaultRegistry, FaultRule
 from fakeserver.fixtures import FixtureSource, default_fixture_path, load_seed
-from fakeserver.in_process import DroppingASGITransport, EventLoopThread, ThreadTransport
-from fakeserver.journal import DEFAULT_JOURNAL_SIZE, Journal
-from fakeserver.namespaces import DEFAULT_NAMESPACE, is_valid_name, namespace_prefix
+from fakeserver.tooling.fault_rules import FaultAction, FaultRegistry, FaultRule
+from fakeserver.tooling.journal import DEFAULT_JOURNAL_SIZE, Journal
+from fakeserver.tooling.namespaces import DEFAULT_NAMESPACE, is_valid_name, namespace_prefix
 
 IN_PROCESS_URL: Final = "http://fakeserver"
 START_TIMEOUT: Final = 10.0

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from fakeserver.api.divergences import as_markdown
 from fakeserver.cli import banner, main
-from fakeserver.divergences import as_markdown
 from fakeserver.fixtures import default_fixture_path, load_seed
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,8 +13,9 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
 from fakeserver.api.routes import PlainParamsRoute, conversation_routes, slash_optional
-from fakeserver.app import FakeServerApp, ServerConfig, create_app
-from fakeserver.dispatch import ShapeIndexedRouter
+from fakeserver.app import ServerConfig, create_app
+from fakeserver.app.build import FakeServerApp
+from fakeserver.app.dispatch import ShapeIndexedRouter
 
 CONVERSATION = "8a2e4f6b-3c5d-4e7f-9a1b-2c3d4e5f6a70"
 PATHS = [

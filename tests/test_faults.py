@@ -15,8 +15,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from fakeserver import FakeServer
-from fakeserver.fault_rules import FaultAction, FaultError, FaultRule
-from fakeserver.faults import _FrameCounter
+from fakeserver.tooling.fault_rules import FaultAction, FaultError, FaultRule
+from fakeserver.tooling.faults import _FrameCounter
 
 LIST = "/api/projects/1/conversations/"
 FRAMES = [b"data: 1\n\n", b"data: 2\n\ndata: 3\n\n", b"data: 4\n", b"\ndata: 5\n\n"]

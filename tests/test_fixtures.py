@@ -7,13 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fakeserver.fixtures import (
-    FixtureError,
-    check_fixture,
-    default_fixture_path,
-    derived_id,
-    load_seed,
-)
+from fakeserver.fixtures import FixtureError, check_fixture, default_fixture_path, load_seed
+from fakeserver.fixtures.loader import derived_id
 
 CONVERSATION_START = (
     "conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 1, "
@@ -46,7 +41,7 @@ def test_derived_ids_are_the_uuid5_of_their_parts(parts: tuple[object, ...]):
 
 def test_default_fixture_ships_in_the_package():
     path = default_fixture_path()
-    assert path.parent.name == "data" and path.parent.parent.name == "fakeserver"
+    assert path.parent.name == "fixtures" and path.parent.parent.name == "fakeserver"
     assert check_fixture([path]) == []
     assert Path("fixtures/default.yaml").resolve() == path.resolve()
 

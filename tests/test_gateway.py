@@ -14,7 +14,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fakeserver.app import ServerConfig, create_app
-from fakeserver.journal import Journal
+from fakeserver.tooling.journal import Journal
 
 pytestmark = pytest.mark.anyio
 

@@ -7,8 +7,8 @@ import pytest
 from conftest import ADA_KEY, FULL_QUEUE, FULL_QUEUE_ITEMS, ONE_QUEUED, bearer, queue_url, session
 
 from fakeserver import FakeServer
-from fakeserver.journal import _PACKED_FIELDS, BODY_LIMIT, RecordedRequest
-from fakeserver.operation_match import OperationMatch
+from fakeserver.tooling.journal import _PACKED_FIELDS, BODY_LIMIT, RecordedRequest
+from fakeserver.tooling.operations import OperationMatch
 
 ENDPOINT_NOT_FOUND = {
     "type": "invalid_request",

@@ -21,7 +21,7 @@ from conftest import (
     session,
 )
 
-from fakeserver.fixtures import derived_id
+from fakeserver.fixtures.loader import derived_id
 
 pytestmark = pytest.mark.anyio
 

@@ -6,24 +6,42 @@ The result, a `Call`, carries everything an endpoint needs; endpoints hold no st
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from fakeserver.api import auth
 from fakeserver.api.body import RequestBody
 from fakeserver.api.profiles import Profile, profile_for
 from fakeserver.domain.models import Project, User
+from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
 
-if TYPE_CHECKING:
-    from fakeserver.app import ServerState
+
+class ApiHost(Protocol):
+    """What the conversations endpoints need of the server that hosts them (the assembly's
+    `ServerState` is one). The API receives it through the app; it never imports the assembly."""
+
+    profile: Profile
+    """The server's default profile (a request may choose another)."""
+    authorizer: auth.Authorizer
+    keepalive_interval: float
+    """Seconds of silence after which a stream writes `: keepalive`."""
+
+    def seed_for(self, scope: Scope) -> Seed:
+        """The seed of the request's namespace, without creating the namespace."""
+        ...
+
+    def workspace_for(self, scope: Scope) -> Workspace:
+        """The request's namespace's workspace (created on first use)."""
+        ...
 
 
-def server_state(request: Request) -> ServerState:
-    # `app.server_state` is `app.state.fakeserver` without Starlette's `State.__getattr__`.
-    state: ServerState = request.scope["app"].server_state
-    return state
+def api_host(request: Request) -> ApiHost:
+    # The app keeps its host as `app.server_state`: read without Starlette's `State.__getattr__`.
+    host: ApiHost = request.scope["app"].server_state
+    return host
 
 
 @dataclass(slots=True)  # not frozen: made per request, and a frozen __init__ is 4x slower
@@ -61,9 +79,9 @@ class Call:
         return self.request.headers.get("x-posthog-session-id")
 
 
-def _prepared(request: Request) -> tuple[ServerState, Profile, RequestBody]:
-    """The server's state, the request's profile and its body (refused if declared too big)."""
-    state = server_state(request)
+def _prepared(request: Request) -> tuple[ApiHost, Profile, RequestBody]:
+    """The request's host, its profile and its body (refused if declared too big)."""
+    state = api_host(request)
     profile = profile_for(request, state.profile)
     body = RequestBody(request)
     body.check_declared_size()

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fakeserver.api import errors
-from fakeserver.api.call import authenticate, begin, server_state
+from fakeserver.api.call import api_host, authenticate, begin
 from fakeserver.api.pagination import PageRequest
 from fakeserver.api.request import ApiRequest
 from fakeserver.api.validation import Field, validate
@@ -138,7 +138,7 @@ class ConversationsEndpoint(PostHogEndpoint):
                 resume_payload=fields.get("resume_payload"),
             ),
         )
-        keepalive = server_state(request).config.keepalive_interval
+        keepalive = api_host(request).keepalive_interval
         return call.profile.stream_started(
             request, message_echo(fields), subscription, call.workspace.seed, keepalive
         )

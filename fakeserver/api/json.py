@@ -15,6 +15,8 @@ from typing import Any, Final
 
 from starlette.responses import Response
 
+from fakeserver.domain.models import MAX_NESTING
+
 JSON_MEDIA_TYPE = "application/json"
 _encoder = json.JSONEncoder(
     ensure_ascii=False,
@@ -49,10 +51,6 @@ json_text: Final = _compact_encoder()
 
 def dumps(value: Any) -> bytes:
     return json_text(value).encode("utf-8")
-
-
-MAX_NESTING: Final = 100
-"""Deepest accepted nesting of arrays and objects (a fake-specific bound; PostHog has none)."""
 
 
 def _finite_or_null(text: str) -> float | None:

@@ -2,7 +2,7 @@
 
 `documented` answers as PostHog's API docs promise; `actual` as PostHog's server code behaves.
 Endpoints call the same methods on whichever profile the request uses and never test its name;
-a third profile is one more subclass. Every difference is listed in `fakeserver.divergences`.
+a third profile is one more subclass. Every difference is listed in `fakeserver.api.divergences`.
 """
 
 from __future__ import annotations
@@ -112,7 +112,9 @@ class Profile:
 
     @cached_property
     def openapi_document(self) -> bytes:
-        text = (resources.files("fakeserver") / "openapi" / f"{self.name}.yaml").read_text("utf-8")
+        text = (resources.files("fakeserver.api") / "openapi" / f"{self.name}.yaml").read_text(
+            "utf-8"
+        )
         return dumps(yaml.safe_load(text))
 
     def schema(self) -> Response:

@@ -11,6 +11,10 @@ from datetime import datetime
 from typing import Any, Final
 
 JSONValue = Any
+
+MAX_NESTING: Final = 100
+"""Deepest accepted nesting of arrays and objects in a JSON value (a fake-specific bound;
+PostHog has none): deeper request bodies are refused, deeper fixture values too."""
 """Any JSON-compatible value (dict, list, str, int, float, bool or None)."""
 
 CONVERSATION_STATUSES: Final = ("idle", "in_progress", "canceling")

@@ -11,24 +11,46 @@ import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import fields
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from importlib.metadata import version
+from typing import Any, Final, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from fakeserver import __version__
 from fakeserver.api.json import json_response, loads
+from fakeserver.api.profiles import Profile
 from fakeserver.api.serializers import drf_datetime
 from fakeserver.domain.models import Conversation, QueueMessage
+from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
-from fakeserver.fault_rules import FaultError
-from fakeserver.fixture_schema import CONVERSATION_KEYS
 from fakeserver.fixtures import FixtureError, FixtureSource
-from fakeserver.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY, is_valid_name
+from fakeserver.fixtures.schema import CONVERSATION_KEYS
+from fakeserver.tooling.fault_rules import FaultError, FaultRegistry
+from fakeserver.tooling.journal import Journal
+from fakeserver.tooling.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY, is_valid_name
 
-if TYPE_CHECKING:
-    from fakeserver.app import ServerState
+
+class ControlledServer(Protocol):
+    """What the control API reads and changes (the assembly's `ServerState` is one). The
+    control API receives it through the app; it never imports the assembly."""
+
+    profile: Profile
+    seed: Seed
+    workspaces: dict[str, Workspace]
+    journal: Journal
+    faults: FaultRegistry
+    control_token: str | None
+    """If set, every control call must send it in `X-Fakeserver-Control-Token`."""
+
+    def reset(self, namespace: str | None = None) -> list[str]: ...
+
+    def load_fixture(
+        self, source: FixtureSource, namespace: str | None = None, replace: bool = False
+    ) -> Seed: ...
+
+    def set_profile(self, name: str) -> None: ...
+
 
 CONTROL_PREFIX: Final = "/_fakeserver"
 TOKEN_HEADER: Final = "x-fakeserver-control-token"
@@ -44,9 +66,9 @@ class ControlError(Exception):
         return json_response(body, self.status)
 
 
-def _state(request: Request) -> ServerState:
-    state: ServerState = request.app.state.fakeserver
-    token = state.config.control_token
+def _state(request: Request) -> ControlledServer:
+    state: ControlledServer = request.app.state.fakeserver
+    token = state.control_token
     if token is not None:
         given = request.headers.get(TOKEN_HEADER, "")
         if not hmac.compare_digest(given.encode(), token.encode()):
@@ -88,7 +110,7 @@ def _flag(request: Request, name: str) -> bool | None:
     return raw.lower() in ("true", "1")
 
 
-Handler = Callable[[Request, "ServerState"], Awaitable[Response]]
+Handler = Callable[[Request, ControlledServer], Awaitable[Response]]
 
 
 def _route(path: str, **handlers: Handler) -> Route:
@@ -106,10 +128,10 @@ def _route(path: str, **handlers: Handler) -> Route:
 # Endpoints -------------------------------------------------------------------------------
 
 
-async def info(request: Request, state: ServerState) -> Response:
+async def info(request: Request, state: ControlledServer) -> Response:
     return json_response(
         {
-            "version": __version__,
+            "version": version("fakeserver"),
             "profile": state.profile.name,
             "namespaces": sorted(state.workspaces),
             "journal": {"entries": len(state.journal), "size": state.journal.size},
@@ -118,12 +140,12 @@ async def info(request: Request, state: ServerState) -> Response:
     )
 
 
-async def reset(request: Request, state: ServerState) -> Response:
+async def reset(request: Request, state: ControlledServer) -> Response:
     body = await _json_body(request, {})
     return json_response({"reset": state.reset(_namespace(request, body))})
 
 
-async def load_fixture(request: Request, state: ServerState) -> Response:
+async def load_fixture(request: Request, state: ControlledServer) -> Response:
     body = await _json_body(request)
     if not isinstance(body, dict) or ("fixture" in body) == ("path" in body):
         raise ControlError(
@@ -162,7 +184,7 @@ async def load_fixture(request: Request, state: ServerState) -> Response:
     )
 
 
-async def dump_state(request: Request, state: ServerState) -> Response:
+async def dump_state(request: Request, state: ControlledServer) -> Response:
     name = _namespace(request) or DEFAULT_NAMESPACE
     # A namespace never used is at its fixture state: show that without creating it.
     workspace = state.workspaces.get(name) or Workspace(state.seed)
@@ -177,7 +199,7 @@ async def dump_state(request: Request, state: ServerState) -> Response:
     )
 
 
-async def read_journal(request: Request, state: ServerState) -> Response:
+async def read_journal(request: Request, state: ControlledServer) -> Response:
     query = request.query_params
     status = query.get("status")
     if status is not None and not (status.isascii() and status.isdigit() and len(status) < 4):
@@ -193,18 +215,18 @@ async def read_journal(request: Request, state: ServerState) -> Response:
     return json_response({"entries": [entry.as_json() for entry in entries]})
 
 
-async def clear_journal(request: Request, state: ServerState) -> Response:
+async def clear_journal(request: Request, state: ControlledServer) -> Response:
     state.journal.clear(_namespace(request))
     return Response(status_code=204)
 
 
-async def list_faults(request: Request, state: ServerState) -> Response:
+async def list_faults(request: Request, state: ControlledServer) -> Response:
     namespace = _namespace(request)
     rules = [r for r in state.faults.rules() if namespace is None or r.namespace == namespace]
     return json_response({"rules": [rule.as_json() for rule in rules]})
 
 
-async def add_fault(request: Request, state: ServerState) -> Response:
+async def add_fault(request: Request, state: ControlledServer) -> Response:
     body = await _json_body(request)
     namespace = request.scope.get(NAMESPACE_SCOPE_KEY)
     if isinstance(body, dict) and namespace is not None:
@@ -216,18 +238,18 @@ async def add_fault(request: Request, state: ServerState) -> Response:
     return json_response(rule.as_json(), 201)
 
 
-async def clear_faults(request: Request, state: ServerState) -> Response:
+async def clear_faults(request: Request, state: ControlledServer) -> Response:
     state.faults.clear(_namespace(request))
     return Response(status_code=204)
 
 
-async def remove_fault(request: Request, state: ServerState) -> Response:
+async def remove_fault(request: Request, state: ControlledServer) -> Response:
     if not state.faults.remove(request.path_params["rule_id"]):
         raise ControlError(404, "not_found", "No fault rule with that id.")
     return Response(status_code=204)
 
 
-async def set_profile(request: Request, state: ServerState) -> Response:
+async def set_profile(request: Request, state: ControlledServer) -> Response:
     body = await _json_body(request)
     name = body.get("profile") if isinstance(body, dict) else None
     try:

@@ -14,9 +14,9 @@ from starlette.routing import BaseRoute
 from starlette.types import Message, Receive, Scope, Send
 
 from fakeserver.api.request import BODY_SCOPE_KEY
-from fakeserver.journal import Journal, RecordedRequest
-from fakeserver.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY
-from fakeserver.operation_match import OperationMatch, match_operation
+from fakeserver.tooling.journal import Journal, RecordedRequest
+from fakeserver.tooling.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY
+from fakeserver.tooling.operations import OperationMatch, match_operation
 
 _OPERATION_CACHE_SIZE: Final = 4096
 

@@ -4,7 +4,7 @@ A rule matches requests (operationId or method + path glob, optionally one names
 always, N times or with a probability drawn from its own seeded RNG, and applies one action.
 The header `X-Fakeserver-Fault: <action JSON>` applies an action to that request alone.
 
-The rules themselves live in `fakeserver.fault_rules`. Stream actions count SSE frames
+The rules themselves live in `fakeserver.tooling.fault_rules`. Stream actions count SSE frames
 (blank-line terminated) in the response body as it is sent, so they work on any streaming
 endpoint without the endpoint knowing.
 """
@@ -19,9 +19,9 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fakeserver.api.json import loads
-from fakeserver.fault_rules import STREAM_ACTIONS, FaultAction, FaultError, FaultRegistry
-from fakeserver.namespaces import namespace_of
-from fakeserver.operation_match import OperationMatch
+from fakeserver.tooling.fault_rules import STREAM_ACTIONS, FaultAction, FaultError, FaultRegistry
+from fakeserver.tooling.namespaces import namespace_of
+from fakeserver.tooling.operations import OperationMatch
 
 FAULT_HEADER: Final = b"x-fakeserver-fault"
 

@@ -1,36 +1,23 @@
-"""Assemble the Starlette application from a configuration."""
+"""The server's state: its configuration, the loaded seed, the workspaces of its namespaces,
+the journal and the fault rules. Built once per app by `create_app`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Scope
+from starlette.types import Scope
 
 from fakeserver.api.auth import Authorizer
-from fakeserver.api.profiles import DEFAULT_PROFILE, Profile, profile_for, profile_named
-from fakeserver.api.routes import conversation_routes, slash_optional
-from fakeserver.control import control_routes
-from fakeserver.dispatch import ShapeIndexedRouter
+from fakeserver.api.profiles import DEFAULT_PROFILE, Profile, profile_named
 from fakeserver.domain.clock import Clock, IdFactory
 from fakeserver.domain.runs import DelayPacer, RunPacer
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
-from fakeserver.fault_rules import FaultRegistry
-from fakeserver.faults import FaultInjector
 from fakeserver.fixtures import FixtureSource, default_fixture_path, load_seed
-from fakeserver.gateway import Gateway
-from fakeserver.journal import DEFAULT_JOURNAL_SIZE, Journal
-from fakeserver.journal_recorder import JournalRecorder, OperationResolver
-from fakeserver.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY
-
-__all__ = ["DEFAULT_NAMESPACE", "NAMESPACE_SCOPE_KEY", "ServerConfig", "ServerState", "create_app"]
+from fakeserver.tooling.fault_rules import FaultRegistry
+from fakeserver.tooling.journal import DEFAULT_JOURNAL_SIZE, Journal
+from fakeserver.tooling.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY
 
 
 @dataclass(frozen=True)
@@ -72,6 +59,8 @@ class ServerState:
         self.journal = Journal(config.journal_size)
         self.faults = FaultRegistry(config.fault_seed)
         self.authorizer = Authorizer()
+        self.keepalive_interval = config.keepalive_interval
+        self.control_token = config.control_token
 
     def workspace_for(self, scope: Scope) -> Workspace:
         return self.namespace(scope.get(NAMESPACE_SCOPE_KEY, DEFAULT_NAMESPACE))
@@ -140,67 +129,3 @@ class ServerState:
         """Cancel every agent run of every workspace and wait for their tasks to finish."""
         for workspace in list(self.workspaces.values()):
             await workspace.runs.aclose()
-
-
-async def schema(request: Request) -> Response:
-    """The OpenAPI document of the request's profile."""
-    state: ServerState = request.app.state.fakeserver
-    return profile_for(request, state.profile).schema()
-
-
-async def health(_request: Request) -> Response:
-    return PlainTextResponse("ok")
-
-
-class FakeServerApp(Starlette):
-    """Starlette with fakeserver's gateway in place of Starlette's error middlewares.
-
-    The gateway (namespaces, journal, faults, error answers) sits right above the router, so
-    the journal also records the error answers, and a dropped connection reaches the server's
-    real `send`.
-    """
-
-    server_state: ServerState
-    """The same object as `state.fakeserver`, read without Starlette's `State.__getattr__`."""
-
-    def __init__(self, routes: Sequence[BaseRoute], **options: Any) -> None:
-        super().__init__(routes=routes, **options)
-        self.shaped_router = ShapeIndexedRouter(routes, lifespan=options.get("lifespan"))
-        self.router = self.shaped_router
-
-    def build_middleware_stack(self) -> ASGIApp:
-        state: ServerState = self.state.fakeserver
-        inner: ASGIApp = self.router
-        for middleware in reversed(self.user_middleware):
-            inner = middleware.cls(inner, *middleware.args, **middleware.kwargs)
-        recorder = JournalRecorder(
-            state.journal,
-            OperationResolver(self.shaped_router.candidates),
-            lambda: state.profile.name,
-            share_body=not self.user_middleware,
-        )
-        return Gateway(inner, recorder, FaultInjector(state.faults))
-
-
-def create_app(config: ServerConfig | None = None, seed: Seed | None = None) -> Starlette:
-    """The fake as an ASGI app. `seed` skips fixture loading (it is built from `config` if None)."""
-    config = config or ServerConfig()
-    state = ServerState(config, seed if seed is not None else load_seed(config.fixtures))
-
-    @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
-        await state.stop_runs()
-
-    app = FakeServerApp(
-        lifespan=lifespan,
-        routes=[
-            Route("/_health", health, methods=["GET"]),
-            slash_optional(Route("/api/schema/", schema, methods=["GET"])),
-            *conversation_routes(),
-            *(control_routes() if config.control_enabled else []),
-        ],
-    )
-    app.router.redirect_slashes = False
-    app.state.fakeserver = app.server_state = state
-    return app

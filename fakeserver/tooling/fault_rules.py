@@ -1,7 +1,7 @@
 """Fault rules: what to break (match), when (always, N times, seeded probability) and how.
 
-The actions are applied by `fakeserver.faults`; this module is plain data and validation, shared
-by the control API, the Python API and the `X-Fakeserver-Fault` header.
+The actions are applied by `fakeserver.tooling.faults`; this module is plain data and
+validation, shared by the control API, the Python API and the `X-Fakeserver-Fault` header.
 """
 
 from __future__ import annotations

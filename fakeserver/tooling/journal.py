@@ -1,6 +1,6 @@
 """The request journal: every API request the fake served, for tests to filter and assert on.
 
-Recorded by the gateway (`fakeserver.journal_recorder`; streaming responses pass through
+Recorded by the gateway (`fakeserver.tooling.recorder`; streaming responses pass through
 untouched), kept in a bounded ring buffer, readable from another thread (the live server runs
 in one). The recorder keeps only raw references per request (headers, body bytes, status,
 timings); an entry is built the first time the journal is read, with its secrets redacted then,
@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from fakeserver.api.json import loads
 from fakeserver.api.profiles import PROFILE_HEADER, PROFILES
-from fakeserver.operation_match import Diagnosis, OperationMatch
+from fakeserver.tooling.operations import Diagnosis, OperationMatch
 
 DEFAULT_JOURNAL_SIZE: Final = 1000
 BODY_LIMIT: Final = 16 * 1024

@@ -17,17 +17,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fakeserver.api.body import declared_length
 from fakeserver.api.errors import REQUEST_BODY_LIMIT, error_response
 from fakeserver.api.request import index_headers
-from fakeserver.fault_rules import FaultError
-from fakeserver.faults import (
+from fakeserver.tooling.fault_rules import FaultError
+from fakeserver.tooling.faults import (
     FAULT_HEADER,
     ConnectionDropped,
     FaultInjector,
     abort_connection,
     is_fault_signal,
 )
-from fakeserver.journal import UNJOURNALED_PREFIXES
-from fakeserver.journal_recorder import JournalRecorder, Recording, capturing
-from fakeserver.namespaces import enter_namespace
+from fakeserver.tooling.journal import UNJOURNALED_PREFIXES
+from fakeserver.tooling.namespaces import enter_namespace
+from fakeserver.tooling.recorder import JournalRecorder, Recording, capturing
 
 
 class ResponseWatch(Protocol):
