@@ -69,13 +69,17 @@ class RunningServer:
 
 @contextmanager
 def fakeserver(
-    fixtures: Sequence[Path] = (), extra_args: Sequence[str] = ()
+    fixtures: Sequence[Path] = (), extra_args: Sequence[str] = (), python_path: Path | None = None
 ) -> Iterator[RunningServer]:
-    """`fakeserver serve --port 0` (the real CLI), once /_health is 200."""
+    """`fakeserver serve --port 0` (the real CLI), once /_health is 200. With `python_path`, the
+    package is imported from there (another version's copy) instead of the installed one."""
     args = [str(FAKESERVER), "serve", "--port", "0", *extra_args]
     for fixture in fixtures:
         args += ["--fixture", str(fixture)]
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    env = None if python_path is None else {**os.environ, "PYTHONPATH": str(python_path)}
+    process = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    )
     try:
         base_url = _first_match(process, _BASE_URL, 30)
         wait_until_healthy(base_url + "/_health")
