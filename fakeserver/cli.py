@@ -18,6 +18,7 @@ from fakeserver.app import ServerConfig, create_app
 from fakeserver.domain.models import READ_SCOPE
 from fakeserver.domain.store import Seed
 from fakeserver.fixtures import FixtureError, check_fixture, default_fixture_path, load_seed
+from fakeserver.tooling.control_access import OverSocket, is_loopback_bind
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8010
@@ -102,6 +103,22 @@ def _parser() -> argparse.ArgumentParser:
         help="require this token in X-Fakeserver-Control-Token on control API "
         "calls (env FAKESERVER_CONTROL_TOKEN)",
     )
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        dest="allowed_origins",
+        metavar="ORIGIN",
+        help="let pages of this origin (e.g. http://localhost:3000, or *) call the control API; "
+        "repeatable (env FAKESERVER_ALLOW_ORIGIN, comma-separated)",
+    )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        dest="allowed_hosts",
+        metavar="NAME",
+        help="answer control API calls sent to this host name (besides localhost and loopback "
+        "addresses; * for any); repeatable (env FAKESERVER_ALLOW_HOST, comma-separated)",
+    )
 
     check = commands.add_parser("check-fixture", help="validate fixture files; exit 1 on problems")
     check.add_argument("paths", nargs="+", type=Path)
@@ -119,8 +136,31 @@ def _fixtures_from(args: argparse.Namespace) -> list[Path]:
     return [default_fixture_path()]
 
 
+def _listed(given: list[str] | None, variable: str) -> tuple[str, ...]:
+    """A repeatable option's values, else its environment variable's comma-separated ones."""
+    if given:
+        return tuple(given)
+    return tuple(part.strip() for part in os.environ.get(variable, "").split(",") if part.strip())
+
+
+def _exposure_warning(host: str, token: bool) -> list[str]:
+    if is_loopback_bind(host):
+        return []
+    guard = (
+        "it needs the control token"
+        if token
+        else "anyone who can reach it can change the fake's state: start with --control-token"
+    )
+    return [f"  warning    the control API is reachable from the network ({host}); {guard}"]
+
+
 def banner(
-    base_url: str, profile: str, fixtures: Sequence[Path], seed: Seed, control: bool = True
+    base_url: str,
+    profile: str,
+    fixtures: Sequence[Path],
+    seed: Seed,
+    control: bool = True,
+    warnings: Sequence[str] = (),
 ) -> str:
     """What `serve` prints: where it is, who can call it, and a curl that works as pasted."""
     lines = [
@@ -141,6 +181,7 @@ def banner(
     if control:
         lines.append(f"  control    {base_url}/_fakeserver/")
         lines.append(f"  namespaces {base_url}/_ns/NAME/api/... (each its own state)")
+        lines += warnings
     example = _example_curl(base_url, seed)
     if example:
         lines += ["  try", f"    {example}"]
@@ -177,6 +218,8 @@ def _serve(args: argparse.Namespace) -> int:
         keepalive_interval=args.keepalive,
         control_enabled=args.control,
         control_token=args.control_token,
+        allowed_origins=_listed(args.allowed_origins, "FAKESERVER_ALLOW_ORIGIN"),
+        allowed_hosts=_listed(args.allowed_hosts, "FAKESERVER_ALLOW_HOST"),
     )
     app = create_app(config, seed)
     # What is loaded by now (modules, the seed) lives as long as the server. Frozen, the cyclic
@@ -185,7 +228,7 @@ def _serve(args: argparse.Namespace) -> int:
     gc.freeze()
     server = uvicorn.Server(
         uvicorn.Config(
-            app,
+            OverSocket(app, args.host),
             host=args.host,
             port=args.port,
             loop="uvloop",
@@ -198,7 +241,8 @@ def _serve(args: argparse.Namespace) -> int:
     async def announce_when_ready() -> None:
         port = server.servers[0].sockets[0].getsockname()[1]
         base_url = f"http://{args.host}:{port}"
-        print(banner(base_url, args.profile, fixtures, seed, args.control), flush=True)
+        warnings = _exposure_warning(args.host, args.control_token is not None)
+        print(banner(base_url, args.profile, fixtures, seed, args.control, warnings), flush=True)
 
     original_startup = server.startup
 

@@ -26,6 +26,7 @@ from fakeserver.domain.runs import AgentRun, RunPacer, Runs
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
 from fakeserver.fixtures import FixtureSource, default_fixture_path, load_seed
+from fakeserver.tooling.control_access import OverSocket
 from fakeserver.tooling.fault_rules import FaultAction, FaultRegistry, FaultRule
 from fakeserver.tooling.journal import DEFAULT_JOURNAL_SIZE, Journal
 from fakeserver.tooling.namespaces import DEFAULT_NAMESPACE, is_valid_name, namespace_prefix
@@ -51,6 +52,8 @@ class FakeServer:
         id_seed: int | None = None,
         control: bool = True,
         control_token: str | None = None,
+        allow_origins: Sequence[str] = (),
+        allow_hosts: Sequence[str] = (),
         journal_size: int = DEFAULT_JOURNAL_SIZE,
         fault_seed: int = 0,
         reply_delay: float = 0.0,
@@ -72,6 +75,8 @@ class FakeServer:
             id_seed=id_seed,
             control_enabled=control,
             control_token=control_token,
+            allowed_origins=tuple(allow_origins),
+            allowed_hosts=tuple(allow_hosts),
             journal_size=journal_size,
             fault_seed=fault_seed,
             reply_delay=reply_delay,
@@ -112,7 +117,7 @@ class FakeServer:
 
         server = uvicorn.Server(
             uvicorn.Config(
-                self.app,
+                OverSocket(self.app, self.host),
                 host=self.host,
                 port=self.port,
                 log_level="warning",

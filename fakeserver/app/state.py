@@ -15,6 +15,7 @@ from fakeserver.domain.runs import DelayPacer, RunPacer
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
 from fakeserver.fixtures import FixtureSource, default_fixture_path, load_seed
+from fakeserver.tooling.control_access import ControlAccess
 from fakeserver.tooling.fault_rules import FaultRegistry
 from fakeserver.tooling.journal import DEFAULT_JOURNAL_SIZE, Journal
 from fakeserver.tooling.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY
@@ -36,6 +37,10 @@ class ServerConfig:
     """Serve the control API under /_fakeserver/."""
     control_token: str | None = None
     """If set, control API calls must send it in `X-Fakeserver-Control-Token`."""
+    allowed_origins: tuple[str, ...] = ()
+    """Origins (`http://host:port`, or `*`) whose pages may call the control API."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names (or `*`) the control API answers for over a socket, besides loopback ones."""
     journal_size: int = DEFAULT_JOURNAL_SIZE
     fault_seed: int = 0
     """Default seed of each fault rule's RNG (for rules with a probability)."""
@@ -60,7 +65,9 @@ class ServerState:
         self.faults = FaultRegistry(config.fault_seed)
         self.authorizer = Authorizer()
         self.keepalive_interval = config.keepalive_interval
-        self.control_token = config.control_token
+        self.control_access = ControlAccess.of(
+            config.control_token, config.allowed_origins, config.allowed_hosts
+        )
 
     def workspace_for(self, scope: Scope) -> Workspace:
         return self.namespace(scope.get(NAMESPACE_SCOPE_KEY, DEFAULT_NAMESPACE))

@@ -2,12 +2,12 @@
 
 JSON in and out, off the PostHog paths. Calls made through a namespace prefix
 (`/_ns/{name}/_fakeserver/...`) act on that namespace unless `?namespace=` says otherwise.
-With a control token configured, every call must send it in `X-Fakeserver-Control-Token`.
+Every call passes the gate of `control_access` first (host, origin, control token, JSON
+bodies only), so a web page in the developer's browser cannot drive it.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import fields
 from datetime import datetime
@@ -16,7 +16,7 @@ from typing import Any, Final, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, Router
 
 from fakeserver.api.json import json_response, loads
 from fakeserver.api.profiles import Profile
@@ -26,6 +26,7 @@ from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
 from fakeserver.fixtures import FixtureError, FixtureSource
 from fakeserver.fixtures.schema import CONVERSATION_KEYS
+from fakeserver.tooling.control_access import ControlAccess, ControlError, ControlGate
 from fakeserver.tooling.fault_rules import FaultError, FaultRegistry
 from fakeserver.tooling.journal import Journal
 from fakeserver.tooling.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY, is_valid_name
@@ -40,8 +41,8 @@ class ControlledServer(Protocol):
     workspaces: dict[str, Workspace]
     journal: Journal
     faults: FaultRegistry
-    control_token: str | None
-    """If set, every control call must send it in `X-Fakeserver-Control-Token`."""
+    control_access: ControlAccess
+    """Who may call (host, origin, token, body type): checked before any control route."""
 
     def reset(self, namespace: str | None = None) -> list[str]: ...
 
@@ -53,30 +54,10 @@ class ControlledServer(Protocol):
 
 
 CONTROL_PREFIX: Final = "/_fakeserver"
-TOKEN_HEADER: Final = "x-fakeserver-control-token"
-
-
-class ControlError(Exception):
-    def __init__(self, status: int, code: str, detail: str):
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
-
-    def response(self) -> Response:
-        body = {"type": "invalid_request", "code": self.code, "detail": self.detail, "attr": None}
-        return json_response(body, self.status)
 
 
 def _state(request: Request) -> ControlledServer:
     state: ControlledServer = request.app.state.fakeserver
-    token = state.control_token
-    if token is not None:
-        given = request.headers.get(TOKEN_HEADER, "")
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            raise ControlError(
-                401,
-                "invalid_control_token",
-                f"The control API needs the header {TOKEN_HEADER} with the server's token.",
-            )
     return state
 
 
@@ -263,16 +244,20 @@ def control_routes() -> list[BaseRoute]:
     return [
         Mount(
             CONTROL_PREFIX,
-            routes=[
-                _route("/", get=info),
-                _route("/reset", post=reset),
-                _route("/fixtures", post=load_fixture),
-                _route("/state", get=dump_state),
-                _route("/profile", put=set_profile),
-                _route("/journal", get=read_journal, delete=clear_journal),
-                _route("/faults", get=list_faults, post=add_fault, delete=clear_faults),
-                _route("/faults/{rule_id}", delete=remove_fault),
-            ],
+            app=ControlGate(
+                Router(
+                    [
+                        _route("/", get=info),
+                        _route("/reset", post=reset),
+                        _route("/fixtures", post=load_fixture),
+                        _route("/state", get=dump_state),
+                        _route("/profile", put=set_profile),
+                        _route("/journal", get=read_journal, delete=clear_journal),
+                        _route("/faults", get=list_faults, post=add_fault, delete=clear_faults),
+                        _route("/faults/{rule_id}", delete=remove_fault),
+                    ]
+                )
+            ),
         )
     ]
 
