@@ -40,6 +40,7 @@ def test_info_names_the_namespaces_and_counts(client: httpx.Client):
         "namespaces": ["alpha", "default"],
         "journal": {"entries": 1, "size": 1000},
         "faults": 0,
+        "faults_spent": 0,
     }
 
 
@@ -212,13 +213,18 @@ def test_fault_rules_can_be_added_listed_and_removed(client: httpx.Client):
         "seed": 0,
         "fired": 0,
         "remaining": 1,
+        "spent": False,
         "action": {"status": 503, "body": None, "headers": {}},
     }
     faulted = client.get("/api/projects/1/conversations/", headers=bearer())
     assert (faulted.status_code, faulted.text) == (503, "503 Service Unavailable")
     assert client.get("/api/projects/1/conversations/", headers=bearer()).status_code == 200
     listed = client.get("/_fakeserver/faults").json()["rules"]
-    assert [(r["id"], r["fired"], r["remaining"]) for r in listed] == [("fault-1", 1, 0)]
+    assert [(r["id"], r["fired"], r["remaining"], r["spent"]) for r in listed] == [
+        ("fault-1", 1, 0, True)
+    ]
+    info = client.get("/_fakeserver/").json()
+    assert (info["faults"], info["faults_spent"]) == (0, 1)
 
     assert client.delete("/_fakeserver/faults/fault-1").status_code == 204
     assert client.delete("/_fakeserver/faults/fault-1").status_code == 404

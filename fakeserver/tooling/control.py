@@ -30,6 +30,7 @@ from fakeserver.tooling.control_access import ControlAccess, ControlError, Contr
 from fakeserver.tooling.fault_rules import FaultError, FaultRegistry
 from fakeserver.tooling.journal import Journal
 from fakeserver.tooling.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY, is_valid_name
+from fakeserver.tooling.operations import UnknownOperationId
 
 
 class ControlledServer(Protocol):
@@ -110,13 +111,15 @@ def _route(path: str, **handlers: Handler) -> Route:
 
 
 async def info(request: Request, state: ControlledServer) -> Response:
+    rules = state.faults.rules()
     return json_response(
         {
             "version": version("fakeserver"),
             "profile": state.profile.name,
             "namespaces": sorted(state.workspaces),
             "journal": {"entries": len(state.journal), "size": state.journal.size},
-            "faults": len(state.faults.rules()),
+            "faults": sum(not rule.spent for rule in rules),
+            "faults_spent": sum(rule.spent for rule in rules),
         }
     )
 
@@ -185,14 +188,17 @@ async def read_journal(request: Request, state: ControlledServer) -> Response:
     status = query.get("status")
     if status is not None and not (status.isascii() and status.isdigit() and len(status) < 4):
         raise ControlError(400, "invalid_query", "status must be an integer.")
-    entries = state.journal.filter(
-        query.get("operation_id"),
-        method=query.get("method"),
-        path=query.get("path"),
-        namespace=_namespace(request),
-        status=int(status) if status is not None else None,
-        matched=_flag(request, "matched"),
-    )
+    try:
+        entries = state.journal.filter(
+            query.get("operation_id"),
+            method=query.get("method"),
+            path=query.get("path"),
+            namespace=_namespace(request),
+            status=int(status) if status is not None else None,
+            matched=_flag(request, "matched"),
+        )
+    except UnknownOperationId as error:
+        raise ControlError(400, "invalid_operation_id", str(error)) from None
     return json_response({"entries": [entry.as_json() for entry in entries]})
 
 

@@ -18,6 +18,7 @@ from typing import Any, Final
 from starlette.types import Message
 
 from fakeserver.api.json import dumps
+from fakeserver.tooling.operations import UnknownOperationId, known_operation_id
 
 DEFAULT_RETRY_AFTER: Final = 60
 DEFAULT_STALL_MS: Final = 30_000
@@ -234,6 +235,11 @@ class FaultRule:
     _random: random.Random = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.operation_id is not None:
+            try:
+                known_operation_id(self.operation_id)
+            except UnknownOperationId as error:
+                raise FaultError(str(error)) from None
         if self.method is not None:
             self.method = self.method.upper()
         if self.probability is not None and not 0 <= self.probability <= 1:
@@ -279,6 +285,7 @@ class FaultRule:
             "seed": self.seed,
             "fired": self.fired,
             "remaining": remaining,
+            "spent": self.spent,
             "action": self.action.as_json(),
         }
 
@@ -292,6 +299,11 @@ class FaultRule:
                 or (operation_id is not None and fnmatchcase(operation_id, self.operation_id))
             )
         )
+
+    @property
+    def spent(self) -> bool:
+        """A rule of `times` N that has fired N times: it matches nothing any more."""
+        return self.times is not None and self.fired >= self.times
 
     def fire(self) -> bool:
         """Whether the rule applies to this matching request (and count it if so)."""

@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from fakeserver.api.json import loads
 from fakeserver.api.profiles import PROFILE_HEADER, PROFILES
-from fakeserver.tooling.operations import Diagnosis, OperationMatch
+from fakeserver.tooling.operations import Diagnosis, OperationMatch, known_operation_id
 
 DEFAULT_JOURNAL_SIZE: Final = 1000
 BODY_LIMIT: Final = 16 * 1024
@@ -374,7 +374,10 @@ class Journal:
         matched: bool | None = None,
         predicate: Callable[[JournalEntry], bool] | None = None,
     ) -> list[JournalEntry]:
-        """Entries matching every given criterion. `operation_id` and `path` are globs."""
+        """Entries matching every given criterion. `operation_id` and `path` are globs; an
+        `operation_id` that can match no operation raises `UnknownOperationId` (a ValueError)."""
+        if operation_id is not None:
+            known_operation_id(operation_id)
         return [
             entry
             for entry in self.entries()

@@ -9,13 +9,39 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
+from difflib import SequenceMatcher, get_close_matches
+from fnmatch import fnmatchcase
 from typing import Final
 
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
 from fakeserver.api.routes import OPERATIONS, Operation
+
+OPERATION_IDS: Final = tuple(sorted({operation.operation_id for operation in OPERATIONS.values()}))
+"""Every operationId the fake serves (PostHog's, under both path prefixes)."""
+
+
+class UnknownOperationId(ValueError):
+    """An operation id (or glob) that names no operation: a typo would otherwise match nothing,
+    and a test asserting on it would pass without testing anything."""
+
+
+def known_operation_id(pattern: str) -> str:
+    """`pattern` if it is an operationId the fake serves, or a glob that matches at least one;
+    raises `UnknownOperationId` naming the nearest ids otherwise."""
+    if pattern in OPERATION_IDS or any(fnmatchcase(known, pattern) for known in OPERATION_IDS):
+        return pattern
+    nearest = get_close_matches(pattern, OPERATION_IDS, n=3, cutoff=0.6)
+    if nearest:
+        hint = f"did you mean {nearest[0]}?"
+        if len(nearest) > 1:
+            hint += f" (also close: {', '.join(nearest[1:])})"
+    else:
+        hint = f"known ids: {', '.join(i for i in OPERATION_IDS if not i.startswith('env'))} "
+        hint += "(and each with the prefix environments_)"
+    raise UnknownOperationId(f"unknown operation_id {pattern!r}: {hint}")
+
 
 WRONG_METHOD: Final = "wrong_method"
 MISSING_SEGMENT: Final = "missing_trailing_segment"
