@@ -2,7 +2,10 @@
 
 - `fakeserver`: an in-process `FakeServer`, back at its fixture state for every test.
 - `fakeserver_client`: a sync httpx client on it (`fakeserver.async_client()` for async tests).
+- `fakeserver_requests`: a `requests.Session` on it, in-process (needs `requests`).
 - `fakeserver_live`: a live `FakeServer` (uvicorn thread, `.url`), also reset for every test.
+
+Session auth (the `actual` profile's browser sign-in): `fakeserver.client(as_user="ada@...")`.
 
 Servers are built once per (fixtures, profile, id seed) per process and restored between tests,
 never restarted; under pytest-xdist every worker process has its own. Choose fixtures and
@@ -22,6 +25,7 @@ import pytest
 
 if TYPE_CHECKING:
     import httpx
+    import requests
 
     from fakeserver.server import FakeServer
 
@@ -117,6 +121,13 @@ def fakeserver_client(fakeserver: FakeServer) -> Iterator[httpx.Client]:
     """A sync httpx client on the in-process fake server (base URL without /api)."""
     with fakeserver.client() as client:
         yield client
+
+
+@pytest.fixture
+def fakeserver_requests(fakeserver: FakeServer) -> Iterator[requests.Session]:
+    """A `requests.Session` on the in-process fake server (relative URLs allowed)."""
+    with fakeserver.requests_session() as session:
+        yield session
 
 
 @pytest.fixture
