@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime
 
 .PHONY: run test lint typecheck imports unit contract contract-live bench clean
 
@@ -10,11 +11,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# `make run` needs the runtime only (a few seconds); the test and dev tools come with `make test`.
+$(RUNTIME): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME)
+
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test,dev]"
-	touch $(STAMP)
+	touch $(STAMP) $(RUNTIME)
 
-run: $(STAMP)
+run: $(RUNTIME)
 	$(BIN)/fakeserver serve $(ARGS)
 
 LINTED := fakeserver tests contract_tests bench
