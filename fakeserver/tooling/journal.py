@@ -60,6 +60,9 @@ class JournalEntry:
     duration_ms: float
     profile: str
     fault: dict[str, Any] | None = None
+    limit: dict[str, Any] | None = None
+    """Set when one of PostHog's limits refused the request (`limits` on): which one, and for
+    a throttle its rate and the wait it told."""
     truncated: tuple[str, ...] = field(default=())
     """Which of request_body / response_body were cut at BODY_LIMIT."""
     complete: bool = False
@@ -97,6 +100,7 @@ class JournalEntry:
             "duration_ms": round(self.duration_ms, 3),
             "profile": self.profile,
             "fault": self.fault,
+            "limit": self.limit,
             "truncated": list(self.truncated),
             "complete": self.complete,
         }
@@ -163,6 +167,7 @@ class RecordedRequest:
         "default_profile",
         "ended",
         "fault",
+        "limit",
         "method",
         "namespace",
         "operation_of",
@@ -179,6 +184,9 @@ class RecordedRequest:
         "started",
         "status",
     )
+
+    limit: dict[str, Any] | None
+    """Set only on a request one of PostHog's limits refused (never assigned otherwise)."""
 
     def __init__(
         self,
@@ -305,6 +313,8 @@ class RecordedRequest:
         entry.request_body = redact_body(_joined(self.request_chunks))
         entry.duration_ms = max(self.ended - self.clock, 0.0) * 1000
         entry.fault = self.fault
+        # Left unset on the hot path: only the gateway's answer to a limit's refusal sets it.
+        entry.limit = getattr(self, "limit", None)
         entry.complete = self.complete
         truncated = ["request_body"] if self.request_size > BODY_LIMIT else []
         if self.complete:
