@@ -8,7 +8,7 @@ bodies only), so a web page in the developer's browser cannot drive it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import fields
 from datetime import datetime
 from importlib.metadata import version
@@ -29,6 +29,7 @@ from fakeserver.fixtures.schema import CONVERSATION_KEYS
 from fakeserver.tooling.control_access import ControlAccess, ControlError, ControlGate
 from fakeserver.tooling.fault_rules import FaultError, FaultRegistry
 from fakeserver.tooling.journal import Journal
+from fakeserver.tooling.limit_report import limits_report
 from fakeserver.tooling.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY, is_valid_name
 from fakeserver.tooling.operations import UnknownOperationId
 
@@ -52,6 +53,16 @@ class ControlledServer(Protocol):
     ) -> Seed: ...
 
     def set_profile(self, name: str) -> None: ...
+
+    def namespace(self, name: str) -> Workspace:
+        """The namespace's workspace, created on first use."""
+        ...
+
+    def limit_mode(self, name: str) -> str:
+        """The namespace's limits mode, whoever chose it."""
+        ...
+
+    def set_limits(self, mode: str | None, namespace: str | None = None) -> None: ...
 
 
 CONTROL_PREFIX: Final = "/_fakeserver"
@@ -105,6 +116,10 @@ def _route(path: str, **handlers: Handler) -> Route:
             return error.response()
 
     return Route(path, endpoint, methods=[method.upper() for method in handlers])
+
+
+# What the control API's other modules (tooling/limits_control.py) build their endpoints with.
+route, json_body, namespace_of_call = _route, _json_body, _namespace
 
 
 # Endpoints -------------------------------------------------------------------------------
@@ -179,6 +194,7 @@ async def dump_state(request: Request, state: ControlledServer) -> Response:
             "profile": state.profile.name,
             "projects": [{"id": p.id, "name": p.name} for p in workspace.seed.projects.values()],
             "conversations": [dump_conversation(c) for c in conversations],
+            "limits": limits_report(workspace, state.limit_mode(name)),
         }
     )
 
@@ -246,7 +262,8 @@ async def set_profile(request: Request, state: ControlledServer) -> Response:
     return json_response({"profile": state.profile.name})
 
 
-def control_routes() -> list[BaseRoute]:
+def control_routes(extra: Sequence[BaseRoute] = ()) -> list[BaseRoute]:
+    """The control API; `extra`: endpoints other modules add under the same prefix."""
     return [
         Mount(
             CONTROL_PREFIX,
@@ -261,6 +278,7 @@ def control_routes() -> list[BaseRoute]:
                         _route("/journal", get=read_journal, delete=clear_journal),
                         _route("/faults", get=list_faults, post=add_fault, delete=clear_faults),
                         _route("/faults/{rule_id}", delete=remove_fault),
+                        *extra,
                     ]
                 )
             ),
