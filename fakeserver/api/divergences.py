@@ -18,6 +18,10 @@ class Divergence:
     source: str
 
 
+_NOT_IN_THE_DOCS: Final = (
+    "not in the docs; with limits on (off by default, in both profiles) answered as actual"
+)
+
 DIVERGENCES: Final = (
     Divergence(
         "POST conversations/ (create)",
@@ -72,6 +76,30 @@ DIVERGENCES: Final = (
         "no `task`",
         "`task` last",
         "products/posthog_ai/backend/hogai/api/serializers.py `ConversationMinimalSerializer`",
+    ),
+    Divergence(
+        "PostHog AI's throttles on create and open (limits on)",
+        _NOT_IN_THE_DOCS,
+        "per user 10/minute and 100/day (research: 3/minute and 10/day), not for a paying "
+        "organization (research: a research-exempt project): 429 throttled_error "
+        "\"You've reached PostHog AI's usage limit for the moment. Please try again ...\" "
+        "with Retry-After",
+        "posthog/rate_limit.py `AIBurstRateThrottle` and siblings; ee/api/conversation.py "
+        "`check_throttles`",
+    ),
+    Divergence(
+        "Personal API key rate limits on every other action (limits on)",
+        _NOT_IN_THE_DOCS,
+        "per key 480/minute and 4800/hour, session requests not counted: 429 "
+        '"Request was throttled. Expected available in N seconds." with Retry-After',
+        "posthog/rate_limit.py `BurstRateThrottle`, `SustainedRateThrottle`; DRF "
+        "`SimpleRateThrottle`",
+    ),
+    Divergence(
+        "AI-credit quota on create and open (limits on)",
+        _NOT_IN_THE_DOCS,
+        "402 quota_limit_exceeded, before the body is validated",
+        "ee/api/conversation.py `create`, `open`; posthog/exceptions.py `QuotaLimitExceeded`",
     ),
 )
 
