@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -343,10 +343,3 @@ class Limiter:
         return WindowBudget(
             rate.scope, rate.text, rate.limit, used, max(rate.limit - used, 0), resets_in
         )
-
-    def counted(self) -> Iterator[tuple[str, object]]:
-        """(throttle, user id or key) of every window that has counted something."""
-        now = self.clock.seconds()
-        for (scope, ident), window in self._windows.items():
-            if window.used(now):
-                yield scope, ident
