@@ -169,7 +169,9 @@ def test_bad_control_calls_are_refused_and_change_nothing(
 
 def test_malformed_json_is_a_parse_error(control: tuple[FakeServer, httpx.Client]):
     _, http = control
-    answer = http.post("/_fakeserver/clock", content=b"{", headers={"content-type": "x"})
+    answer = http.post(
+        "/_fakeserver/clock", content=b"{", headers={"content-type": "application/json"}
+    )
     assert (answer.status_code, answer.json()["code"]) == (400, "parse_error")
 
 
