@@ -210,10 +210,8 @@ class ApiClient:
         answer = Answer(method, path, response.status_code, kind, text=text)
         answer.headers = {name.lower(): value for name, value in response.headers.items()}
         if text:
-            try:
+            with contextlib.suppress(ValueError):
                 answer.json = json.loads(text)
-            except ValueError:
-                pass
         return answer
 
     def events(self, response: httpx.Response) -> Iterator[str]:

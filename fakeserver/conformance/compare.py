@@ -125,9 +125,10 @@ def _links(target: Any, fake: Any) -> list[Difference]:
     found = []
     for key in LINK_KEYS:
         target_link, fake_link = target.get(key), fake.get(key)
-        if isinstance(target_link, str) and isinstance(fake_link, str):
-            if link_shape(target_link) != link_shape(fake_link):
-                found.append(Difference(f"$.{key}", link_shape(target_link), link_shape(fake_link)))
+        if not (isinstance(target_link, str) and isinstance(fake_link, str)):
+            continue
+        if link_shape(target_link) != link_shape(fake_link):
+            found.append(Difference(f"$.{key}", link_shape(target_link), link_shape(fake_link)))
     return found
 
 

@@ -58,7 +58,7 @@ def as_table(report: VerifyReport) -> str:
         f"key scopes {' '.join(report.scopes)}",
         "",
         line(HEADERS),
-        line(tuple("-" * width for width in widths) + ("-" * 7,)),  # type: ignore[arg-type]
+        line(("-" * widths[0], "-" * widths[1], "-" * widths[2], "-" * len(HEADERS[3]))),
         *(line(row) for row in rows),
     ]
     new = [result for result in report.results if result.verdict == "new"]

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from fakeserver.api.divergences import DIVERGENCES
 from fakeserver.conformance.client import DEFAULT_RETRIES, DEFAULT_TIMEOUT, Answer, ApiClient
 from fakeserver.conformance.client import TargetError as TargetError
 from fakeserver.conformance.compare import Difference, compare
@@ -27,7 +28,6 @@ from fakeserver.conformance.snapshot import (
     conversations_path,
     read_snapshot,
 )
-from fakeserver.api.divergences import DIVERGENCES
 from fakeserver.fixtures import FixtureError
 from fakeserver.server import FakeServer
 
