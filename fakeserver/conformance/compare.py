@@ -91,12 +91,12 @@ def _shape(target: Any, fake: Any, path: str, found: list[Difference]) -> None:
         found.append(Difference(path, target_kind, fake_kind))
         return
     if isinstance(target, dict) and isinstance(fake, dict):
-        for key in target.keys() | fake.keys():
-            at = f"{path}.{key}"
-            if key not in fake:
-                found.append(Difference(at, "present", "missing"))
-            elif key not in target:
-                found.append(Difference(at, "missing", "present"))
+        found += [
+            Difference(f"{path}.{key}", "present", "missing") for key in target if key not in fake
+        ]
+        found += [
+            Difference(f"{path}.{key}", "missing", "present") for key in fake if key not in target
+        ]
         for key in target:
             if key in fake:
                 _shape(target[key], fake[key], f"{path}.{key}", found)
