@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ADA_KEY, FULL_QUEUE
 
 from fakeserver import FakeServer
 from fakeserver.api.divergences import DIVERGENCES
@@ -21,7 +22,6 @@ from fakeserver.conformance import commands
 from fakeserver.conformance.client import Answer
 from fakeserver.conformance.compare import compare, link_shape
 from fakeserver.fixtures import default_fixture_path
-from conftest import ADA_KEY, FULL_QUEUE
 
 SECRET_KEY = "phx_s3cret_never_printed_4a7b"
 """A key with every scope, added to the target's default fixture, to grep the outputs for."""
