@@ -307,6 +307,41 @@ def test_a_wrong_project_says_to_check_the_project(
     assert "project 77 not found on" in capsys.readouterr().err
 
 
+def test_a_server_error_on_the_list_is_one_line(
+    target: FakeServer, capsys: pytest.CaptureFixture[str]
+):
+    target.add_fault("conversations_list", status=503)
+    code, _, err = verify(capsys, target.url)
+    assert code == 2
+    assert err == (
+        f"fakeserver verify: {target.url} answered 503 (503 Service Unavailable) to "
+        "GET /api/projects/1/conversations/; the target has a problem, try later\n"
+    )
+
+
+def test_a_target_that_is_not_posthog_is_named(capsys: pytest.CaptureFixture[str]):
+    with FakeServer(live=True) as other:
+        code, _, err = verify(capsys, other.url + "/_fakeserver")
+    assert code == 2
+    assert "not PostHog's conversation list; check --target" in err
+
+
+def test_with_no_conversation_the_steps_that_need_one_are_skipped(
+    capsys: pytest.CaptureFixture[str],
+):
+    empty = {
+        "projects": [{"id": 1}],
+        "users": [{"id": 1, "email": "a@example.com", "personal_api_keys": [{"key": "phx_e"}]}],
+    }
+    with FakeServer(empty, profile="actual", live=True) as bare:
+        code, out, _ = verify(capsys, bare.url, key="phx_e")
+    assert code == 0
+    assert "skipped (the target lists no conversation)" in out
+    assert out.rstrip().endswith(
+        "18 steps: 13 same, 0 known divergences, 0 new differences, 5 skipped"
+    )
+
+
 def test_a_read_only_key_is_seeded_as_read_only(
     target: FakeServer, capsys: pytest.CaptureFixture[str]
 ):

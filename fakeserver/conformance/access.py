@@ -41,10 +41,15 @@ def check_list_answer(answer: Answer, project_id: int, origin: str) -> dict[str,
             f"no access to project {project_id} ({detail or 'forbidden'}); check --project and "
             "the projects the key is limited to"
         )
-    if answer.status == 404:
+    if answer.status == 404 and "project" in detail.lower():
         raise TargetError(
             f"project {project_id} not found on {origin} ({detail or 'not found'}); check "
             "--project, and that --target is the instance (US or EU cloud) that holds it"
+        )
+    if answer.status >= 500:
+        raise TargetError(
+            f"{origin} answered {answer.status} ({detail or 'a server error'}) to "
+            f"GET /api/projects/{project_id}/conversations/; the target has a problem, try later"
         )
     page = answer.json if answer.is_json else None
     if (
