@@ -430,3 +430,12 @@ def test_streams_compare_event_names_in_order_with_runs_collapsed():
     assert [d.describe() for d in compare(target, other)] == [
         "events: target message, update, fake update, message"
     ]
+
+
+def test_verify_retrieves_only_the_conversation_it_asks_about(
+    target: FakeServer, capsys: pytest.CaptureFixture[str]
+):
+    assert verify(capsys, target.url)[0] == 0
+    # One retrieve to seed the fake, then the scenario's three (two of it, one missing); the
+    # other listed conversations are seeded from the list.
+    target.journal.assert_called("conversations_retrieve", times=4)

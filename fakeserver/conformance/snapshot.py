@@ -80,44 +80,46 @@ def read_snapshot(
     project_id: int,
     *,
     limit: int | None = None,
+    retrieve: int | None = None,
     on_total: Callable[[int], None] | None = None,
     on_conversation: Callable[[], None] | None = None,
 ) -> Snapshot:
-    """List the conversations (at most `limit`), then retrieve each.
+    """List the conversations (at most `limit`), then retrieve the first `retrieve` (all when
+    None); the others keep what the list shows of them (no messages).
 
     `on_total` hears how many will be retrieved, `on_conversation` each one done (progress).
     """
-    path = conversations_path(project_id)
-    ids: list[str] = []
-    offset = 0
-    while limit is None or len(ids) < limit:
-        page_size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - len(ids))
-        params = (
-            {"limit": str(page_size), "offset": str(offset)}
-            if offset
-            else {"limit": str(page_size)}
-        )
-        page = check_list_answer(
-            client.request("GET", path, params=params), project_id, client.base_url
-        )
-        results = [item for item in page["results"] if isinstance(item, dict)]
-        ids += [str(item["id"]) for item in results if "id" in item]
-        offset += len(page["results"])
-        if not page.get("next") or not page["results"]:
-            break
-    if limit is not None:
-        ids = ids[:limit]
+    listed = _list(client, project_id, limit)
+    wanted = listed if retrieve is None else listed[:retrieve]
     if on_total is not None:
-        on_total(len(ids))
+        on_total(len(wanted))
     snapshot = Snapshot(project_id)
-    for conversation_id in ids:
-        answer = client.request("GET", f"{path}{conversation_id}/")
+    for item in wanted:
+        answer = client.request("GET", f"{conversations_path(project_id)}{item['id']}/")
+        # A conversation deleted since the list was read is simply not in the snapshot.
         if answer.status == 200 and isinstance(answer.json, dict):
             snapshot.conversations.append(answer.json)
-        # A conversation deleted since the list was read is simply not in the snapshot.
         if on_conversation is not None:
             on_conversation()
+    snapshot.conversations += listed[len(wanted) :]
     return snapshot
+
+
+def _list(client: ApiClient, project_id: int, limit: int | None) -> list[dict[str, Any]]:
+    """The list, page after page, as PostHog orders it (most recently updated first)."""
+    path = conversations_path(project_id)
+    listed: list[dict[str, Any]] = []
+    while limit is None or len(listed) < limit:
+        page_size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - len(listed))
+        params = {"limit": str(page_size)}
+        if listed:
+            params["offset"] = str(len(listed))
+        answer = client.request("GET", path, params=params)
+        page = check_list_answer(answer, project_id, client.base_url)
+        listed += [item for item in page["results"] if isinstance(item, dict) and "id" in item]
+        if not page.get("next") or not page["results"]:
+            break
+    return listed if limit is None else listed[:limit]
 
 
 def as_fixture(

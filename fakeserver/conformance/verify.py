@@ -168,7 +168,9 @@ def verify(options: VerifyOptions) -> VerifyReport:
         retries=options.retries,
         sleep=options.sleep,
     ) as client:
-        snapshot = read_snapshot(client, options.project_id)
+        # Only the first is retrieved: the others are only ever listed, so the list's view of
+        # them seeds the fake, and a big project costs one request per page, not per conversation.
+        snapshot = read_snapshot(client, options.project_id, retrieve=1)
         scopes = probe_scopes(client, options.project_id)
         fixture = as_fixture(snapshot, key=PLACEHOLDER_KEY, scopes=scopes)
         context = Context(options.project_id, _first_conversation(snapshot))
