@@ -94,32 +94,30 @@ class _Side:
         self.values = context.values()
 
     def run(self, step: Step) -> list[tuple[Step, Answer]]:
+        """The step's answer, then those of the steps it runs while its stream is open."""
         path = step.target_path(self.values)
         with self.client.stream(
             step.method, path, body=step.body, params=step.params, headers=step.headers
         ) as response:
-            if not step.during:
-                answer = self.client.read(step.method, path, response)
-                self._remember(step, answer)
-                return [(step, answer)]
-            during: list[tuple[Step, Answer]] = []
             if "text/event-stream" not in response.headers.get("content-type", ""):
                 answer = self.client.read(step.method, path, response)
-                for inner in step.during:
-                    during += self.run(inner)
-                return [(step, answer), *during]
-            events: list[str] = []
+                self._remember(step, answer)
+                return [(step, answer), *self._run_all(step.during)]
+            # Read up to the first message (the run has started), act during the run, read on.
             names = self.client.events(response)
+            events: list[str] = []
             for name in names:
                 events.append(name)
                 if name == "message":
                     break
-            for inner in step.during:
-                during += self.run(inner)
-            events += list(names)
+            during = self._run_all(step.during)
+            events += names
             answer = Answer(step.method, path, response.status_code, "text/event-stream")
             answer.events = events
             return [(step, answer), *during]
+
+    def _run_all(self, inner: tuple[Step, ...]) -> list[tuple[Step, Answer]]:
+        return [done for step in inner for done in self.run(step)]
 
     def _remember(self, step: Step, answer: Answer) -> None:
         if step.remember is not None:
