@@ -190,7 +190,8 @@ def run_verify(args: argparse.Namespace, *, sleep: Callable[[float], None] = tim
         redactor.write(sys.stderr, f"fakeserver verify: {error}\n")
         return EXIT_CANNOT_CHECK
     if args.json:
-        redactor.write(sys.stdout, json.dumps(as_json(report), indent=2) + "\n")
+        cleaned = redactor.clean_value(as_json(report))
+        redactor.write(sys.stdout, json.dumps(cleaned, indent=2, ensure_ascii=False) + "\n")
     else:
         redactor.write(sys.stdout, as_table(report))
     return EXIT_NEW_DIFFERENCES if report.new_differences else 0
