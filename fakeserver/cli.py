@@ -1,4 +1,5 @@
-"""`fakeserver serve | check-fixture | divergences` (also `python -m fakeserver ...`)."""
+"""`fakeserver serve | check-fixture | divergences | verify | snapshot` (also `python -m
+fakeserver ...`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from fakeserver import __version__
 from fakeserver.api.divergences import as_markdown
 from fakeserver.api.profiles import DEFAULT_PROFILE, PROFILES
 from fakeserver.app import ServerConfig, create_app
+from fakeserver.conformance import commands as conformance
 from fakeserver.domain.models import READ_SCOPE
 from fakeserver.domain.store import Seed
 from fakeserver.fixtures import FixtureError, check_fixture, default_fixture_path, load_seed
@@ -124,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="+", type=Path)
 
     commands.add_parser("divergences", help="print every documented-vs-actual difference")
+    conformance.register(commands)
     return parser
 
 
@@ -276,6 +279,8 @@ def _check_fixture(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if hasattr(args, "handler"):
+        return int(args.handler(args))
     if args.command == "serve":
         return _serve(args)
     if args.command == "check-fixture":
