@@ -105,9 +105,9 @@ const number = (value) => Number(value).toLocaleString("en-US");
 const shortId = (id) => (id ? id.slice(0, 8) : "");
 const when = (iso) => (iso ? iso.replace("T", " ").replace(/(\.\d{3})\d*/, "$1").replace(/Z$|\+00:00$/, "") : "");
 
-function statusCell(status) {
+function statusCell(status, note) {
   const kind = status == null ? "none" : String(status)[0];
-  return el("td", { className: `num status-${kind}` }, status == null ? "—" : status);
+  return el("td", { className: `num status-${kind}` }, status == null ? "—" : status, el("div", { className: "subtle" }, note));
 }
 
 function say(text, isError = false) {
@@ -264,9 +264,8 @@ async function loadJournal() {
       el("span", { className: "mono" }, `${e.method} ${e.path}${e.query ? "?" + e.query : ""}`),
       e.diagnosis ? el("p", { className: "diagnosis" }, `${e.diagnosis.reason}: ${e.diagnosis.detail}`) : null),
     el("td", {}, e.operation_id || (e.matched ? "—" : el("span", { className: "badge" }, "unmatched")), e.fault ? [" ", el("span", { className: "badge hidden-row" }, "fault")] : null),
-    statusCell(e.status),
-    el("td", { className: "num" }, e.complete ? e.duration_ms.toFixed(1) : "open"),
-  )), 5, "No request recorded.");
+    statusCell(e.status, e.complete ? `${e.duration_ms.toFixed(1)} ms` : "open"),
+  )), 4, "No request recorded.");
 }
 
 async function openEntry(sequence) {
