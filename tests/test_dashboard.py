@@ -11,13 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import ADA_KEY, DELETED, ONE_QUEUED, UNTITLED, queue_url
 
 from fakeserver import FakeServer
 from fakeserver.domain.models import Conversation, PersonalApiKey, Project, User
 from fakeserver.domain.store import Seed, Store, listing_key
 from fakeserver.domain.workspace import Workspace
 from fakeserver.tooling.dashboard.listing import ConversationFilter, conversation_page
-from tests.conftest import ADA_KEY, DELETED, ONE_QUEUED, UNTITLED, queue_url
 
 UI = "/_fakeserver/ui"
 DATA = f"{UI}/api"

@@ -318,14 +318,17 @@ function describeRule(rule) {
     a.drop ? "drop the connection" : null,
   ].filter(Boolean).join(", ") || JSON.stringify(a);
   const left = rule.remaining == null ? "every time" : `${rule.remaining} left`;
-  return `${match}: ${action} (${left}, fired ${rule.fired})`;
+  const where = rule.namespace == null ? ", all namespaces" : "";
+  return `${match}: ${action} (${left}, fired ${rule.fired}${where})`;
 }
 
 async function loadFaults() {
-  const data = await latest("faults", () => api("/faults", { query: withNamespace() }));
+  const data = await latest("faults", () => api("/faults"));
   if (!data) return;
-  $("fault-list").replaceChildren(...(data.rules.length
-    ? data.rules.map((rule) => el("li", {}, el("span", {}, describeRule(rule)),
+  // A rule without a namespace applies to every namespace, this one included.
+  const rules = data.rules.filter((rule) => rule.namespace == null || rule.namespace === state.namespace);
+  $("fault-list").replaceChildren(...(rules.length
+    ? rules.map((rule) => el("li", {}, el("span", {}, describeRule(rule)),
         el("button", { type: "button", "aria-label": `Remove fault rule: ${describeRule(rule)}`, onclick: () => removeFault(rule.id) }, "Remove")))
     : [el("li", { className: "subtle" }, "No fault rule: every request is answered normally.")]));
 }
