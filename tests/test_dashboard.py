@@ -17,6 +17,7 @@ from fakeserver import FakeServer
 from fakeserver.domain.models import Conversation, PersonalApiKey, Project, User
 from fakeserver.domain.store import Seed, Store, listing_key
 from fakeserver.domain.workspace import Workspace
+from fakeserver.tooling.dashboard import listing
 from fakeserver.tooling.dashboard.listing import ConversationFilter, conversation_page
 
 UI = "/_fakeserver/ui"
@@ -263,10 +264,15 @@ def _walk(store: Store, wanted: ConversationFilter, limit: int) -> list[str]:
         cursor = (int(order), conversation_id)
 
 
+@pytest.mark.parametrize("sorted_matches", [0, 5_000])
 @pytest.mark.parametrize("seed_value", [1, 2, 3])
-def test_pages_equal_a_full_sort_after_random_changes(seed_value: int) -> None:
+def test_pages_equal_a_full_sort_after_random_changes(
+    seed_value: int, sorted_matches: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every page walk shows each matching conversation once, in the order a sort of all of
-    them gives, whatever the overlay changed (moved, deleted, named, added)."""
+    them gives, whatever the overlay changed (moved, deleted, named, added); by either path
+    of a scanning filter (its matches sorted, or the ordered indexes walked)."""
+    monkeypatch.setattr(listing, "SORTED_MATCHES", sorted_matches)
     rng = random.Random(seed_value)
     seed, ids = _owner_seed(rng, 400)
     workspace = Workspace(seed)

@@ -23,6 +23,8 @@ from fakeserver.domain.store import SortKey, Store, listing_key
 Visibility = Literal["all", "listed", "hidden"]
 VISIBILITIES: Final = ("all", "listed", "hidden")
 MAX_PAGE_SIZE: Final = 100
+SORTED_MATCHES: Final = 5_000
+"""Up to this many matches of a scanning filter, a page sorts the matches (not the namespace)."""
 
 
 class ListingError(ValueError):
@@ -35,7 +37,7 @@ class ConversationFilter:
     project: int | None = None
     user: int | None = None
     text: str | None = None
-    """Part of the title, or the start of the id; any case."""
+    """Part of the title, or the start of the id; in lower case (matched in any case)."""
     visibility: Visibility = "all"
     """`listed`: what PostHog's list shows its owner; `hidden`: the rest (deleted, untitled,
     internal, tool calls)."""
@@ -51,17 +53,17 @@ class ConversationFilter:
         )
 
     def matches(self, conversation: Conversation) -> bool:
-        if not self.owner_matches(conversation.owner):
-            return False
         if self.status is not None and conversation.status != self.status:
             return False
-        if self.visibility != "all" and conversation.is_listed != (self.visibility == "listed"):
+        if self.text and not (
+            self.text in (conversation.title or "").lower() or conversation.id.startswith(self.text)
+        ):
             return False
-        if self.text:
-            needle = self.text.lower()
-            title = (conversation.title or "").lower()
-            return needle in title or conversation.id.startswith(needle)
-        return True
+        if self.project is not None and conversation.project_id != self.project:
+            return False
+        if self.user is not None and conversation.user_id != self.user:
+            return False
+        return self.visibility == "all" or conversation.is_listed == (self.visibility == "listed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,7 @@ def read_filter(
         status=status or None,
         project=_integer("project", project),
         user=_integer("user", user),
-        text=(text or "").strip() or None,
+        text=(text or "").strip().lower() or None,
         visibility=shown,  # type: ignore[arg-type]  # checked against VISIBILITIES above
     )
 
@@ -118,16 +120,40 @@ def conversation_page(
     store: Store, wanted: ConversationFilter, after: SortKey | None, limit: int
 ) -> ListingPage:
     limit = max(1, min(limit, MAX_PAGE_SIZE))
+    if wanted.scans:
+        # Only a scan can find what a status or text filter matches. When the matches are
+        # few, sorting them is cheaper than walking the merged indexes past everything else;
+        # when they are many, the ordered walk fills a page after a few rows.
+        matching = [c for c in store.conversations() if wanted.matches(c)]
+        if len(matching) <= SORTED_MATCHES:
+            return _page_of_sorted(matching, after, limit)
+        count = len(matching)
+    else:
+        count = count_matching(store, wanted)
     rows = (
         conversation
         for conversation in _conversations_in_order(store, wanted, after)
         if wanted.matches(conversation)
     )
     shown = list(islice(rows, limit + 1))
+    return _page(shown, limit, count)
+
+
+def _page_of_sorted(matching: list[Conversation], after: SortKey | None, limit: int) -> ListingPage:
+    keyed = sorted((listing_key(conversation), conversation) for conversation in matching)
+    start = 0 if after is None else bisect.bisect_right(keyed, (after,))
+    while start < len(keyed) and after is not None and keyed[start][0] <= after:
+        start += 1
+    shown = [conversation for _key, conversation in keyed[start : start + limit + 1]]
+    return _page(shown, limit, len(matching))
+
+
+def _page(shown: list[Conversation], limit: int, count: int) -> ListingPage:
+    """A page from up to `limit + 1` rows: the extra one only says that more follow."""
     more = len(shown) > limit
     shown = shown[:limit]
     next_cursor = encode_cursor(listing_key(shown[-1])) if more else None
-    return ListingPage(shown, next_cursor, count_matching(store, wanted))
+    return ListingPage(shown, next_cursor, count)
 
 
 def count_matching(store: Store, wanted: ConversationFilter) -> int:

@@ -66,7 +66,9 @@ def overview(server: DashboardServer, namespace: str) -> dict[str, Any]:
             "hidden": total - listed,
             "running": len(workspace.runs),
             "journal": len(server.journal),
-            "faults": sum(1 for rule in server.faults.rules() if rule.namespace in (None, namespace)),
+            "faults": sum(
+                1 for rule in server.faults.rules() if rule.namespace in (None, namespace)
+            ),
         },
         "projects": [{"id": p.id, "name": p.name} for p in seed.projects.values()],
         "users": [
