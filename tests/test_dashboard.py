@@ -506,3 +506,14 @@ def test_a_cross_site_page_cannot_reset_through_the_dashboards_api() -> None:
         )
         assert refused.status_code in (403, 415)
         assert len(server.journal.entries()) == 1
+
+
+def test_serve_prints_the_dashboard_url() -> None:
+    from fakeserver.cli import banner
+    from fakeserver.fixtures import default_fixture_path, load_seed
+
+    seed = load_seed([default_fixture_path()])
+    shown = banner("http://127.0.0.1:8010", "documented", [default_fixture_path()], seed)
+    assert "  dashboard  http://127.0.0.1:8010/_fakeserver/ui\n" in shown
+    hidden = banner("http://127.0.0.1:8010", "documented", [], seed, control=False)
+    assert "/_fakeserver/ui" not in hidden
