@@ -157,10 +157,14 @@ def test_reset_empties_the_namespace_of_changes_journal_and_faults(
     page: Page, api: httpx.Client, server: FakeServer
 ) -> None:
     api.post(queue_url(ONE_QUEUED), json={"content": "to be forgotten"})
-    rule = {"operation_id": "nothing", "namespace": "default", "action": {"status": 500}}
+    rule = {
+        "operation_id": "conversations_destroy",
+        "namespace": "default",
+        "action": {"status": 500},
+    }
     api.post("/_fakeserver/faults", json=rule)
     expect(page.locator("#journal tbody tr")).to_have_count(1)
-    expect(page.locator("#fault-list")).to_contain_text("nothing")
+    expect(page.locator("#fault-list")).to_contain_text("conversations_destroy")
     page.get_by_role("button", name="Reset namespace").click()
     expect(page.locator("#message")).to_contain_text("Namespace default reset")
     expect(page.locator("#journal tbody")).to_contain_text("No request recorded.")
