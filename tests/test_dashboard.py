@@ -121,7 +121,9 @@ def test_namespaces_are_listed_default_first_and_read_without_being_created(
     assert client.get(f"{DATA}/overview").json()["namespaces"] == ["default", "alpha", "zeta"]
     never_used = client.get(f"{DATA}/overview", params={"namespace": "new"}).json()
     assert never_used["counts"]["conversations"] == 8
+    assert never_used["namespaces"] == ["default", "alpha", "new", "zeta"]  # it is shown
     assert "new" not in client.get(f"{DATA}/overview").json()["namespaces"]
+    assert "new" not in server.state.workspaces
     bad = client.get(f"{DATA}/overview", params={"namespace": "no/slash"})
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_namespace"
 
@@ -329,6 +331,7 @@ def test_activity_shows_a_running_run_and_its_open_stream() -> None:
     conversation = str(uuid.uuid4())
     with FakeServer(live=True, reply_delay=30) as server, server.client() as control:
         assert control.get(f"{DATA}/activity").json() == {"runs": [], "streams": []}
+        idle = control.get(f"{DATA}/version").json()["version"]
         with (
             server.client(api_key=ADA_KEY) as api,
             api.stream(
@@ -348,6 +351,7 @@ def test_activity_shows_a_running_run_and_its_open_stream() -> None:
             detail = control.get(f"{DATA}/conversations/{conversation}").json()
             assert detail["row"]["run"] == "running" and detail["row"]["hidden"] == "untitled"
             assert detail["run"]["conversation"] == conversation
+            assert control.get(f"{DATA}/version").json()["version"] != idle
 
 
 # Journal -----------------------------------------------------------------------------------

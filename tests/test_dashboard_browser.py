@@ -312,3 +312,19 @@ def test_a_cross_origin_page_cannot_act_on_the_fake(
     assert "evil" not in {c["title"] for c in state["conversations"]}
     assert "must survive" in [m.content for m in server.queue(ONE_QUEUED)]
     assert str(uuid.UUID("11111111-2222-4333-8444-555555555555")) not in str(state)
+
+
+def test_through_a_namespace_prefix_it_starts_on_that_namespace(
+    browser: Browser, server: FakeServer
+) -> None:
+    with httpx.Client(base_url=f"{server.url}/_ns/alice") as alice:
+        alice.get("/api/projects/1/conversationz/", headers={"Authorization": f"Bearer {ADA_KEY}"})
+    context = browser.new_context()
+    opened = context.new_page()
+    opened.goto(f"{server.url}/_ns/alice{UI}")
+    expect(opened.locator("#overview-name")).to_have_text("alice")
+    expect(opened.locator("#namespace")).to_have_value("alice")
+    expect(opened.locator("#journal tbody tr")).to_have_count(1)
+    opened.locator("#namespace").select_option("default")
+    expect(opened.locator("#journal tbody")).to_contain_text("No request recorded.")
+    context.close()

@@ -37,9 +37,11 @@ def workspace_of(server: DashboardServer, namespace: str) -> Workspace:
     return server.workspaces.get(namespace) or Workspace(server.seed)
 
 
-def namespace_names(server: DashboardServer) -> list[str]:
-    others = sorted(name for name in server.workspaces if name != DEFAULT_NAMESPACE)
-    return [DEFAULT_NAMESPACE, *others]
+def namespace_names(server: DashboardServer, shown: str) -> list[str]:
+    """The default namespace, then the others by name (the one shown too, even unused)."""
+    others = {name for name in server.workspaces if name != DEFAULT_NAMESPACE}
+    others |= {shown} - {DEFAULT_NAMESPACE}
+    return [DEFAULT_NAMESPACE, *sorted(others)]
 
 
 # Overview ----------------------------------------------------------------------------------
@@ -53,7 +55,7 @@ def overview(server: DashboardServer, namespace: str) -> dict[str, Any]:
     total = len(seed.conversations) + added
     return {
         "namespace": namespace,
-        "namespaces": namespace_names(server),
+        "namespaces": namespace_names(server, namespace),
         "profile": server.profile.name,
         "profiles": sorted(PROFILES),
         "fixtures": [

@@ -6,11 +6,13 @@
 const POLL_MS = 500;
 const TOKEN_KEY = "fakeserver-control-token";
 const base = location.pathname.replace(/\/ui\/?$/, "");
+// Opened through a namespace prefix (/_ns/NAME/_fakeserver/ui), it starts on that namespace.
+const prefixed = location.pathname.match(/^\/_ns\/([^/]+)\//);
 const $ = (id) => document.getElementById(id);
 
 const state = {
   token: readToken(),
-  namespace: "default",
+  namespace: prefixed ? decodeURIComponent(prefixed[1]) : "default",
   version: null,
   cursor: null,
   previous: [],
