@@ -149,7 +149,7 @@ def test_an_unmatched_request_shows_its_near_miss_diagnosis(page: Page, api: htt
     expect(page.locator("#journal tbody tr")).to_have_count(1)
     row.get_by_role("button").click()
     expect(page.locator("#entry-diagnosis")).to_contain_text(
-        "Nearest operation: conversations_list"
+        "(nearest operation: conversations_list,"
     )
 
 

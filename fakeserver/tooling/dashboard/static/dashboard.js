@@ -300,7 +300,7 @@ async function loadEntry() {
   const diagnosis = $("entry-diagnosis");
   diagnosis.hidden = !e.diagnosis;
   diagnosis.textContent = e.diagnosis
-    ? `Unmatched (${e.diagnosis.reason}): ${e.diagnosis.detail}${e.diagnosis.nearest_operation ? ` Nearest operation: ${e.diagnosis.nearest_operation} ${e.diagnosis.nearest_path}` : ""}`
+    ? `Unmatched (${e.diagnosis.reason}): ${e.diagnosis.detail}${e.diagnosis.nearest_operation ? ` (nearest operation: ${e.diagnosis.nearest_operation}, ${e.diagnosis.nearest_path})` : ""}`
     : "";
   const target = `${e.method} ${e.path}${e.query ? "?" + e.query : ""}`;
   $("entry-request").textContent = [target, headerLines(e.request_headers), "", e.request_body].join("\n");
