@@ -140,12 +140,10 @@ def conversation_page(
 
 
 def _page_of_sorted(matching: list[Conversation], after: SortKey | None, limit: int) -> ListingPage:
-    keyed = sorted((listing_key(conversation), conversation) for conversation in matching)
-    start = 0 if after is None else bisect.bisect_right(keyed, (after,))
-    while start < len(keyed) and after is not None and keyed[start][0] <= after:
-        start += 1
-    shown = [conversation for _key, conversation in keyed[start : start + limit + 1]]
-    return _page(shown, limit, len(matching))
+    matching.sort(key=listing_key)
+    keys = [listing_key(conversation) for conversation in matching]
+    start = 0 if after is None else bisect.bisect_right(keys, after)
+    return _page(matching[start : start + limit + 1], limit, len(matching))
 
 
 def _page(shown: list[Conversation], limit: int, count: int) -> ListingPage:
@@ -164,7 +162,11 @@ def count_matching(store: Store, wanted: ConversationFilter) -> int:
         owners = (owner for owner in store.listing_owners() if wanted.owner_matches(owner))
         count += sum(store.count_listed(owner) for owner in owners)
     if wanted.visibility != "listed":
-        count += sum(1 for _ in _hidden(store, wanted, None))
+        hidden = (
+            store.conversation(conversation_id)
+            for _order, conversation_id in _hidden_keys(store, None)
+        )
+        count += sum(1 for c in hidden if c is not None and wanted.owner_matches(c.owner))
     return count
 
 
@@ -202,15 +204,6 @@ def _hidden_keys(store: Store, after: SortKey | None) -> Iterator[SortKey]:
     )
     start = 0 if after is None else bisect.bisect_right(changed_hidden, after)
     return heapq.merge(from_seed, changed_hidden[start:])
-
-
-def _hidden(
-    store: Store, wanted: ConversationFilter, after: SortKey | None
-) -> Iterator[Conversation]:
-    for _order, conversation_id in _hidden_keys(store, after):
-        conversation = store.conversation(conversation_id)
-        if conversation is not None and wanted.owner_matches(conversation.owner):
-            yield conversation
 
 
 def hidden_reason(conversation: Conversation) -> str | None:
