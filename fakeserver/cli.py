@@ -183,6 +183,7 @@ def banner(
         lines.append(f"    {key.value:<20} {user.email:<24} scopes {scopes}{limited}")
     if control:
         lines.append(f"  control    {base_url}/_fakeserver/")
+        lines.append(f"  dashboard  {base_url}/_fakeserver/ui")
         lines.append(f"  namespaces {base_url}/_ns/NAME/api/... (each its own state)")
         lines += warnings
     example = _example_curl(base_url, seed)

@@ -363,6 +363,16 @@ class Journal:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def last_sequence(self) -> int:
+        """The number of the latest request recorded (0: none yet); it only grows."""
+        return self._sequence
+
+    def open_entries(self) -> list[JournalEntry]:
+        """The entries whose response is still being sent (open streams), oldest first."""
+        with self._lock:
+            return [held.entry() for held in self._entries if not held.complete]
+
     def filter(
         self,
         operation_id: str | None = None,
