@@ -26,27 +26,9 @@ _encoder = json.JSONEncoder(
 )
 
 
-def _compact_encoder() -> Callable[[Any], str]:
-    """`_encoder.encode`, whose C encoder is built once here rather than on every call."""
-    make_encoder = getattr(json.encoder, "c_make_encoder", None)
-    if make_encoder is None:  # a Python without the _json accelerator
-        return _encoder.encode
-    chunks = make_encoder(
-        None,  # no cycle markers, as check_circular=False
-        _encoder.default,
-        json.encoder.encode_basestring,  # ensure_ascii=False
-        None,  # no indent
-        ":",
-        ",",
-        False,  # sort_keys
-        False,  # skipkeys
-        False,  # allow_nan
-    )
-    return lambda value: "".join(chunks(value, 0))
-
-
-json_text: Final = _compact_encoder()
-"""A JSON value as compact text (what `dumps` encodes to UTF-8)."""
+def json_text(value: Any) -> str:
+    """A JSON value as compact text (what `dumps` encodes to UTF-8)."""
+    return _encoder.encode(value)
 
 
 def dumps(value: Any) -> bytes:
