@@ -69,26 +69,11 @@ def _as_text(raw: bytes | str) -> str:
     return raw
 
 
-_scan_once: Final[Callable[[str, int], tuple[Any, int]]] = _decoder.scan_once  # type: ignore[attr-defined]
-"""The decoder's C scanner: one JSON value at an index, and where it ends."""
-
-
-def _decode(text: str) -> Any:
-    """`_decoder.decode(text)`. A text with no whitespace around its value (what clients send)
-    is scanned directly; any other text, and every error, takes `decode`'s own path, so the
-    messages are exactly its."""
-    try:
-        value, end = _scan_once(text, 0)
-    except StopIteration:  # no value at 0: leading whitespace, or not JSON
-        return _decoder.decode(text)
-    return value if end == len(text) else _decoder.decode(text)
-
-
 def loads(raw: bytes | str) -> Any:
     """Parse JSON; raises ValueError (bad JSON, bad encoding, nested too deep) if it is not."""
     text = _as_text(raw)
     try:
-        value = _decode(text)
+        value = _decoder.decode(text)
     except RecursionError:
         value = None
         too_deep = True
