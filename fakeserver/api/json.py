@@ -85,23 +85,5 @@ def loads(raw: bytes | str) -> Any:
     return value
 
 
-class JSONBytesResponse(Response):
-    """A JSON body already encoded. Starlette's header set-up is general (charsets, caller
-    headers); a plain JSON answer only ever has these two."""
-
-    media_type = JSON_MEDIA_TYPE
-
-    def __init__(self, body: bytes, status_code: int = 200) -> None:
-        self.status_code = status_code
-        self.body = body
-        self.background = None
-        self.raw_headers = [
-            (b"content-length", str(len(body)).encode("latin-1")),
-            (b"content-type", b"application/json"),
-        ]
-
-
 def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    if not headers:
-        return JSONBytesResponse(dumps(value), status)
     return Response(dumps(value), status, headers, media_type=JSON_MEDIA_TYPE)
