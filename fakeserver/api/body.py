@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
-import functools
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
@@ -24,7 +23,6 @@ _LONGEST_LENGTH: Final = 19
 """Digits of the longest Content-Length read as a number (int() refuses 4300 and more)."""
 
 
-@functools.lru_cache(maxsize=256)  # a pure function; the gateway and the body both ask it
 def declared_length(value: str | bytes | None) -> int | None:
     """A Content-Length header's value as a number, None when absent or not all digits.
     A value too long to be a real length counts as one past the body limit."""
