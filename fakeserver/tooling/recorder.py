@@ -7,7 +7,7 @@ and redaction wait until someone reads the journal (`RecordedRequest.entry`).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from starlette.routing import BaseRoute
@@ -73,19 +73,20 @@ class Recording(RecordedRequest):
     def response_started(self) -> bool:
         return self.sequence != 0  # numbered and added to the journal as the response starts
 
-    def send(self, message: Message) -> Awaitable[None]:
-        """The server's send, once the message is noted. Not a coroutine itself: it hands back
-        the server's awaitable (a coroutine per message costs more than all the noting)."""
+    async def send(self, message: Message) -> None:
+        """The server's send, once the message is noted."""
         forward = self._send
-        if forward is _send_after_finish:  # the record may be packed: leave it be
-            return forward(message)
+        if forward is _send_after_finish:
+            await forward(message)
+            return
         kind = message["type"]
         if kind == "http.response.body":
             self.keep_response_chunk(message.get("body", b""))
         elif kind == "http.response.start":
             self.status, self.response_headers = message["status"], message.get("headers", [])
             self._journal.add(self)  # a stream shows in the journal while it is open
-        return forward(message)
+
+        await forward(message)
 
     def finish(self) -> None:
         """The response ended, or the connection went before one started."""
