@@ -78,15 +78,7 @@ class Gateway:
             try:
                 fault_header = headers.get(FAULT_HEADER)
                 if self.faults.idle(fault_header):
-                    # What `_answer` does, inline: every request comes this way, and one
-                    # coroutine less is a measurable share of a request (bench/RESULTS.md).
-                    try:
-                        await self.app(scope, receive, recording.send)
-                    except Exception as error:
-                        if not await self._answered(
-                            scope, receive, recording.send, recording, error
-                        ):
-                            raise
+                    await self._answer(scope, receive, recording.send, recording)
                 else:
                     await self._with_fault(scope, path, fault_header, receive, recording)
             finally:
