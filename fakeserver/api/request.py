@@ -1,8 +1,7 @@
 """The request object the endpoints see: Starlette's `Request`, with headers looked up in a dict.
 
 A request asks for half a dozen headers, and Starlette's `Headers` scans the raw list for each.
-The gateway indexes them once per request (`index_headers`); endpoints reuse that index. It
-also leaves a small body it has already read in the scope (`BODY_SCOPE_KEY`).
+The gateway indexes them once per request (`index_headers`); endpoints reuse that index.
 """
 
 from __future__ import annotations
@@ -14,8 +13,6 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 HEADERS_SCOPE_KEY: Final = "fakeserver.headers"
-BODY_SCOPE_KEY: Final = "fakeserver.body"
-"""The whole request body, when the gateway has already read it (a small, framed body)."""
 
 
 def index_headers(scope: Scope) -> dict[bytes, bytes]:

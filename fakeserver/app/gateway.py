@@ -71,7 +71,7 @@ class Gateway:
         recording = self.recorder.start(scope, path, send)
         declared = declared_length(headers.get(b"content-length"))
         if declared is not None and declared <= REQUEST_BODY_LIMIT:
-            receive = await self.recorder.read_small_body(scope, recording, receive)
+            receive = await self.recorder.read_small_body(recording, receive)
         else:
             receive = capturing(receive, recording)
         try:
