@@ -84,7 +84,6 @@ class Recording(RecordedRequest):
         elif kind == "http.response.start":
             self.status, self.response_headers = message["status"], message.get("headers", [])
             self._journal.add(self)  # a stream shows in the journal while it is open
-
         await forward(message)
 
     def finish(self) -> None:
