@@ -60,7 +60,6 @@ class FakeServerApp(Starlette):
             state.journal,
             OperationResolver(self.shaped_router.candidates),
             lambda: state.profile.name,
-            share_body=not self.user_middleware,
         )
         return Gateway(inner, recorder, FaultInjector(state.faults))
 

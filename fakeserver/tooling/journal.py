@@ -9,7 +9,6 @@ so no reader ever sees one.
 
 from __future__ import annotations
 
-import marshal
 import re
 import threading
 import time
@@ -122,35 +121,9 @@ def _joined(chunks: list[bytes]) -> bytes:
     return bytes(chunks[0]) if len(chunks) == 1 else b"".join(chunks)
 
 
-_MARSHAL_VERSION: Final = 2
-"""marshal's format 2 has no back-references: about half the cost of the default format."""
-_PACKED_FIELDS: Final = (
-    "method",
-    "path",
-    "query",
-    "request_headers",
-    "request_chunks",
-    "request_size",
-    "response_headers",
-    "response_chunks",
-    "response_size",
-    "started",
-    "clock",
-    "ended",
-    "sequence",
-)
-"""A finished record's own per-request values: what `RecordedRequest.pack` holds as bytes."""
-
-
 class RecordedRequest:
     """What the gateway keeps of one request: raw references, cheap to take on the hot path
     (one object per request, with the first BODY_LIMIT bytes of each body as chunk lists).
-
-    Once complete, the per-request references are packed into one bytes object (`pack`): the
-    journal holds a thousand finished requests, and each one's ~40 small objects (the server's
-    header tuples, chunk lists, floats), freed a thousand requests later, sent the allocator's
-    reuse into cold memory. Packing took a live cycle's simulated last-level cache misses from
-    236 to 137 per request (bench/RESULTS.md, sixth round).
 
     `entry()` builds the `JournalEntry` (its operation, decoded headers, secrets redacted) on
     first read.
@@ -166,7 +139,6 @@ class RecordedRequest:
         "method",
         "namespace",
         "operation_of",
-        "packed",
         "path",
         "query",
         "request_chunks",
@@ -210,8 +182,6 @@ class RecordedRequest:
         self.sequence = 0
         self.complete = False
         self.built: JournalEntry | None = None
-        self.packed: bytes | None = None
-        """The fields `pack` took (which are unset while it holds them)."""
 
     def keep_request_chunk(self, chunk: bytes) -> None:
         self.request_size = _keep_chunk(self.request_chunks, self.request_size, chunk)
@@ -219,61 +189,8 @@ class RecordedRequest:
     def keep_response_chunk(self, chunk: bytes) -> None:
         self.response_size = _keep_chunk(self.response_chunks, self.response_size, chunk)
 
-    def pack(self) -> None:
-        """Hold this finished request's own fields as one bytes object (until `unpack`).
-        Left as it is when a field holds something marshal cannot (a header pair of another
-        type than ASGI's), or when its entry is already built."""
-        if self.built is not None or self.packed is not None:
-            return
-        # The fields in _PACKED_FIELDS' order, read as a tuple display: the interpreter's own
-        # attribute loads take a tenth of the time attrgetter's per-name lookups do.
-        values: tuple[Any, ...] = (
-            self.method,
-            self.path,
-            self.query,
-            self.request_headers,
-            self.request_chunks,
-            self.request_size,
-            self.response_headers,
-            self.response_chunks,
-            self.response_size,
-            self.started,
-            self.clock,
-            self.ended,
-            self.sequence,
-        )
-        try:
-            self.packed = marshal.dumps(values, _MARSHAL_VERSION)
-        except ValueError:
-            return
-        # One statement, where a delattr() per field was a dozen calls on every request;
-        # tests/test_journal.py checks that pack and unpack keep to exactly _PACKED_FIELDS.
-        del (
-            self.method,
-            self.path,
-            self.query,
-            self.request_headers,
-            self.request_chunks,
-            self.request_size,
-            self.response_headers,
-            self.response_chunks,
-            self.response_size,
-            self.started,
-            self.clock,
-            self.ended,
-            self.sequence,
-        )
-
-    def unpack(self) -> None:
-        if self.packed is None:
-            return
-        for name, value in zip(_PACKED_FIELDS, marshal.loads(self.packed), strict=True):
-            setattr(self, name, value)
-        self.packed = None
-
     def entry(self) -> JournalEntry:
         if self.built is None:
-            self.unpack()
             request_headers = redact_headers(self.request_headers)
             requested_profile = request_headers.get(PROFILE_HEADER, "").strip().lower()
             operation = self.operation_of(self.method, self.path)
@@ -344,7 +261,6 @@ class Journal:
         """The response ended (or the connection went): complete the request's entry."""
         with self._lock:  # against a reader building the entry from half-updated fields
             recorded.mark_complete()
-            recorded.pack()
 
     def clear(self, namespace: str | None = None) -> None:
         with self._lock:
