@@ -1,4 +1,5 @@
-"""`fakeserver serve | check-fixture | divergences` (also `python -m fakeserver ...`)."""
+"""`fakeserver serve | check-fixture | divergences | verify | snapshot` (also `python -m
+fakeserver ...`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from fakeserver import __version__
 from fakeserver.api.divergences import as_markdown
 from fakeserver.api.profiles import DEFAULT_PROFILE, PROFILES
 from fakeserver.app import ServerConfig, create_app
+from fakeserver.conformance import commands as conformance
 from fakeserver.domain.limits import LIMIT_MODES, OFF
 from fakeserver.domain.models import READ_SCOPE
 from fakeserver.domain.store import Seed
@@ -140,6 +142,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="+", type=Path)
 
     commands.add_parser("divergences", help="print every documented-vs-actual difference")
+    conformance.register(commands)
     return parser
 
 
@@ -198,6 +201,7 @@ def banner(
         lines.append(f"    {key.value:<20} {user.email:<24} scopes {scopes}{limited}")
     if control:
         lines.append(f"  control    {base_url}/_fakeserver/")
+        lines.append(f"  dashboard  {base_url}/_fakeserver/ui")
         lines.append(f"  namespaces {base_url}/_ns/NAME/api/... (each its own state)")
         lines += warnings
     example = _example_curl(base_url, seed)
@@ -296,6 +300,8 @@ def _check_fixture(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if hasattr(args, "handler"):
+        return int(args.handler(args))
     if args.command == "serve":
         return _serve(args)
     if args.command == "check-fixture":

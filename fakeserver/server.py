@@ -26,7 +26,7 @@ from fakeserver.domain.models import Conversation, QueueMessage
 from fakeserver.domain.runs import AgentRun, RunPacer, Runs
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
-from fakeserver.fixtures import FixtureSource, default_fixture_path, load_seed
+from fakeserver.fixtures import FixtureSource, FixtureText, default_fixture_path, load_seed
 from fakeserver.server_limits import LimitControls
 from fakeserver.tooling.control_access import OverSocket
 from fakeserver.tooling.fault_rules import FaultAction, FaultRegistry, FaultRule
@@ -74,7 +74,7 @@ class FakeServer(LimitControls):
     ) -> None:
         if fixtures is None:
             sources: list[FixtureSource] = [default_fixture_path()]
-        elif isinstance(fixtures, str | Path | dict):
+        elif isinstance(fixtures, str | Path | dict | FixtureText):
             sources = [fixtures]
         else:
             sources = list(fixtures)

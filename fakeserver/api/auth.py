@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import string
 from dataclasses import dataclass
@@ -68,7 +67,6 @@ def _authentication_failed(request: Request, detail: str) -> errors.ApiError:
     return error
 
 
-@functools.lru_cache(maxsize=256)
 def _bearer_token(authorization: str) -> str | None:
     match = _BEARER.match(authorization)
     return match.group(1).strip() if match else None
@@ -187,11 +185,9 @@ def _unmasked(token: str) -> str:
 _HEADER_SOURCE: Final = "token from the 'X-Csrftoken' HTTP header"
 
 
-@functools.lru_cache(maxsize=1024)
 def _csrf_refusal(cookie: str | None, header: str) -> str | None:
     """Why Django's CsrfViewMiddleware (as DRF's SessionAuthentication runs it) refuses this
-    CSRF cookie and X-CSRFToken header, or None when it accepts them. A pure function of the
-    two tokens, remembered: a client sends the same pair with every write."""
+    CSRF cookie and X-CSRFToken header, or None when it accepts them."""
     if not cookie:
         return "CSRF Failed: CSRF cookie not set."
     problem = _token_problem(cookie, "cookie")

@@ -72,22 +72,14 @@ class Gateway:
         recording = self.recorder.start(scope, path, send)
         declared = declared_length(headers.get(b"content-length"))
         if declared is not None and declared <= REQUEST_BODY_LIMIT:
-            receive = await self.recorder.read_small_body(scope, recording, receive)
+            receive = await self.recorder.read_small_body(recording, receive)
         else:
             receive = capturing(receive, recording)
         try:
             try:
                 fault_header = headers.get(FAULT_HEADER)
                 if self.faults.idle(fault_header):
-                    # What `_answer` does, inline: every request comes this way, and one
-                    # coroutine less is a measurable share of a request (bench/RESULTS.md).
-                    try:
-                        await self.app(scope, receive, recording.send)
-                    except Exception as error:
-                        if not await self._answered(
-                            scope, receive, recording.send, recording, error
-                        ):
-                            raise
+                    await self._answer(scope, receive, recording.send, recording)
                 else:
                     await self._with_fault(scope, path, fault_header, receive, recording)
             finally:

@@ -6,7 +6,6 @@ Each lookup reproduces the filter of the PostHog view it stands for, because the
 
 from __future__ import annotations
 
-import functools
 import uuid
 from dataclasses import dataclass
 
@@ -34,12 +33,10 @@ from fakeserver.domain.scripts import Turn, resume_turn
 from fakeserver.domain.store import Seed, Store
 
 
-@functools.lru_cache(maxsize=4096)
 def canonical_conversation_id(raw: str) -> str | None:
     """The canonical form of a conversation id, or None when it is not a UUID.
 
     Django looks UUIDs up in any form `uuid.UUID` accepts (upper case, no hyphens, braces).
-    Remembered: clients ask for the same few conversations over and over.
     """
     try:
         return str(uuid.UUID(raw))

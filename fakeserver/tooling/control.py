@@ -8,10 +8,11 @@ bodies only), so a web page in the developer's browser cannot drive it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import fields
 from datetime import datetime
 from importlib.metadata import version
+from pathlib import PurePath
 from typing import Any, Final, Protocol
 
 from starlette.requests import Request
@@ -24,7 +25,7 @@ from fakeserver.api.serializers import drf_datetime
 from fakeserver.domain.models import Conversation, QueueMessage
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
-from fakeserver.fixtures import FixtureError, FixtureSource
+from fakeserver.fixtures import FixtureError, FixtureSource, FixtureText
 from fakeserver.fixtures.schema import CONVERSATION_KEYS
 from fakeserver.tooling.control_access import ControlAccess, ControlError, ControlGate
 from fakeserver.tooling.fault_rules import FaultError, FaultRegistry
@@ -45,6 +46,10 @@ class ControlledServer(Protocol):
     faults: FaultRegistry
     control_access: ControlAccess
     """Who may call (host, origin, token, body type): checked before any control route."""
+    sources: list[FixtureSource]
+    """The fixtures the seed was loaded from (shown by the dashboard)."""
+    namespace_sources: dict[str, list[FixtureSource]]
+    """A namespace's own fixtures, when one was loaded into it."""
 
     def reset(self, namespace: str | None = None) -> list[str]: ...
 
@@ -111,7 +116,9 @@ def _route(path: str, **handlers: Handler) -> Route:
 
     async def endpoint(request: Request) -> Response:
         try:
-            return await handlers[request.method.lower()](request, _state(request))
+            # Starlette adds HEAD to a GET route: it is answered as the GET.
+            handler = handlers.get(request.method.lower()) or handlers["get"]
+            return await handler(request, _state(request))
         except ControlError as error:
             return error.response()
 
@@ -146,17 +153,15 @@ async def reset(request: Request, state: ControlledServer) -> Response:
 
 async def load_fixture(request: Request, state: ControlledServer) -> Response:
     body = await _json_body(request)
-    if not isinstance(body, dict) or ("fixture" in body) == ("path" in body):
+    forms = ("fixture", "path", "fixture_text")
+    if not isinstance(body, dict) or sum(form in body for form in forms) != 1:
         raise ControlError(
             400,
             "invalid_input",
-            'Send {"fixture": {...}} (a fixture document) or {"path": "file.yaml"}.',
+            'Send {"fixture": {...}} (a fixture document), {"path": "file.yaml"} or '
+            '{"fixture_text": "...", "filename": "file.yaml"} (a file\'s content).',
         )
-    source: FixtureSource = body["fixture"] if "fixture" in body else str(body["path"])
-    if "fixture" in body and not isinstance(source, dict):
-        raise ControlError(
-            400, "invalid_input", "fixture must be a JSON object in the fixture format."
-        )
+    source = _fixture_source(body)
     namespace = _namespace(request, body)
     replace = bool(body.get("replace", False))
     try:
@@ -181,6 +186,23 @@ async def load_fixture(request: Request, state: ControlledServer) -> Response:
             "conversations": len(seed.conversations),
         }
     )
+
+
+def _fixture_source(body: dict[str, Any]) -> FixtureSource:
+    if "path" in body:
+        return str(body["path"])
+    if "fixture" in body:
+        if not isinstance(body["fixture"], dict):
+            raise ControlError(
+                400, "invalid_input", "fixture must be a JSON object in the fixture format."
+            )
+        fixture: FixtureSource = body["fixture"]
+        return fixture
+    text, filename = body["fixture_text"], body.get("filename", "upload.yaml")
+    if not isinstance(text, str) or not isinstance(filename, str):
+        raise ControlError(400, "invalid_input", "fixture_text and filename must be strings.")
+    # Only the name is kept: it labels the checker's messages, it never opens a file.
+    return FixtureText(text, PurePath(filename).name or "upload.yaml")
 
 
 async def dump_state(request: Request, state: ControlledServer) -> Response:
@@ -262,14 +284,22 @@ async def set_profile(request: Request, state: ControlledServer) -> Response:
     return json_response({"profile": state.profile.name})
 
 
-def control_routes(extra: Sequence[BaseRoute] = ()) -> list[BaseRoute]:
-    """The control API; `extra`: endpoints other modules add under the same prefix."""
+def control_route(path: str, **handlers: Handler) -> Route:
+    """A route under the control API's access rules, for routes defined elsewhere (the
+    dashboard's)."""
+    return _route(path, **handlers)
+
+
+def control_routes(*extra: BaseRoute, pages: frozenset[str] = frozenset()) -> list[BaseRoute]:
+    """The control API's routes; `extra` routes (the dashboard's) join its Mount and rules.
+    `pages`: paths of `extra` that a browser opens by address (see `ControlGate`)."""
     return [
         Mount(
             CONTROL_PREFIX,
             app=ControlGate(
                 Router(
                     [
+                        *extra,
                         _route("/", get=info),
                         _route("/reset", post=reset),
                         _route("/fixtures", post=load_fixture),
@@ -278,9 +308,9 @@ def control_routes(extra: Sequence[BaseRoute] = ()) -> list[BaseRoute]:
                         _route("/journal", get=read_journal, delete=clear_journal),
                         _route("/faults", get=list_faults, post=add_fault, delete=clear_faults),
                         _route("/faults/{rule_id}", delete=remove_fault),
-                        *extra,
                     ]
-                )
+                ),
+                pages,
             ),
         )
     ]
