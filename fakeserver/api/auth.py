@@ -46,6 +46,8 @@ class Caller:
     user: User
     key: PersonalApiKey | None
     """None when the request authenticated with a session."""
+    key_source: str | None = None
+    """Where the key was found: `Authorization header`, `body` or `query string`."""
 
 
 def _not_authenticated(request: Request) -> errors.ApiError:
@@ -102,7 +104,7 @@ def _identify(
             raise _authentication_failed(
                 request, f"Personal API key found in request {source} is invalid."
             )
-        return Caller(seed.users[key.user_id], key)
+        return Caller(seed.users[key.user_id], key, source)
     session = request.cookies.get(SESSION_COOKIE)
     user_id = seed.sessions.get(session) if session and profile.accepts_session_auth else None
     if user_id is None:

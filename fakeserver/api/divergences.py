@@ -20,6 +20,11 @@ class Divergence:
     source: str
 
 
+_NOT_IN_THE_DOCS: Final = (
+    "not in the docs; with limits on (off by default, in both profiles) answered as actual"
+)
+
+
 def by_id(divergence_id: str) -> Divergence:
     """The row with that id; KeyError if there is none."""
     for divergence in DIVERGENCES:
@@ -91,6 +96,33 @@ DIVERGENCES: Final = (
         "no `task`",
         "`task` last",
         "products/posthog_ai/backend/hogai/api/serializers.py `ConversationMinimalSerializer`",
+    ),
+    Divergence(
+        "ai-throttles",
+        "PostHog AI's throttles on create and open (limits on)",
+        _NOT_IN_THE_DOCS,
+        "per user 10/minute and 100/day (research: 3/minute and 10/day), not for a paying "
+        "organization (research: a research-exempt project): 429 throttled_error "
+        "\"You've reached PostHog AI's usage limit for the moment. Please try again ...\" "
+        "with Retry-After",
+        "posthog/rate_limit.py `AIBurstRateThrottle` and siblings; ee/api/conversation.py "
+        "`check_throttles`",
+    ),
+    Divergence(
+        "api-key-rate-limits",
+        "Personal API key rate limits on every other action (limits on)",
+        _NOT_IN_THE_DOCS,
+        "per key 480/minute and 4800/hour, session requests not counted: 429 "
+        '"Request was throttled. Expected available in N seconds." with Retry-After',
+        "posthog/rate_limit.py `BurstRateThrottle`, `SustainedRateThrottle`; DRF "
+        "`SimpleRateThrottle`",
+    ),
+    Divergence(
+        "ai-credit-quota",
+        "AI-credit quota on create and open (limits on)",
+        _NOT_IN_THE_DOCS,
+        "402 quota_limit_exceeded, before the body is validated",
+        "ee/api/conversation.py `create`, `open`; posthog/exceptions.py `QuotaLimitExceeded`",
     ),
 )
 

@@ -22,6 +22,7 @@ from fakeserver.fixtures import load_seed
 from fakeserver.tooling.control import control_routes
 from fakeserver.tooling.dashboard import PAGES, dashboard_routes
 from fakeserver.tooling.faults import FaultInjector
+from fakeserver.tooling.limits_control import limit_routes
 from fakeserver.tooling.recorder import JournalRecorder, OperationResolver
 
 
@@ -80,7 +81,11 @@ def create_app(config: ServerConfig | None = None, seed: Seed | None = None) -> 
             Route("/_health", health, methods=["GET"]),
             slash_optional(Route("/api/schema/", schema, methods=["GET"])),
             *conversation_routes(),
-            *(control_routes(*dashboard_routes(), pages=PAGES) if config.control_enabled else []),
+            *(
+                control_routes(*limit_routes(), *dashboard_routes(), pages=PAGES)
+                if config.control_enabled
+                else []
+            ),
         ],
     )
     app.router.redirect_slashes = False

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fakeserver.api.body import declared_length
 from fakeserver.api.errors import REQUEST_BODY_LIMIT, error_response
+from fakeserver.api.limits import LimitRefusal
 from fakeserver.api.request import index_headers
 from fakeserver.tooling.fault_rules import FaultError
 from fakeserver.tooling.faults import (
@@ -25,7 +26,7 @@ from fakeserver.tooling.faults import (
     abort_connection,
     is_fault_signal,
 )
-from fakeserver.tooling.journal import UNJOURNALED_PREFIXES
+from fakeserver.tooling.journal import UNJOURNALED_PREFIXES, RecordedRequest
 from fakeserver.tooling.namespaces import enter_namespace
 from fakeserver.tooling.recorder import JournalRecorder, Recording, capturing
 
@@ -128,6 +129,8 @@ class Gateway:
         the server logs it, and in-process clients see it)."""
         if is_fault_signal(error) or watch.response_started:
             return False
+        if isinstance(error, LimitRefusal) and isinstance(watch, RecordedRequest):
+            watch.limit = error.limit  # only refused requests pay for the journal's note
         response, expected = error_response(Request(scope, receive), error)
         await response(scope, receive, send)
         return expected

@@ -19,7 +19,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 
-from fakeserver.domain.models import Conversation, PersonalApiKey, Project, User
+from fakeserver.domain.models import (
+    DEFAULT_ORGANIZATION,
+    Conversation,
+    Organization,
+    PersonalApiKey,
+    Project,
+    User,
+)
 from fakeserver.domain.scripts import AgentScript
 
 Owner = tuple[int, int]
@@ -56,6 +63,14 @@ class Seed:
     """The fixture's top-level `agent:` rules."""
     conversation_scripts: dict[str, AgentScript] = field(default_factory=dict)
     """Per conversation id, its own `agent:` rules (tried before the top-level ones)."""
+    organizations: dict[str, Organization] = field(default_factory=dict)
+    """Every organization a project belongs to (the implicit default one included)."""
+    limits: str | None = None
+    """The fixture's top-level `limits:` mode, None when it sets none."""
+
+    def organization_of(self, project: Project) -> Organization:
+        found = self.organizations.get(project.organization_id)
+        return found if found is not None else Organization(project.organization_id)
 
     def script_for(self, conversation_id: str) -> AgentScript:
         own = self.conversation_scripts.get(conversation_id)
@@ -70,7 +85,16 @@ class Seed:
         conversations: Iterable[Conversation],
         agent_script: AgentScript | None = None,
         conversation_scripts: dict[str, AgentScript] | None = None,
+        organizations: Iterable[Organization] = (),
+        limits: str | None = None,
     ) -> Seed:
+        projects_by_id = {project.id: project for project in projects}
+        organizations_by_id = {organization.id: organization for organization in organizations}
+        for project in projects_by_id.values():
+            if project.organization_id == DEFAULT_ORGANIZATION:
+                organizations_by_id.setdefault(
+                    DEFAULT_ORGANIZATION, Organization(DEFAULT_ORGANIZATION)
+                )
         users_by_id = {user.id: user for user in users}
         conversations_by_id = {conversation.id: conversation for conversation in conversations}
         keys: dict[Owner, list[SortKey]] = {}
@@ -84,7 +108,7 @@ class Seed:
             owner_keys.sort()
         unlisted.sort()
         return cls(
-            projects={project.id: project for project in projects},
+            projects=projects_by_id,
             users=users_by_id,
             api_keys={key.value: key for key in api_keys},
             sessions={user.session: user.id for user in users_by_id.values() if user.session},
@@ -93,6 +117,8 @@ class Seed:
             unlisted=unlisted,
             agent_script=agent_script or AgentScript(),
             conversation_scripts=dict(conversation_scripts or {}),
+            organizations=organizations_by_id,
+            limits=limits,
         )
 
 

@@ -30,6 +30,7 @@ from fakeserver.fixtures.schema import CONVERSATION_KEYS
 from fakeserver.tooling.control_access import ControlAccess, ControlError, ControlGate
 from fakeserver.tooling.fault_rules import FaultError, FaultRegistry
 from fakeserver.tooling.journal import Journal
+from fakeserver.tooling.limit_report import limits_report
 from fakeserver.tooling.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY, is_valid_name
 from fakeserver.tooling.operations import UnknownOperationId
 
@@ -57,6 +58,16 @@ class ControlledServer(Protocol):
     ) -> Seed: ...
 
     def set_profile(self, name: str) -> None: ...
+
+    def namespace(self, name: str) -> Workspace:
+        """The namespace's workspace, created on first use."""
+        ...
+
+    def limit_mode(self, name: str) -> str:
+        """The namespace's limits mode, whoever chose it."""
+        ...
+
+    def set_limits(self, mode: str | None, namespace: str | None = None) -> None: ...
 
 
 CONTROL_PREFIX: Final = "/_fakeserver"
@@ -112,6 +123,10 @@ def _route(path: str, **handlers: Handler) -> Route:
             return error.response()
 
     return Route(path, endpoint, methods=[method.upper() for method in handlers])
+
+
+# What the control API's other modules (tooling/limits_control.py) build their endpoints with.
+route, json_body, namespace_of_call = _route, _json_body, _namespace
 
 
 # Endpoints -------------------------------------------------------------------------------
@@ -201,6 +216,7 @@ async def dump_state(request: Request, state: ControlledServer) -> Response:
             "profile": state.profile.name,
             "projects": [{"id": p.id, "name": p.name} for p in workspace.seed.projects.values()],
             "conversations": [dump_conversation(c) for c in conversations],
+            "limits": limits_report(workspace, state.limit_mode(name)),
         }
     )
 

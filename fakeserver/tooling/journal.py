@@ -59,6 +59,9 @@ class JournalEntry:
     duration_ms: float
     profile: str
     fault: dict[str, Any] | None = None
+    limit: dict[str, Any] | None = None
+    """Set when one of PostHog's limits refused the request (`limits` on): which one, and for
+    a throttle its rate and the wait it told."""
     truncated: tuple[str, ...] = field(default=())
     """Which of request_body / response_body were cut at BODY_LIMIT."""
     complete: bool = False
@@ -96,6 +99,7 @@ class JournalEntry:
             "duration_ms": round(self.duration_ms, 3),
             "profile": self.profile,
             "fault": self.fault,
+            "limit": self.limit,
             "truncated": list(self.truncated),
             "complete": self.complete,
         }
@@ -136,6 +140,7 @@ class RecordedRequest:
         "default_profile",
         "ended",
         "fault",
+        "limit",
         "method",
         "namespace",
         "operation_of",
@@ -179,6 +184,8 @@ class RecordedRequest:
         self.status: int | None = None
         self.response_headers: Iterable[tuple[bytes, bytes]] = ()
         self.fault: dict[str, Any] | None = None
+        self.limit: dict[str, Any] | None = None
+        """Which of PostHog's limits refused the request, if one did."""
         self.sequence = 0
         self.complete = False
         self.built: JournalEntry | None = None
@@ -222,6 +229,7 @@ class RecordedRequest:
         entry.request_body = redact_body(_joined(self.request_chunks))
         entry.duration_ms = max(self.ended - self.clock, 0.0) * 1000
         entry.fault = self.fault
+        entry.limit = self.limit
         entry.complete = self.complete
         truncated = ["request_body"] if self.request_size > BODY_LIMIT else []
         if self.complete:
