@@ -13,36 +13,29 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-import httpx
 from starlette.applications import Starlette
 
-from fakeserver.api.auth import CSRF_COOKIES, SESSION_COOKIE
 from fakeserver.api.profiles import DEFAULT_PROFILE, Profile
 from fakeserver.app import ServerConfig, ServerState, create_app
-from fakeserver.app.in_process import DroppingASGITransport, EventLoopThread, ThreadTransport
+from fakeserver.app.in_process import EventLoopThread
 from fakeserver.domain.models import Conversation, QueueMessage
 from fakeserver.domain.runs import AgentRun, RunPacer, Runs
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
 from fakeserver.fixtures import FixtureSource, FixtureText, default_fixture_path, load_seed
-from fakeserver.server_limits import LimitControls
+from fakeserver.server.clients import IN_PROCESS_URL, ClientFactory
+from fakeserver.server.limits import LimitControls
 from fakeserver.tooling.control_access import OverSocket
 from fakeserver.tooling.fault_rules import FaultAction, FaultRegistry, FaultRule
 from fakeserver.tooling.journal import DEFAULT_JOURNAL_SIZE, Journal
 from fakeserver.tooling.namespaces import DEFAULT_NAMESPACE, is_valid_name, namespace_prefix
 
-if TYPE_CHECKING:
-    import requests
-
-IN_PROCESS_URL: Final = "http://fakeserver"
-CSRF_TOKEN: Final = "fakeserverCsrfSecret0123456789ab"
-"""The CSRF secret of `session_credentials`: 32 letters, as Django's unmasked secret."""
 START_TIMEOUT: Final = 10.0
 
 
-class FakeServer(LimitControls):
+class FakeServer(ClientFactory, LimitControls):
     """One fake PostHog conversations server with its own state, journal and faults.
 
     `fixtures`: fixture files or fixture documents (dicts), merged in order; the bundled
@@ -196,99 +189,6 @@ class FakeServer(LimitControls):
         if not is_valid_name(namespace):
             raise ValueError(f"{namespace!r} is not a valid namespace name")
         return root + namespace_prefix(namespace)
-
-    # Clients -----------------------------------------------------------------------------
-
-    def _headers(self, api_key: str | None, headers: dict[str, str] | None) -> dict[str, str]:
-        merged = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        return merged | (headers or {})
-
-    def session_credentials(self, user: int | str) -> tuple[dict[str, str], dict[str, str]]:
-        """(cookies, headers) of a browser signed in as `user` (an id or an email): PostHog's
-        session cookie, its CSRF cookie and the matching `X-CSRFToken` header. The `actual`
-        profile accepts them on every operation, the queue actions included (where it refuses
-        personal API keys); `documented` knows no sessions."""
-        seed = self.state.seed
-        found = seed.users.get(user) if isinstance(user, int) else None
-        found = found or next((u for u in seed.users.values() if u.email == user), None)
-        if found is None:
-            raise ValueError(f"no user {user!r} in the fixture")
-        if not found.session:
-            raise ValueError(f"user {found.email} has no session in the fixture (key `session`)")
-        cookies = {SESSION_COOKIE: found.session, CSRF_COOKIES[0]: CSRF_TOKEN}
-        return cookies, {"X-CSRFToken": CSRF_TOKEN}
-
-    def _client_options(
-        self,
-        api_key: str | None,
-        headers: dict[str, str] | None,
-        as_user: int | str | None,
-        options: dict[str, Any],
-    ) -> dict[str, Any]:
-        merged = self._headers(api_key, headers)
-        if as_user is not None:
-            cookies, session_headers = self.session_credentials(as_user)
-            merged = session_headers | merged
-            options["cookies"] = cookies | dict(options.get("cookies") or {})
-        options["headers"] = merged
-        return options
-
-    def _sync_transport(self) -> ThreadTransport:
-        if self._loop is None:
-            self._loop = EventLoopThread()
-        return ThreadTransport(DroppingASGITransport(self.app), self._loop)
-
-    def client(
-        self,
-        namespace: str | None = None,
-        *,
-        api_key: str | None = None,
-        headers: dict[str, str] | None = None,
-        as_user: int | str | None = None,
-        **kwargs: Any,
-    ) -> httpx.Client:
-        """A sync httpx client: to the live server if started, else in-process (no socket).
-        `as_user` signs it in as that user (`session_credentials`) instead of an API key."""
-        if not self.is_live:
-            kwargs.setdefault("transport", self._sync_transport())
-        options = self._client_options(api_key, headers, as_user, kwargs)
-        return httpx.Client(base_url=self.base_url(namespace), **options)
-
-    def async_client(
-        self,
-        namespace: str | None = None,
-        *,
-        api_key: str | None = None,
-        headers: dict[str, str] | None = None,
-        as_user: int | str | None = None,
-        **kwargs: Any,
-    ) -> httpx.AsyncClient:
-        """An async httpx client: to the live server if started, else in-process."""
-        if not self.is_live:
-            kwargs.setdefault("transport", DroppingASGITransport(self.app))
-        options = self._client_options(api_key, headers, as_user, kwargs)
-        return httpx.AsyncClient(base_url=self.base_url(namespace), **options)
-
-    def requests_session(
-        self,
-        namespace: str | None = None,
-        *,
-        api_key: str | None = None,
-        headers: dict[str, str] | None = None,
-        as_user: int | str | None = None,
-    ) -> requests.Session:
-        """A `requests.Session` with the base URL put before relative URLs: to the live server
-        if started, else in-process through a transport adapter (no socket). Needs `requests`
-        (`pip install fakeserver[requests]`)."""
-        from fakeserver.app.in_process_requests import BaseURLSession, InProcessAdapter
-
-        session = BaseURLSession(self.base_url(namespace))
-        if not self.is_live:
-            session.mount(IN_PROCESS_URL + "/", InProcessAdapter(self._sync_transport()))
-        options = self._client_options(api_key, headers, as_user, {})
-        session.headers.update(options["headers"])
-        session.cookies.update(options.get("cookies", {}))
-        return session
 
     # State -------------------------------------------------------------------------------
 
