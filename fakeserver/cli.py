@@ -320,7 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(text, end="" if text.endswith("\n") else "\n")
         return 0
     if args.command == "schemathesis-config":
-        print(schemathesis_config.as_toml(args.profile, args.base_url or _default_base_url()), end="")
+        base_url = args.base_url or _default_base_url()
+        print(schemathesis_config.as_toml(args.profile, base_url), end="")
         return 0
     print(as_markdown(), end="")
     return 0

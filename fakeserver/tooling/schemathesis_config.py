@@ -86,8 +86,10 @@ def as_toml(profile: str, base_url: str) -> str:
         tomli_w.dumps({"base-url": base_url}),
     ]
     for explained in (auth(profile), dictionaries(profile), *operations(profile)):
-        table = explained.table if explained.table.keys() & {"headers", "dictionaries"} else {
-            "operations": [explained.table]
-        }
+        table = (
+            explained.table
+            if explained.table.keys() & {"headers", "dictionaries"}
+            else {"operations": [explained.table]}
+        )
         parts.append(_comment(explained.reason) + tomli_w.dumps(table))
     return "\n".join(parts)
