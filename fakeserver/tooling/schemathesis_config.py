@@ -48,13 +48,20 @@ def operations(profile: str) -> list[Explained]:
     ]
 
 
+def parameters() -> Explained:
+    """Parameter values every operation draws from (`[parameters]`)."""
+    entry = _data()["parameters"]
+    return Explained(entry["reason"], {"parameters": entry["table"]})
+
+
 def dictionaries(profile: str) -> Explained:
     """The fixture records the operations of `profile` draw parameter values from."""
     entry = _data()["dictionaries"]
+    tables = [parameters().table, *(explained.table for explained in operations(profile))]
     used = {
         binding["dictionary"]
-        for explained in operations(profile)
-        for binding in explained.table.get("parameters", {}).values()
+        for table in tables
+        for binding in table.get("parameters", {}).values()
         if isinstance(binding, dict)
     }
     table = {name: values for name, values in entry["table"].items() if name in used}
@@ -67,6 +74,7 @@ def settings(profile: str, base_url: str) -> dict[str, Any]:
         "base-url": base_url,
         **auth(profile).table,
         **dictionaries(profile).table,
+        **parameters().table,
         "operations": [explained.table for explained in operations(profile)],
     }
 
@@ -85,11 +93,8 @@ def as_toml(profile: str, base_url: str) -> str:
         "# (printed by `fakeserver schemathesis-config`).\n",
         tomli_w.dumps({"base-url": base_url}),
     ]
-    for explained in (auth(profile), dictionaries(profile), *operations(profile)):
-        table = (
-            explained.table
-            if explained.table.keys() & {"headers", "dictionaries"}
-            else {"operations": [explained.table]}
-        )
-        parts.append(_comment(explained.reason) + tomli_w.dumps(table))
+    for explained in (auth(profile), dictionaries(profile), parameters()):
+        parts.append(_comment(explained.reason) + tomli_w.dumps(explained.table))
+    for explained in operations(profile):
+        parts.append(_comment(explained.reason) + tomli_w.dumps({"operations": [explained.table]}))
     return "\n".join(parts)
