@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUNTIME := $(VENV)/.runtime
 
-.PHONY: run test lint typecheck imports unit contract contract-live bench clean
+.PHONY: run test lint typecheck imports unit browser screenshot contract contract-live bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 run: $(RUNTIME)
 	$(BIN)/fakeserver serve $(ARGS)
 
-LINTED := fakeserver tests contract_tests bench
+LINTED := fakeserver tests contract_tests bench docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
@@ -48,7 +48,22 @@ contract: $(STAMP)
 contract-live: $(STAMP)
 	$(BIN)/python contract_tests/live.py
 
-test: lint typecheck imports $(STAMP)
+# The dashboard's browser tests use Debian's chromium: `playwright install` cannot download
+# browsers here. Installed when missing and we are root; otherwise a clear failure.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "chromium is missing: run 'sudo apt-get install -y chromium' (browser tests)" >&2; \
+			exit 1; \
+		fi; }
+
+# docs/dashboard.png, from a real browser on the default fixture (shown in the README).
+screenshot: browser $(STAMP)
+	$(BIN)/python docs/screenshot.py
+
+test: lint typecheck imports browser $(STAMP)
 	$(BIN)/python -m pytest -q
 	$(MAKE) contract-live
 

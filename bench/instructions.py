@@ -32,6 +32,7 @@ from measure.ceiling_app import ceiling_app
 from measure.raw_asgi import asgi_scope, call_asgi
 from measure.workload import (
     BEARER,
+    CONVERSATIONS_PATH,
     FOLLOW_UP,
     QUEUED_CONVERSATION,
     SESSION_ACTUAL,
@@ -52,12 +53,17 @@ OPERATIONS = {
     "get_actual": "GET queue/ (actual, session)",
     "cycle": "POST queue/ + DELETE queue/{id}/ (actual, session+CSRF), per pair",
     "clear": "POST queue/clear/ (documented, API key)",
+    "list": "GET conversations/?limit=100 (documented, API key)",
 }
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 
 
-async def _call(app: ASGIApp, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
-    await call_asgi(app, asgi_scope(method, path, headers, body), body)
+async def _call(
+    app: ASGIApp, method: str, path: str, headers: dict[str, str], body: bytes, query: str = ""
+) -> None:
+    scope = asgi_scope(method, path, headers, body)
+    scope["query_string"] = query.encode()
+    await call_asgi(app, scope, body)
 
 
 def _operation(name: str, workdir: Path) -> Callable[[], Awaitable[None]]:
@@ -81,6 +87,7 @@ def _operation(name: str, workdir: Path) -> Callable[[], Awaitable[None]]:
         "get_actual": lambda: _call(app, "GET", queued, SESSION_ACTUAL, b""),
         "cycle": cycle,
         "clear": lambda: _call(app, "POST", clear, BEARER, b""),
+        "list": lambda: _call(app, "GET", CONVERSATIONS_PATH, BEARER, b"", "limit=100"),
     }
     return operations[name]
 

@@ -1,5 +1,5 @@
-"""`fakeserver serve | check-fixture | divergences | openapi | schemathesis-config`
-(also `python -m fakeserver ...`)."""
+"""`fakeserver serve | check-fixture | divergences | openapi | schemathesis-config | verify
+| snapshot` (also `python -m fakeserver ...`)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from fakeserver import __version__
 from fakeserver.api.divergences import as_markdown
 from fakeserver.api.profiles import DEFAULT_PROFILE, PROFILES, profile_named
 from fakeserver.app import ServerConfig, create_app
+from fakeserver.conformance import commands as conformance
+from fakeserver.domain.limits import LIMIT_MODES, OFF
 from fakeserver.domain.models import READ_SCOPE
 from fakeserver.domain.store import Seed
 from fakeserver.fixtures import FixtureError, check_fixture, default_fixture_path, load_seed
@@ -40,6 +42,13 @@ def _seconds(allow_zero: bool) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+def _limits_mode(text: str) -> str:
+    """An argparse type (checked on the env var's default too, which `choices` is not)."""
+    if text not in LIMIT_MODES:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(LIMIT_MODES)}, got {text!r}")
+    return text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,6 +96,14 @@ def _parser() -> argparse.ArgumentParser:
         default=env("FAKESERVER_KEEPALIVE", "15"),
         help="seconds of stream silence before a ': keepalive' comment "
         "(env FAKESERVER_KEEPALIVE; default %(default)s)",
+    )
+    serve.add_argument(
+        "--limits",
+        type=_limits_mode,
+        default=env("FAKESERVER_LIMITS"),
+        metavar="{" + ",".join(LIMIT_MODES) + "}",
+        help="PostHog's rate limits and AI-credit quota (env FAKESERVER_LIMITS; "
+        "default: the fixture's `limits:`, else off)",
     )
     serve.add_argument(
         "--no-control",
@@ -143,6 +160,8 @@ def _parser() -> argparse.ArgumentParser:
         help="the fake's base URL (default http://FAKESERVER_HOST:FAKESERVER_PORT, "
         f"else http://{DEFAULT_HOST}:{DEFAULT_PORT})",
     )
+
+    conformance.register(commands)
     return parser
 
 
@@ -195,6 +214,7 @@ def banner(
     seed: Seed,
     control: bool = True,
     warnings: Sequence[str] = (),
+    limits: str | None = None,
 ) -> str:
     """What `serve` prints: where it is, who can call it, and a curl that works as pasted."""
     lines = [
@@ -202,6 +222,7 @@ def banner(
         f"  base URL   {base_url}",
         f"  profile    {profile} (per request: header X-Fakeserver-Profile: documented|actual)",
         f"  fixtures   {', '.join(str(path) for path in fixtures)}",
+        f"  limits     {limits or seed.limits or OFF} (PostHog's throttles and AI-credit quota)",
         f"  schema     {base_url}/api/schema/",
         "  projects",
         *(f"    {project.id:<6} {project.name}" for project in seed.projects.values()),
@@ -214,6 +235,7 @@ def banner(
         lines.append(f"    {key.value:<20} {user.email:<24} scopes {scopes}{limited}")
     if control:
         lines.append(f"  control    {base_url}/_fakeserver/")
+        lines.append(f"  dashboard  {base_url}/_fakeserver/ui")
         lines.append(f"  namespaces {base_url}/_ns/NAME/api/... (each its own state)")
         lines += warnings
     example = _example_curl(base_url, seed)
@@ -254,6 +276,7 @@ def _serve(args: argparse.Namespace) -> int:
         control_token=args.control_token,
         allowed_origins=_listed(args.allowed_origins, "FAKESERVER_ALLOW_ORIGIN"),
         allowed_hosts=_listed(args.allowed_hosts, "FAKESERVER_ALLOW_HOST"),
+        limits=args.limits,
     )
     app = create_app(config, seed)
     # What is loaded by now (modules, the seed) lives as long as the server. Frozen, the cyclic
@@ -276,7 +299,8 @@ def _serve(args: argparse.Namespace) -> int:
         port = server.servers[0].sockets[0].getsockname()[1]
         base_url = f"http://{args.host}:{port}"
         warnings = _exposure_warning(args.host, args.control_token is not None)
-        print(banner(base_url, args.profile, fixtures, seed, args.control, warnings), flush=True)
+        text = banner(base_url, args.profile, fixtures, seed, args.control, warnings, args.limits)
+        print(text, flush=True)
 
     original_startup = server.startup
 
@@ -310,6 +334,8 @@ def _check_fixture(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if hasattr(args, "handler"):
+        return int(args.handler(args))
     if args.command == "serve":
         return _serve(args)
     if args.command == "check-fixture":

@@ -7,11 +7,12 @@
 
 Session auth (the `actual` profile's browser sign-in): `fakeserver.client(as_user="ada@...")`.
 
-Servers are built once per (fixtures, profile, id seed) per process and restored between tests,
-never restarted; under pytest-xdist every worker process has its own. Choose fixtures and
-profile with `@pytest.mark.fakeserver(fixtures=[...], profile="actual")` on a test, class or
-module (`pytestmark`; the closer marker wins argument by argument), or for the whole suite
-with the ini options `fakeserver_fixtures` and `fakeserver_profile`.
+Servers are built once per (fixtures, profile, id seed, limits) per process and restored between
+tests, never restarted; under pytest-xdist every worker process has its own. Choose fixtures,
+profile and PostHog's limits with `@pytest.mark.fakeserver(fixtures=[...], profile="actual",
+limits="posthog")` on a test, class or module (`pytestmark`; the closer marker wins argument by
+argument), or for the whole suite with the ini options `fakeserver_fixtures`,
+`fakeserver_profile` and `fakeserver_limits`.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ if TYPE_CHECKING:
 
 MARKER = "fakeserver"
 MARKER_HELP = (
-    "fakeserver(fixtures=None, profile=None, id_seed=None): fixture files (paths relative to the "
-    "test file) and profile of the fakeserver fixtures for this test, class or module"
+    "fakeserver(fixtures=None, profile=None, id_seed=None, limits=None): fixture files (paths "
+    "relative to the test file), profile and limits mode of the fakeserver fixtures for this "
+    "test, class or module"
 )
 
 
@@ -41,6 +43,7 @@ class ServerSettings:
     fixtures: tuple[Path, ...] | None
     profile: str | None
     id_seed: int | None
+    limits: str | None = None
 
 
 class FakeServerPool:
@@ -60,6 +63,7 @@ class FakeServerPool:
                 list(settings.fixtures) if settings.fixtures is not None else None,
                 settings.profile or DEFAULT_PROFILE,
                 id_seed=settings.id_seed,
+                limits=settings.limits,
             )
             if live:
                 server.start()
@@ -77,6 +81,10 @@ class FakeServerPool:
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("fakeserver_fixtures", "fixture files for the fakeserver fixtures", type="paths")
     parser.addini("fakeserver_profile", "profile of the fakeserver fixtures (documented|actual)")
+    parser.addini(
+        "fakeserver_limits",
+        "PostHog's limits in the fakeserver fixtures (off|posthog|posthog-debug)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -87,7 +95,7 @@ def _settings(request: pytest.FixtureRequest) -> ServerSettings:
     options: dict[str, Any] = {}
     for marker in request.node.iter_markers(MARKER):  # closest first: the test's beats its module's
         options = {**marker.kwargs, **options}
-    unknown = set(options) - {"fixtures", "profile", "id_seed"}
+    unknown = set(options) - {"fixtures", "profile", "id_seed", "limits"}
     if unknown:
         raise pytest.UsageError(f"@pytest.mark.fakeserver: unknown argument(s) {sorted(unknown)}")
     fixtures: tuple[Path, ...] | None = None
@@ -100,7 +108,8 @@ def _settings(request: pytest.FixtureRequest) -> ServerSettings:
         configured = request.config.getini("fakeserver_fixtures")
         fixtures = tuple(Path(path) for path in configured) or None
     profile = options.get("profile") or request.config.getini("fakeserver_profile") or None
-    return ServerSettings(fixtures, profile, options.get("id_seed"))
+    limits = options.get("limits") or request.config.getini("fakeserver_limits") or None
+    return ServerSettings(fixtures, profile, options.get("id_seed"), limits)
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,8 @@ from fakeserver.domain.models import Conversation, QueueMessage
 from fakeserver.domain.runs import AgentRun, RunPacer, Runs
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
-from fakeserver.fixtures import FixtureSource, default_fixture_path, load_seed
+from fakeserver.fixtures import FixtureSource, FixtureText, default_fixture_path, load_seed
+from fakeserver.server_limits import LimitControls
 from fakeserver.tooling.control_access import OverSocket
 from fakeserver.tooling.fault_rules import FaultAction, FaultRegistry, FaultRule
 from fakeserver.tooling.journal import DEFAULT_JOURNAL_SIZE, Journal
@@ -41,12 +42,13 @@ CSRF_TOKEN: Final = "fakeserverCsrfSecret0123456789ab"
 START_TIMEOUT: Final = 10.0
 
 
-class FakeServer:
+class FakeServer(LimitControls):
     """One fake PostHog conversations server with its own state, journal and faults.
 
     `fixtures`: fixture files or fixture documents (dicts), merged in order; the bundled
     default fixture when None. Use as a context manager to release its thread(s) on exit;
-    with `live=True` the context manager also starts the HTTP server.
+    with `live=True` the context manager also starts the HTTP server. `limits`: PostHog's limits
+    (`"posthog"`, `"posthog-debug"`, `"off"`); None leaves it to the fixture's `limits:`.
     """
 
     def __init__(
@@ -68,10 +70,11 @@ class FakeServer:
         host: str = "127.0.0.1",
         port: int = 0,
         seed: Seed | None = None,
+        limits: str | None = None,
     ) -> None:
         if fixtures is None:
             sources: list[FixtureSource] = [default_fixture_path()]
-        elif isinstance(fixtures, str | Path | dict):
+        elif isinstance(fixtures, str | Path | dict | FixtureText):
             sources = [fixtures]
         else:
             sources = list(fixtures)
@@ -88,6 +91,7 @@ class FakeServer:
             reply_delay=reply_delay,
             keepalive_interval=keepalive_interval,
             pacer=pacer,
+            limits=limits,
         )
         self._initial_seed = seed if seed is not None else load_seed(sources)
         self.app: Starlette = create_app(self.config, self._initial_seed)
@@ -326,6 +330,8 @@ class FakeServer:
         state.workspace.reset(self._initial_seed)
         state.reset()
         state.set_profile(self.config.profile)
+        state.namespace_limits.clear()
+        state.set_limits(self.config.limits)
 
     def load_fixture(
         self, source: FixtureSource, namespace: str | None = None, *, replace: bool = False

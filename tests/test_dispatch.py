@@ -12,7 +12,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
-from fakeserver.api.routes import PlainParamsRoute, conversation_routes, slash_optional
+from fakeserver.api.routes import EndpointRoute
 from fakeserver.app import ServerConfig, create_app
 from fakeserver.app.build import FakeServerApp
 from fakeserver.app.dispatch import ShapeIndexedRouter
@@ -145,16 +145,6 @@ async def test_a_route_added_before_a_resolved_one_takes_over() -> None:
     assert seen[1]["route"] is earlier
 
 
-@pytest.mark.parametrize("method", ["GET", "DELETE"])
-@pytest.mark.parametrize("path", PATHS)
-def test_plain_params_routes_match_as_starlette_routes_do(method: str, path: str) -> None:
-    for route in conversation_routes():
-        assert isinstance(route, PlainParamsRoute)
-        starlette_route = slash_optional(Route(route.path, route.endpoint))
-        for scope in (_scope(method, path), {**_scope(method, path), "path_params": {"a": "1"}}):
-            assert route.matches(scope) == starlette_route.matches(scope)
-
-
 @pytest.mark.anyio
 @pytest.mark.parametrize("method", ["GET", "PUT"])
 async def test_an_endpoint_class_served_as_an_httpendpoint_answers_as_its_route_does(
@@ -167,7 +157,7 @@ async def test_an_endpoint_class_served_as_an_httpendpoint_answers_as_its_route_
         app = create_app(ServerConfig(id_seed=1))
         if as_class:
             for route in app.router.routes:
-                if isinstance(route, PlainParamsRoute):
+                if isinstance(route, EndpointRoute):
                     route.app = route.endpoint
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

@@ -175,7 +175,8 @@ def test_a_json_file_that_is_not_json_is_refused(tmp_path: Path, text: str, prob
     [
         (
             "projects: [{id: 1, colour: red}]",
-            "projects[0].colour: unknown key (expected one of: id, name)",
+            "projects[0].colour: unknown key "
+            "(expected one of: id, name, organization, research_exempt)",
         ),
         ("projects: [{id: one}]", "projects[0].id: expected an integer, got a string"),
         (
@@ -238,7 +239,11 @@ def test_a_json_file_that_is_not_json_is_refused(tmp_path: Path, text: str, prob
             "conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 2, user: 1}]",
             "conversations[0].user: user 1 is not a member of project 2",
         ),
-        ("wat: 1", "wat: unknown key (expected one of: agent, conversations, projects, users)"),
+        (
+            "wat: 1",
+            "wat: unknown key (expected one of: agent, conversations, limits, organizations, "
+            "projects, users)",
+        ),
         (
             "projects: [",
             "not valid YAML or JSON: line 1, column 12: expected the node content, but found "

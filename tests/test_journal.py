@@ -7,8 +7,7 @@ import pytest
 from conftest import ADA_KEY, FULL_QUEUE, FULL_QUEUE_ITEMS, ONE_QUEUED, bearer, queue_url, session
 
 from fakeserver import FakeServer
-from fakeserver.tooling.journal import _PACKED_FIELDS, BODY_LIMIT, RecordedRequest
-from fakeserver.tooling.operations import OperationMatch
+from fakeserver.tooling.journal import BODY_LIMIT
 
 ENDPOINT_NOT_FOUND = {
     "type": "invalid_request",
@@ -235,64 +234,6 @@ def test_clearing_one_namespace_keeps_the_others(client: httpx.Client, server: F
     client.get("/_ns/beta/api/projects/1/conversations/", headers=bearer())
     server.journal.clear("alpha")
     assert [entry.namespace for entry in server.journal.entries()] == ["beta"]
-
-
-def _finished_record(headers: object) -> RecordedRequest:
-    recorded = RecordedRequest(
-        "POST",
-        "/api/projects/1/conversations/",
-        b"limit=1",
-        "default",
-        lambda _method, _path: OperationMatch(None, None, None),
-        headers,  # type: ignore[arg-type]  # a test of what happens when ASGI's shape is not kept
-        "documented",
-    )
-    recorded.keep_request_chunk(b'{"content": "hi"}')
-    recorded.status, recorded.response_headers = 201, [(b"content-type", b"application/json")]
-    recorded.keep_response_chunk(b'{"ok":')
-    recorded.keep_response_chunk(b"true}")
-    recorded.sequence = 7
-    recorded.mark_complete()
-    # Fixed readings, so that two records made alike compare equal.
-    recorded.started, recorded.clock, recorded.ended = 1_767_225_600.0, 10.0, 10.0015
-    return recorded
-
-
-def test_a_finished_record_is_held_packed_and_reads_back_the_same():
-    headers = [(b"content-type", b"application/json"), (b"x-test", b"\xff\x00")]
-    unpacked = _finished_record(headers).entry()
-    recorded = _finished_record(headers)
-    recorded.pack()
-    assert isinstance(recorded.packed, bytes)
-    assert not hasattr(recorded, "request_headers")  # held only in the packed bytes
-    assert recorded.entry() == unpacked
-    assert unpacked.duration_ms == pytest.approx(1.5)
-    assert recorded.entry().request_headers == {
-        "content-type": "application/json",
-        "x-test": "\xff\x00",
-    }
-    assert recorded.entry().response_body == b'{"ok":true}'
-
-
-def test_packing_unsets_exactly_the_packed_fields_and_unpacking_restores_each():
-    recorded = _finished_record([(b"x-test", b"1")])
-    before = {name: getattr(recorded, name) for name in _PACKED_FIELDS}
-    recorded.pack()
-    still_set = {name for name in RecordedRequest.__slots__ if hasattr(recorded, name)}
-    assert still_set == set(RecordedRequest.__slots__) - set(_PACKED_FIELDS)
-    recorded.unpack()
-    assert all(hasattr(recorded, name) for name in RecordedRequest.__slots__)
-    assert {name: getattr(recorded, name) for name in _PACKED_FIELDS} == before
-
-
-def test_a_record_marshal_cannot_hold_stays_as_it_is():
-    class Pair(tuple[bytes, bytes]):
-        """A header pair of a type of its own (not one marshal writes)."""
-
-    recorded = _finished_record([Pair((b"x-test", b"1"))])
-    recorded.pack()
-    assert recorded.packed is None
-    assert recorded.entry().request_headers == {"x-test": "1"}
 
 
 def test_entries_read_after_many_requests_are_whole(client: httpx.Client, server: FakeServer):

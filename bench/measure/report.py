@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 KEPT_SECTION = "## Profiling and fixes"
+TRICKS_SECTION = "## Performance tricks, audited (issue 18)"
+"""Written by hand like KEPT_SECTION, and kept in its place right after the Targets table."""
 """Everything from this heading on in RESULTS.md is written by hand and kept on regeneration."""
 
 
@@ -63,11 +65,13 @@ TARGETS = (
         lambda v: v >= 0.6,
         "x ceiling",
     ),
+    # Issue 18 restates this target as >= 0.4 of the ceiling (issue 6 asked 0.5; the same code
+    # measured 0.45-0.54 over six runs on one machine, and the tuning is finished).
     Target(
         "POST queue/ + DELETE queue/{id}/ cycle (live)",
-        ">= 0.5 of ceiling",
+        ">= 0.4 of ceiling (issue 18)",
         _live_ratio("POST queue/ + DELETE"),
-        lambda v: v >= 0.5,
+        lambda v: v >= 0.4,
         "x ceiling",
     ),
     Target(
@@ -321,9 +325,14 @@ def write(results: dict[str, Any], directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)  # --output may name a directory not made yet
     (directory / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     target = directory / "RESULTS.md"
-    kept = ""
+    text, kept = markdown(results), ""
     if target.exists():
         previous = target.read_text()
         if KEPT_SECTION in previous:
             kept = "\n" + previous[previous.index(KEPT_SECTION) :]
-    target.write_text(markdown(results) + kept)
+        if TRICKS_SECTION in previous:
+            start = previous.index(TRICKS_SECTION)
+            tricks = previous[start : previous.find("\n## ", start) + 1 or None]
+            after_targets = text.find("\n## ", text.index("## Targets")) + 1 or len(text)
+            text = text[:after_targets] + tricks + text[after_targets:]
+    target.write_text(text + kept)

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import string
 from dataclasses import dataclass
@@ -47,6 +46,8 @@ class Caller:
     user: User
     key: PersonalApiKey | None
     """None when the request authenticated with a session."""
+    key_source: str | None = None
+    """Where the key was found: `Authorization header`, `body` or `query string`."""
 
 
 def _not_authenticated(request: Request) -> errors.ApiError:
@@ -66,7 +67,6 @@ def _authentication_failed(request: Request, detail: str) -> errors.ApiError:
     return error
 
 
-@functools.lru_cache(maxsize=256)
 def _bearer_token(authorization: str) -> str | None:
     match = _BEARER.match(authorization)
     return match.group(1).strip() if match else None
@@ -104,7 +104,7 @@ def _identify(
             raise _authentication_failed(
                 request, f"Personal API key found in request {source} is invalid."
             )
-        return Caller(seed.users[key.user_id], key)
+        return Caller(seed.users[key.user_id], key, source)
     session = request.cookies.get(SESSION_COOKIE)
     user_id = seed.sessions.get(session) if session and profile.accepts_session_auth else None
     if user_id is None:
@@ -185,11 +185,9 @@ def _unmasked(token: str) -> str:
 _HEADER_SOURCE: Final = "token from the 'X-Csrftoken' HTTP header"
 
 
-@functools.lru_cache(maxsize=1024)
 def _csrf_refusal(cookie: str | None, header: str) -> str | None:
     """Why Django's CsrfViewMiddleware (as DRF's SessionAuthentication runs it) refuses this
-    CSRF cookie and X-CSRFToken header, or None when it accepts them. A pure function of the
-    two tokens, remembered: a client sends the same pair with every write."""
+    CSRF cookie and X-CSRFToken header, or None when it accepts them."""
     if not cookie:
         return "CSRF Failed: CSRF cookie not set."
     problem = _token_problem(cookie, "cookie")

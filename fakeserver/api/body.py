@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
-import functools
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
 from starlette.requests import ClientDisconnect, Request
 
 from fakeserver.api import errors, json
-from fakeserver.api.request import BODY_SCOPE_KEY, IndexedHeaders, index_headers
+from fakeserver.api.request import IndexedHeaders, index_headers
 
 _UNREAD: Any = object()
 _READ_ONLY_WHEN_FRAMED: Final = frozenset({"GET", "HEAD", "DELETE"})
@@ -24,7 +23,6 @@ _LONGEST_LENGTH: Final = 19
 """Digits of the longest Content-Length read as a number (int() refuses 4300 and more)."""
 
 
-@functools.lru_cache(maxsize=256)  # a pure function; the gateway and the body both ask it
 def declared_length(value: str | bytes | None) -> int | None:
     """A Content-Length header's value as a number, None when absent or not all digits.
     A value too long to be a real length counts as one past the body limit."""
@@ -48,11 +46,6 @@ class RequestBody:
         """The body bytes, refused with 413 past the size limit (even without Content-Length).
 
         `check_declared_size` has run by then (every endpoint authenticates first)."""
-        read: bytes | None = self._request.scope.get(BODY_SCOPE_KEY)
-        if read is not None:
-            if len(read) > errors.REQUEST_BODY_LIMIT:  # more than its Content-Length said
-                raise errors.body_too_large()
-            return read
         if self._bodiless():
             return b""
         return await self._receive_all()
@@ -99,7 +92,7 @@ class RequestBody:
         return self._data
 
     async def personal_api_key(self) -> str | None:
-        if self._data is _UNREAD and BODY_SCOPE_KEY not in self._request.scope and self._bodiless():
+        if self._data is _UNREAD and self._bodiless():
             return None  # what an empty body, parsed as {}, would give
         data = await self.data()
         key = data.get("personal_api_key") if isinstance(data, dict) else None

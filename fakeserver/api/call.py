@@ -13,6 +13,7 @@ from starlette.types import Scope
 
 from fakeserver.api import auth
 from fakeserver.api.body import RequestBody
+from fakeserver.api.limits import apply_limits
 from fakeserver.api.profiles import Profile, profile_for
 from fakeserver.domain.models import Project, User
 from fakeserver.domain.store import Seed
@@ -105,4 +106,7 @@ async def begin(request: Request, action: str) -> Call:
         request, body, profile, state.seed_for(scope), action, path_params["project_id"]
     )
     workspace = state.workspace_for(scope)
+    limiter = workspace.limits
+    if limiter is not None:  # all that limits cost while they are off
+        await apply_limits(limiter, action, caller, project, body, workspace)
     return Call(request, profile, workspace, caller, project, body, path_params)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
-from typing import Any, Final
+from typing import Any
 
 from starlette.responses import Response
 
@@ -26,27 +25,9 @@ _encoder = json.JSONEncoder(
 )
 
 
-def _compact_encoder() -> Callable[[Any], str]:
-    """`_encoder.encode`, whose C encoder is built once here rather than on every call."""
-    make_encoder = getattr(json.encoder, "c_make_encoder", None)
-    if make_encoder is None:  # a Python without the _json accelerator
-        return _encoder.encode
-    chunks = make_encoder(
-        None,  # no cycle markers, as check_circular=False
-        _encoder.default,
-        json.encoder.encode_basestring,  # ensure_ascii=False
-        None,  # no indent
-        ":",
-        ",",
-        False,  # sort_keys
-        False,  # skipkeys
-        False,  # allow_nan
-    )
-    return lambda value: "".join(chunks(value, 0))
-
-
-json_text: Final = _compact_encoder()
-"""A JSON value as compact text (what `dumps` encodes to UTF-8)."""
+def json_text(value: Any) -> str:
+    """A JSON value as compact text (what `dumps` encodes to UTF-8)."""
+    return _encoder.encode(value)
 
 
 def dumps(value: Any) -> bytes:
@@ -87,26 +68,11 @@ def _as_text(raw: bytes | str) -> str:
     return raw
 
 
-_scan_once: Final[Callable[[str, int], tuple[Any, int]]] = _decoder.scan_once  # type: ignore[attr-defined]
-"""The decoder's C scanner: one JSON value at an index, and where it ends."""
-
-
-def _decode(text: str) -> Any:
-    """`_decoder.decode(text)`. A text with no whitespace around its value (what clients send)
-    is scanned directly; any other text, and every error, takes `decode`'s own path, so the
-    messages are exactly its."""
-    try:
-        value, end = _scan_once(text, 0)
-    except StopIteration:  # no value at 0: leading whitespace, or not JSON
-        return _decoder.decode(text)
-    return value if end == len(text) else _decoder.decode(text)
-
-
 def loads(raw: bytes | str) -> Any:
     """Parse JSON; raises ValueError (bad JSON, bad encoding, nested too deep) if it is not."""
     text = _as_text(raw)
     try:
-        value = _decode(text)
+        value = _decoder.decode(text)
     except RecursionError:
         value = None
         too_deep = True
@@ -118,23 +84,5 @@ def loads(raw: bytes | str) -> Any:
     return value
 
 
-class JSONBytesResponse(Response):
-    """A JSON body already encoded. Starlette's header set-up is general (charsets, caller
-    headers); a plain JSON answer only ever has these two."""
-
-    media_type = JSON_MEDIA_TYPE
-
-    def __init__(self, body: bytes, status_code: int = 200) -> None:
-        self.status_code = status_code
-        self.body = body
-        self.background = None
-        self.raw_headers = [
-            (b"content-length", str(len(body)).encode("latin-1")),
-            (b"content-type", b"application/json"),
-        ]
-
-
 def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    if not headers:
-        return JSONBytesResponse(dumps(value), status)
     return Response(dumps(value), status, headers, media_type=JSON_MEDIA_TYPE)

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from fakeserver.api import serializers
 from fakeserver.api.errors import envelope
-from fakeserver.api.json import JSONBytesResponse, dumps, json_response
+from fakeserver.api.json import JSON_MEDIA_TYPE, dumps, json_response
 from fakeserver.api.pagination import PageRequest
 from fakeserver.api.rendered import RENDERED
 from fakeserver.api.stream import accepts_event_stream, sse_response
@@ -58,10 +58,12 @@ class Profile:
             }
         )
         results = RENDERED.joined_json(page.conversations, seed, self.minimal_shape)
-        return JSONBytesResponse(links[:-1] + b',"results":[' + results + b"]}")
+        body = links[:-1] + b',"results":[' + results + b"]}"
+        return Response(body, media_type=JSON_MEDIA_TYPE)
 
     def conversation(self, conversation: Conversation, seed: Seed) -> Response:
-        return JSONBytesResponse(RENDERED.json(conversation, seed, self.conversation_shape))
+        body = RENDERED.json(conversation, seed, self.conversation_shape)
+        return Response(body, media_type=JSON_MEDIA_TYPE)
 
     def conversation_deleted(self) -> Response:
         return Response(status_code=204)
@@ -141,7 +143,8 @@ class ActualProfile(Profile):
     )
 
     def queue(self, conversation: Conversation, seed: Seed) -> Response:
-        return JSONBytesResponse(RENDERED.queue_json(conversation, seed, serializers.render_queue))
+        body = RENDERED.queue_json(conversation, seed, serializers.render_queue)
+        return Response(body, media_type=JSON_MEDIA_TYPE)
 
     def queue_item_deleted(self, conversation: Conversation, seed: Seed) -> Response:
         return self.queue(conversation, seed)

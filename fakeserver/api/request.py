@@ -1,8 +1,7 @@
 """The request object the endpoints see: Starlette's `Request`, with headers looked up in a dict.
 
 A request asks for half a dozen headers, and Starlette's `Headers` scans the raw list for each.
-The gateway indexes them once per request (`index_headers`); endpoints reuse that index. It
-also leaves a small body it has already read in the scope (`BODY_SCOPE_KEY`).
+The gateway indexes them once per request (`index_headers`); endpoints reuse that index.
 """
 
 from __future__ import annotations
@@ -10,12 +9,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 from starlette.datastructures import Headers
-from starlette.requests import Request, cookie_parser
+from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 HEADERS_SCOPE_KEY: Final = "fakeserver.headers"
-BODY_SCOPE_KEY: Final = "fakeserver.body"
-"""The whole request body, when the gateway has already read it (a small, framed body)."""
 
 
 def index_headers(scope: Scope) -> dict[bytes, bytes]:
@@ -76,11 +73,6 @@ class IndexedHeaders(Headers):
         return super().getlist(key)
 
 
-_COOKIE_CACHE_SIZE: Final = 1024
-_parsed_cookies: dict[tuple[str, ...], dict[str, str]] = {}
-"""Starlette's cookie parsing by Cookie header values: clients resend the same cookies."""
-
-
 class ApiRequest(Request):
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         super().__init__(scope, receive, send)
@@ -95,21 +87,3 @@ class ApiRequest(Request):
     def method(self) -> str:
         method: str = self.scope["method"]
         return method
-
-    @property
-    def cookies(self) -> dict[str, str]:
-        """Starlette's `cookies` (every Cookie header, parsed alike), remembered by header
-        values; treat it as read-only, as it is shared."""
-        if hasattr(self, "_cookies"):
-            return self._cookies
-        key = tuple(self._headers.getlist("cookie"))
-        found = _parsed_cookies.get(key)
-        if found is None:
-            found = {}
-            for header in key:
-                found.update(cookie_parser(header))
-            if len(_parsed_cookies) >= _COOKIE_CACHE_SIZE:
-                _parsed_cookies.clear()
-            _parsed_cookies[key] = found
-        self._cookies: dict[str, str] = found
-        return found

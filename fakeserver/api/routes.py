@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-from starlette._utils import get_route_path
-from starlette.convertors import Convertor, StringConvertor, register_url_convertor
-from starlette.routing import Match, Route
-from starlette.types import Scope
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.routing import Route
 
 from fakeserver.api import endpoints
 
@@ -29,35 +27,12 @@ class _DrfLookupConvertor(Convertor[str]):
 register_url_convertor("lookup", _DrfLookupConvertor())
 
 
-class PlainParamsRoute(Route):
-    """A `Route` to a PostHog endpoint whose path parameters are all kept as matched (`str` or
-    `lookup`), so matching skips Starlette's per-parameter convertor calls; everything else is
-    `Route.matches`."""
+class EndpointRoute(Route):
+    """A `Route` to a PostHog endpoint, served by one shared endpoint instance."""
 
     def __init__(self, path: str, endpoint: type[endpoints.PostHogEndpoint]) -> None:
         super().__init__(path, endpoint)
         self.app = endpoint.asgi_app()
-        assert all(
-            isinstance(convertor, StringConvertor | _DrfLookupConvertor)
-            for convertor in self.param_convertors.values()
-        ), path
-
-    def match_path(self, method: str, path: str) -> tuple[Match, dict[str, Any]]:
-        """How a request for `method` and route path `path` matches, and its path parameters."""
-        found = self.path_regex.match(path)
-        if found is None:
-            return Match.NONE, {}
-        params = found.groupdict()
-        return Match.PARTIAL if self.methods and method not in self.methods else Match.FULL, params
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] == "http":
-            match, params = self.match_path(scope["method"], get_route_path(scope))
-            if match is not Match.NONE:
-                if "path_params" in scope:
-                    params = {**scope["path_params"], **params}
-                return match, {"endpoint": self.endpoint, "path_params": params}
-        return Match.NONE, {}
 
 
 PREFIXES: Final = {"projects": "", "environments": "environments_"}
@@ -150,9 +125,7 @@ def slash_optional(route: Route) -> Route:
 
 def conversation_routes() -> list[Route]:
     return [
-        slash_optional(
-            PlainParamsRoute(f"/api/{prefix}/{{project_id}}{spec.suffix}", spec.endpoint)
-        )
+        slash_optional(EndpointRoute(f"/api/{prefix}/{{project_id}}{spec.suffix}", spec.endpoint))
         for prefix in PREFIXES
         for spec in CONVERSATION_PATHS
     ]

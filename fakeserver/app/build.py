@@ -20,7 +20,9 @@ from fakeserver.app.state import ServerConfig, ServerState
 from fakeserver.domain.store import Seed
 from fakeserver.fixtures import load_seed
 from fakeserver.tooling.control import control_routes
+from fakeserver.tooling.dashboard import PAGES, dashboard_routes
 from fakeserver.tooling.faults import FaultInjector
+from fakeserver.tooling.limits_control import limit_routes
 from fakeserver.tooling.recorder import JournalRecorder, OperationResolver
 
 
@@ -59,7 +61,6 @@ class FakeServerApp(Starlette):
             state.journal,
             OperationResolver(self.shaped_router.candidates),
             lambda: state.profile.name,
-            share_body=not self.user_middleware,
         )
         return Gateway(inner, recorder, FaultInjector(state.faults))
 
@@ -80,7 +81,11 @@ def create_app(config: ServerConfig | None = None, seed: Seed | None = None) -> 
             Route("/_health", health, methods=["GET"]),
             slash_optional(Route("/api/schema/", schema, methods=["GET"])),
             *conversation_routes(),
-            *(control_routes() if config.control_enabled else []),
+            *(
+                control_routes(*limit_routes(), *dashboard_routes(), pages=PAGES)
+                if config.control_enabled
+                else []
+            ),
         ],
     )
     app.router.redirect_slashes = False

@@ -21,8 +21,6 @@ from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import Receive, Scope, Send
 
-from fakeserver.api.routes import PlainParamsRoute
-
 _Key = tuple[int, str | None]
 """(number of segments, last segment if the template fixes it, else None)."""
 
@@ -96,11 +94,8 @@ class ShapeIndexedRouter(Router):
         """The route that fully matches `scope` (if it is the first candidate that matches at
         all, as in Starlette's walk) and its path parameters."""
         for route in self._candidates_for(path):
-            if isinstance(route, PlainParamsRoute):  # the same answer as `matches`, sooner
-                match, params = route.match_path(method, path)
-            else:
-                match, child_scope = route.matches(scope)
-                params = child_scope.get("path_params", {})
+            match, child_scope = route.matches(scope)
+            params = child_scope.get("path_params", {})
             if match is Match.FULL and isinstance(route, Route):
                 return route, params
             if match is not Match.NONE:

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fakeserver.api.body import declared_length
 from fakeserver.api.errors import REQUEST_BODY_LIMIT, error_response
+from fakeserver.api.limits import LimitRefusal
 from fakeserver.api.request import index_headers
 from fakeserver.tooling.fault_rules import FaultError
 from fakeserver.tooling.faults import (
@@ -25,7 +26,7 @@ from fakeserver.tooling.faults import (
     abort_connection,
     is_fault_signal,
 )
-from fakeserver.tooling.journal import UNJOURNALED_PREFIXES
+from fakeserver.tooling.journal import UNJOURNALED_PREFIXES, RecordedRequest
 from fakeserver.tooling.namespaces import enter_namespace
 from fakeserver.tooling.recorder import JournalRecorder, Recording, capturing
 
@@ -71,22 +72,14 @@ class Gateway:
         recording = self.recorder.start(scope, path, send)
         declared = declared_length(headers.get(b"content-length"))
         if declared is not None and declared <= REQUEST_BODY_LIMIT:
-            receive = await self.recorder.read_small_body(scope, recording, receive)
+            receive = await self.recorder.read_small_body(recording, receive)
         else:
             receive = capturing(receive, recording)
         try:
             try:
                 fault_header = headers.get(FAULT_HEADER)
                 if self.faults.idle(fault_header):
-                    # What `_answer` does, inline: every request comes this way, and one
-                    # coroutine less is a measurable share of a request (bench/RESULTS.md).
-                    try:
-                        await self.app(scope, receive, recording.send)
-                    except Exception as error:
-                        if not await self._answered(
-                            scope, receive, recording.send, recording, error
-                        ):
-                            raise
+                    await self._answer(scope, receive, recording.send, recording)
                 else:
                     await self._with_fault(scope, path, fault_header, receive, recording)
             finally:
@@ -136,6 +129,8 @@ class Gateway:
         the server logs it, and in-process clients see it)."""
         if is_fault_signal(error) or watch.response_started:
             return False
+        if isinstance(error, LimitRefusal) and isinstance(watch, RecordedRequest):
+            watch.limit = error.limit  # only refused requests pay for the journal's note
         response, expected = error_response(Request(scope, receive), error)
         await response(scope, receive, send)
         return expected

@@ -10,7 +10,8 @@ from starlette.types import Scope
 
 from fakeserver.api.auth import Authorizer
 from fakeserver.api.profiles import DEFAULT_PROFILE, Profile, profile_named
-from fakeserver.domain.clock import Clock, IdFactory
+from fakeserver.domain.clock import IdFactory
+from fakeserver.domain.limits import OFF, limit_mode
 from fakeserver.domain.runs import DelayPacer, RunPacer
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
@@ -44,6 +45,9 @@ class ServerConfig:
     journal_size: int = DEFAULT_JOURNAL_SIZE
     fault_seed: int = 0
     """Default seed of each fault rule's RNG (for rules with a probability)."""
+    limits: str | None = None
+    """PostHog's limits (`domain.limits.LIMIT_MODES`); None leaves it to the fixture (`limits:`),
+    else off."""
 
 
 class ServerState:
@@ -53,11 +57,13 @@ class ServerState:
         self.config = config
         self.profile: Profile = profile_named(config.profile)
         self.seed = seed
-        self.clock = Clock()
         self.pacer: RunPacer = config.pacer or DelayPacer(config.reply_delay)
-        self.workspaces: dict[str, Workspace] = {
-            DEFAULT_NAMESPACE: Workspace(seed, self.clock, IdFactory(config.id_seed), self.pacer)
-        }
+        self.limits = None if config.limits is None else limit_mode(config.limits)
+        """The server's limits mode, None to leave it to each namespace's fixture."""
+        self.namespace_limits: dict[str, str] = {}
+        """Limits modes set for one namespace (the control API's), over the server's."""
+        self.workspaces: dict[str, Workspace] = {}
+        self.namespace(DEFAULT_NAMESPACE)
         self.sources: list[FixtureSource] = list(config.fixtures)
         """What `seed` was loaded from (a namespace's own fixtures: `namespace_sources`)."""
         self.namespace_sources: dict[str, list[FixtureSource]] = {}
@@ -81,9 +87,33 @@ class ServerState:
         """The namespace's workspace, created from the seed on first use."""
         workspace = self.workspaces.get(name)
         if workspace is None:
-            fresh = Workspace(self.seed, self.clock, IdFactory(self.config.id_seed), self.pacer)
+            # Each namespace has its own clock: moving one's time moves no other's.
+            fresh = Workspace(self.seed, None, IdFactory(self.config.id_seed), self.pacer)
             workspace = self.workspaces.setdefault(name, fresh)
+            workspace.set_limit_mode(self.limit_mode(name))
         return workspace
+
+    def limit_mode(self, name: str) -> str:
+        """A namespace's limits mode: its own, else the server's, else its fixture's, else off."""
+        chosen = self.namespace_limits.get(name) or self.limits
+        if chosen is None:
+            workspace = self.workspaces.get(name)
+            chosen = (workspace.seed if workspace is not None else self.seed).limits
+        return chosen or OFF
+
+    def set_limits(self, mode: str | None, namespace: str | None = None) -> None:
+        """Set the limits mode of one namespace, or the server's (None: back to the fixture's).
+        Raises ValueError for an unknown mode; changes no counter."""
+        if mode is not None:
+            limit_mode(mode)
+        if namespace is None:
+            self.limits = mode
+        elif mode is None:
+            self.namespace_limits.pop(namespace, None)
+        else:
+            self.namespace_limits[namespace] = mode
+        for name in [namespace] if namespace is not None else list(self.workspaces):
+            self.namespace(name).set_limit_mode(self.limit_mode(name))
 
     def reset(self, namespace: str | None = None) -> list[str]:
         """Back to the fixture state: every namespace, or one. Clears their journal and faults.
@@ -122,6 +152,7 @@ class ServerState:
             workspace = self.namespace(name)
             workspace.reset(seed)
             workspace.ids = IdFactory(self.config.id_seed)
+            workspace.set_limit_mode(self.limit_mode(name))
         return seed
 
     def set_profile(self, name: str) -> None:

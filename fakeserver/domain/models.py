@@ -65,10 +65,33 @@ WRITE_SCOPE: Final = "conversation:write"
 ALL_SCOPES: Final = "*"
 
 
+DEFAULT_ORGANIZATION: Final = "default"
+"""The organization of a project that names none."""
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    """The billing side of PostHog's `Organization`: what its AI limits depend on."""
+
+    id: str
+    name: str = "Default organization"
+    customer_id: str | None = None
+    """Set for a paying organization (PostHog's billing customer): its AI throttles are off."""
+    ai_credit_quota_exceeded: bool = False
+    """Over its AI-credit limit: create and open are refused with 402."""
+
+    @property
+    def is_paying(self) -> bool:
+        return bool(self.customer_id)
+
+
 @dataclass(frozen=True, slots=True)
 class Project:
     id: int
     name: str
+    organization_id: str = DEFAULT_ORGANIZATION
+    research_exempt: bool = False
+    """On PostHog's research rate-limit exemption list: research requests are not throttled."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -340,6 +340,10 @@ class Runs:
     def active(self, conversation_id: str) -> AgentRun | None:
         return self._active.get(conversation_id)
 
+    def running(self) -> list[AgentRun]:
+        """Every run in progress, oldest first."""
+        return list(self._active.values())
+
     def start(self, run: AgentRun, first: TurnRequest) -> None:
         """Hand the run to a background task (it must already be `open`ed, its turn begun)."""
         self._active[run.conversation_id] = run

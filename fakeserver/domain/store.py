@@ -19,7 +19,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 
-from fakeserver.domain.models import Conversation, PersonalApiKey, Project, User
+from fakeserver.domain.models import (
+    DEFAULT_ORGANIZATION,
+    Conversation,
+    Organization,
+    PersonalApiKey,
+    Project,
+    User,
+)
 from fakeserver.domain.scripts import AgentScript
 
 Owner = tuple[int, int]
@@ -49,10 +56,21 @@ class Seed:
     """Each owner's listed conversations, in list order, as their sort keys (which end with
     the id): made once, as the seed never changes, so that a list page does not compute a key
     per conversation it passes."""
+    unlisted: list[SortKey] = field(default_factory=list)
+    """The sort keys of the conversations no listing shows (deleted, untitled, internal, tool
+    calls), in list order: the dashboard shows them beside the listed ones."""
     agent_script: AgentScript = field(default_factory=AgentScript)
     """The fixture's top-level `agent:` rules."""
     conversation_scripts: dict[str, AgentScript] = field(default_factory=dict)
     """Per conversation id, its own `agent:` rules (tried before the top-level ones)."""
+    organizations: dict[str, Organization] = field(default_factory=dict)
+    """Every organization a project belongs to (the implicit default one included)."""
+    limits: str | None = None
+    """The fixture's top-level `limits:` mode, None when it sets none."""
+
+    def organization_of(self, project: Project) -> Organization:
+        found = self.organizations.get(project.organization_id)
+        return found if found is not None else Organization(project.organization_id)
 
     def script_for(self, conversation_id: str) -> AgentScript:
         own = self.conversation_scripts.get(conversation_id)
@@ -67,24 +85,40 @@ class Seed:
         conversations: Iterable[Conversation],
         agent_script: AgentScript | None = None,
         conversation_scripts: dict[str, AgentScript] | None = None,
+        organizations: Iterable[Organization] = (),
+        limits: str | None = None,
     ) -> Seed:
+        projects_by_id = {project.id: project for project in projects}
+        organizations_by_id = {organization.id: organization for organization in organizations}
+        for project in projects_by_id.values():
+            if project.organization_id == DEFAULT_ORGANIZATION:
+                organizations_by_id.setdefault(
+                    DEFAULT_ORGANIZATION, Organization(DEFAULT_ORGANIZATION)
+                )
         users_by_id = {user.id: user for user in users}
         conversations_by_id = {conversation.id: conversation for conversation in conversations}
         keys: dict[Owner, list[SortKey]] = {}
+        unlisted: list[SortKey] = []
         for conversation in conversations_by_id.values():
             if conversation.is_listed:
                 keys.setdefault(conversation.owner, []).append(listing_key(conversation))
+            else:
+                unlisted.append(listing_key(conversation))
         for owner_keys in keys.values():
             owner_keys.sort()
+        unlisted.sort()
         return cls(
-            projects={project.id: project for project in projects},
+            projects=projects_by_id,
             users=users_by_id,
             api_keys={key.value: key for key in api_keys},
             sessions={user.session: user.id for user in users_by_id.values() if user.session},
             conversations=conversations_by_id,
             listings=keys,
+            unlisted=unlisted,
             agent_script=agent_script or AgentScript(),
             conversation_scripts=dict(conversation_scripts or {}),
+            organizations=organizations_by_id,
+            limits=limits,
         )
 
 
@@ -204,6 +238,34 @@ class Store:
             changed.get(key[1]) or seed_conversations[key[1]]
             for key in islice(keys, min(limit, sys.maxsize))
         ]
+
+    def listing_owners(self) -> set[Owner]:
+        """Every owner with a listing, in the seed or in the overlay."""
+        return set(self.seed.listings) | set(self._overlay_listings)
+
+    def listed_keys_after(self, owner: Owner, after: SortKey | None) -> Iterator[SortKey]:
+        """The owner's listing as sort keys, in list order, from just after `after` (or from
+        the start): the seed's and the overlay's ordered keys merged, each entered by binary
+        search, so a reader pays for what it takes, never for a sort."""
+        seed_keys = self.seed.listings.get(owner, [])
+        start = 0 if after is None else bisect.bisect_right(seed_keys, after)
+        keys: Iterator[SortKey] = map(seed_keys.__getitem__, range(start, len(seed_keys)))
+        if self._shadowed.get(owner):
+            changed = self._changed
+            keys = (key for key in keys if key[1] not in changed)
+        overlay = self._overlay_listings.get(owner)
+        if overlay is not None and overlay.keys:
+            overlay_keys = overlay.keys
+            start = 0 if after is None else bisect.bisect_right(overlay_keys, after)
+            keys = heapq.merge(keys, map(overlay_keys.__getitem__, range(start, len(overlay_keys))))
+        return keys
+
+    def changed_conversations(self) -> Iterable[Conversation]:
+        """The conversations changed or added since the seed (their current state)."""
+        return self._changed.values()
+
+    def is_changed(self, conversation_id: str) -> bool:
+        return conversation_id in self._changed
 
     # Writes ------------------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ Each lookup reproduces the filter of the PostHog view it stands for, because the
 
 from __future__ import annotations
 
-import functools
 import uuid
 from dataclasses import dataclass
 
@@ -27,18 +26,17 @@ from fakeserver.domain.errors import (
     StreamFromNothing,
     StreamOtherUsersConversation,
 )
+from fakeserver.domain.limits import OFF, Limiter, limit_mode
 from fakeserver.domain.models import Conversation, JSONValue, QueueMessage
 from fakeserver.domain.runs import AgentRun, FrameLog, RunPacer, Runs, TurnRequest
 from fakeserver.domain.scripts import Turn, resume_turn
 from fakeserver.domain.store import Seed, Store
 
 
-@functools.lru_cache(maxsize=4096)
 def canonical_conversation_id(raw: str) -> str | None:
     """The canonical form of a conversation id, or None when it is not a UUID.
 
     Django looks UUIDs up in any form `uuid.UUID` accepts (upper case, no hyphens, braces).
-    Remembered: clients ask for the same few conversations over and over.
     """
     try:
         return str(uuid.UUID(raw))
@@ -114,6 +112,10 @@ class Workspace:
         self.ids = ids or IdFactory()
         self.store = Store(seed)
         self.runs = Runs(pacer)
+        self.limiter = Limiter(seed, self.clock)
+        self.limits: Limiter | None = None
+        """The limiter while its mode limits anything, else None: the one thing a request
+        looks at when limits are off."""
 
     @property
     def seed(self) -> Seed:
@@ -126,6 +128,17 @@ class Workspace:
         """
         self.runs.stop_all()
         self.store = Store(seed or self.store.seed)
+        self.limiter.reset(self.store.seed)
+        self.clock.reset()
+
+    def set_limit_mode(self, mode: str) -> None:
+        """Turn the limits on or off (`limits.LIMIT_MODES`); raises ValueError for another."""
+        self.limiter.mode = limit_mode(mode)
+        self.limits = self.limiter if mode != OFF else None
+
+    def find(self, raw_id: str) -> Conversation | None:
+        """The conversation with this id in any form a UUID may take, deleted or not."""
+        return self._find(raw_id)
 
     # Lookups -----------------------------------------------------------------------------
 

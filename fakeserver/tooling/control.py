@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import fields
 from datetime import datetime
 from importlib.metadata import version
+from pathlib import PurePath
 from typing import Any, Final, Protocol
 
 from starlette.requests import Request
@@ -24,11 +25,12 @@ from fakeserver.api.serializers import drf_datetime
 from fakeserver.domain.models import Conversation, QueueMessage
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
-from fakeserver.fixtures import FixtureError, FixtureSource
+from fakeserver.fixtures import FixtureError, FixtureSource, FixtureText
 from fakeserver.fixtures.schema import CONVERSATION_KEYS
 from fakeserver.tooling.control_access import ControlAccess, ControlError, ControlGate
 from fakeserver.tooling.fault_rules import FaultError, FaultRegistry
 from fakeserver.tooling.journal import Journal
+from fakeserver.tooling.limit_report import limits_report
 from fakeserver.tooling.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY, is_valid_name
 from fakeserver.tooling.operations import UnknownOperationId
 
@@ -44,6 +46,10 @@ class ControlledServer(Protocol):
     faults: FaultRegistry
     control_access: ControlAccess
     """Who may call (host, origin, token, body type): checked before any control route."""
+    sources: list[FixtureSource]
+    """The fixtures the seed was loaded from (shown by the dashboard)."""
+    namespace_sources: dict[str, list[FixtureSource]]
+    """A namespace's own fixtures, when one was loaded into it."""
 
     def reset(self, namespace: str | None = None) -> list[str]: ...
 
@@ -52,6 +58,16 @@ class ControlledServer(Protocol):
     ) -> Seed: ...
 
     def set_profile(self, name: str) -> None: ...
+
+    def namespace(self, name: str) -> Workspace:
+        """The namespace's workspace, created on first use."""
+        ...
+
+    def limit_mode(self, name: str) -> str:
+        """The namespace's limits mode, whoever chose it."""
+        ...
+
+    def set_limits(self, mode: str | None, namespace: str | None = None) -> None: ...
 
 
 CONTROL_PREFIX: Final = "/_fakeserver"
@@ -100,11 +116,17 @@ def _route(path: str, **handlers: Handler) -> Route:
 
     async def endpoint(request: Request) -> Response:
         try:
-            return await handlers[request.method.lower()](request, _state(request))
+            # Starlette adds HEAD to a GET route: it is answered as the GET.
+            handler = handlers.get(request.method.lower()) or handlers["get"]
+            return await handler(request, _state(request))
         except ControlError as error:
             return error.response()
 
     return Route(path, endpoint, methods=[method.upper() for method in handlers])
+
+
+# What the control API's other modules (tooling/limits_control.py) build their endpoints with.
+route, json_body, namespace_of_call = _route, _json_body, _namespace
 
 
 # Endpoints -------------------------------------------------------------------------------
@@ -131,17 +153,15 @@ async def reset(request: Request, state: ControlledServer) -> Response:
 
 async def load_fixture(request: Request, state: ControlledServer) -> Response:
     body = await _json_body(request)
-    if not isinstance(body, dict) or ("fixture" in body) == ("path" in body):
+    forms = ("fixture", "path", "fixture_text")
+    if not isinstance(body, dict) or sum(form in body for form in forms) != 1:
         raise ControlError(
             400,
             "invalid_input",
-            'Send {"fixture": {...}} (a fixture document) or {"path": "file.yaml"}.',
+            'Send {"fixture": {...}} (a fixture document), {"path": "file.yaml"} or '
+            '{"fixture_text": "...", "filename": "file.yaml"} (a file\'s content).',
         )
-    source: FixtureSource = body["fixture"] if "fixture" in body else str(body["path"])
-    if "fixture" in body and not isinstance(source, dict):
-        raise ControlError(
-            400, "invalid_input", "fixture must be a JSON object in the fixture format."
-        )
+    source = _fixture_source(body)
     namespace = _namespace(request, body)
     replace = bool(body.get("replace", False))
     try:
@@ -168,6 +188,23 @@ async def load_fixture(request: Request, state: ControlledServer) -> Response:
     )
 
 
+def _fixture_source(body: dict[str, Any]) -> FixtureSource:
+    if "path" in body:
+        return str(body["path"])
+    if "fixture" in body:
+        if not isinstance(body["fixture"], dict):
+            raise ControlError(
+                400, "invalid_input", "fixture must be a JSON object in the fixture format."
+            )
+        fixture: FixtureSource = body["fixture"]
+        return fixture
+    text, filename = body["fixture_text"], body.get("filename", "upload.yaml")
+    if not isinstance(text, str) or not isinstance(filename, str):
+        raise ControlError(400, "invalid_input", "fixture_text and filename must be strings.")
+    # Only the name is kept: it labels the checker's messages, it never opens a file.
+    return FixtureText(text, PurePath(filename).name or "upload.yaml")
+
+
 async def dump_state(request: Request, state: ControlledServer) -> Response:
     name = _namespace(request) or DEFAULT_NAMESPACE
     # A namespace never used is at its fixture state: show that without creating it.
@@ -179,6 +216,7 @@ async def dump_state(request: Request, state: ControlledServer) -> Response:
             "profile": state.profile.name,
             "projects": [{"id": p.id, "name": p.name} for p in workspace.seed.projects.values()],
             "conversations": [dump_conversation(c) for c in conversations],
+            "limits": limits_report(workspace, state.limit_mode(name)),
         }
     )
 
@@ -246,13 +284,22 @@ async def set_profile(request: Request, state: ControlledServer) -> Response:
     return json_response({"profile": state.profile.name})
 
 
-def control_routes() -> list[BaseRoute]:
+def control_route(path: str, **handlers: Handler) -> Route:
+    """A route under the control API's access rules, for routes defined elsewhere (the
+    dashboard's)."""
+    return _route(path, **handlers)
+
+
+def control_routes(*extra: BaseRoute, pages: frozenset[str] = frozenset()) -> list[BaseRoute]:
+    """The control API's routes; `extra` routes (the dashboard's) join its Mount and rules.
+    `pages`: paths of `extra` that a browser opens by address (see `ControlGate`)."""
     return [
         Mount(
             CONTROL_PREFIX,
             app=ControlGate(
                 Router(
                     [
+                        *extra,
                         _route("/", get=info),
                         _route("/reset", post=reset),
                         _route("/fixtures", post=load_fixture),
@@ -262,7 +309,8 @@ def control_routes() -> list[BaseRoute]:
                         _route("/faults", get=list_faults, post=add_fault, delete=clear_faults),
                         _route("/faults/{rule_id}", delete=remove_fault),
                     ]
-                )
+                ),
+                pages,
             ),
         )
     ]

@@ -22,8 +22,9 @@ import hmac
 import ipaddress
 from dataclasses import dataclass
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
+from starlette._utils import get_route_path
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -193,11 +194,17 @@ def _check_json_body(headers: Headers) -> None:
 class ControlGate:
     """The ASGI gate in front of every control route (the dashboard's too)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, pages: frozenset[str] = frozenset()) -> None:
         self.app = app
+        self.pages = pages
+        """Paths under the control prefix of pages a browser opens by address (the dashboard):
+        a navigation cannot send the token's header, so a GET of one may carry the token as
+        `?token=` instead. Only the page: the calls it makes send the header."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            if scope["method"] in ("GET", "HEAD") and get_route_path(scope) in self.pages:
+                scope = _token_from_address(scope)
             access: ControlAccess = scope["app"].state.fakeserver.control_access
             try:
                 access.check(scope)
@@ -205,6 +212,15 @@ class ControlGate:
                 await refusal.response()(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def _token_from_address(scope: Scope) -> Scope:
+    """The scope with `?token=` as the token's header, when it has the one and not the other."""
+    token = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+    if not token or any(name == TOKEN_HEADER.encode() for name, _value in scope["headers"]):
+        return scope
+    header = (TOKEN_HEADER.encode(), token[0].encode("latin-1", "replace"))
+    return {**scope, "headers": [*scope["headers"], header]}
 
 
 class OverSocket:

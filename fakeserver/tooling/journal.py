@@ -9,7 +9,6 @@ so no reader ever sees one.
 
 from __future__ import annotations
 
-import marshal
 import re
 import threading
 import time
@@ -60,6 +59,9 @@ class JournalEntry:
     duration_ms: float
     profile: str
     fault: dict[str, Any] | None = None
+    limit: dict[str, Any] | None = None
+    """Set when one of PostHog's limits refused the request (`limits` on): which one, and for
+    a throttle its rate and the wait it told."""
     truncated: tuple[str, ...] = field(default=())
     """Which of request_body / response_body were cut at BODY_LIMIT."""
     complete: bool = False
@@ -97,6 +99,7 @@ class JournalEntry:
             "duration_ms": round(self.duration_ms, 3),
             "profile": self.profile,
             "fault": self.fault,
+            "limit": self.limit,
             "truncated": list(self.truncated),
             "complete": self.complete,
         }
@@ -122,35 +125,9 @@ def _joined(chunks: list[bytes]) -> bytes:
     return bytes(chunks[0]) if len(chunks) == 1 else b"".join(chunks)
 
 
-_MARSHAL_VERSION: Final = 2
-"""marshal's format 2 has no back-references: about half the cost of the default format."""
-_PACKED_FIELDS: Final = (
-    "method",
-    "path",
-    "query",
-    "request_headers",
-    "request_chunks",
-    "request_size",
-    "response_headers",
-    "response_chunks",
-    "response_size",
-    "started",
-    "clock",
-    "ended",
-    "sequence",
-)
-"""A finished record's own per-request values: what `RecordedRequest.pack` holds as bytes."""
-
-
 class RecordedRequest:
     """What the gateway keeps of one request: raw references, cheap to take on the hot path
     (one object per request, with the first BODY_LIMIT bytes of each body as chunk lists).
-
-    Once complete, the per-request references are packed into one bytes object (`pack`): the
-    journal holds a thousand finished requests, and each one's ~40 small objects (the server's
-    header tuples, chunk lists, floats), freed a thousand requests later, sent the allocator's
-    reuse into cold memory. Packing took a live cycle's simulated last-level cache misses from
-    236 to 137 per request (bench/RESULTS.md, sixth round).
 
     `entry()` builds the `JournalEntry` (its operation, decoded headers, secrets redacted) on
     first read.
@@ -163,10 +140,10 @@ class RecordedRequest:
         "default_profile",
         "ended",
         "fault",
+        "limit",
         "method",
         "namespace",
         "operation_of",
-        "packed",
         "path",
         "query",
         "request_chunks",
@@ -207,11 +184,11 @@ class RecordedRequest:
         self.status: int | None = None
         self.response_headers: Iterable[tuple[bytes, bytes]] = ()
         self.fault: dict[str, Any] | None = None
+        self.limit: dict[str, Any] | None = None
+        """Which of PostHog's limits refused the request, if one did."""
         self.sequence = 0
         self.complete = False
         self.built: JournalEntry | None = None
-        self.packed: bytes | None = None
-        """The fields `pack` took (which are unset while it holds them)."""
 
     def keep_request_chunk(self, chunk: bytes) -> None:
         self.request_size = _keep_chunk(self.request_chunks, self.request_size, chunk)
@@ -219,61 +196,8 @@ class RecordedRequest:
     def keep_response_chunk(self, chunk: bytes) -> None:
         self.response_size = _keep_chunk(self.response_chunks, self.response_size, chunk)
 
-    def pack(self) -> None:
-        """Hold this finished request's own fields as one bytes object (until `unpack`).
-        Left as it is when a field holds something marshal cannot (a header pair of another
-        type than ASGI's), or when its entry is already built."""
-        if self.built is not None or self.packed is not None:
-            return
-        # The fields in _PACKED_FIELDS' order, read as a tuple display: the interpreter's own
-        # attribute loads take a tenth of the time attrgetter's per-name lookups do.
-        values: tuple[Any, ...] = (
-            self.method,
-            self.path,
-            self.query,
-            self.request_headers,
-            self.request_chunks,
-            self.request_size,
-            self.response_headers,
-            self.response_chunks,
-            self.response_size,
-            self.started,
-            self.clock,
-            self.ended,
-            self.sequence,
-        )
-        try:
-            self.packed = marshal.dumps(values, _MARSHAL_VERSION)
-        except ValueError:
-            return
-        # One statement, where a delattr() per field was a dozen calls on every request;
-        # tests/test_journal.py checks that pack and unpack keep to exactly _PACKED_FIELDS.
-        del (
-            self.method,
-            self.path,
-            self.query,
-            self.request_headers,
-            self.request_chunks,
-            self.request_size,
-            self.response_headers,
-            self.response_chunks,
-            self.response_size,
-            self.started,
-            self.clock,
-            self.ended,
-            self.sequence,
-        )
-
-    def unpack(self) -> None:
-        if self.packed is None:
-            return
-        for name, value in zip(_PACKED_FIELDS, marshal.loads(self.packed), strict=True):
-            setattr(self, name, value)
-        self.packed = None
-
     def entry(self) -> JournalEntry:
         if self.built is None:
-            self.unpack()
             request_headers = redact_headers(self.request_headers)
             requested_profile = request_headers.get(PROFILE_HEADER, "").strip().lower()
             operation = self.operation_of(self.method, self.path)
@@ -305,6 +229,7 @@ class RecordedRequest:
         entry.request_body = redact_body(_joined(self.request_chunks))
         entry.duration_ms = max(self.ended - self.clock, 0.0) * 1000
         entry.fault = self.fault
+        entry.limit = self.limit
         entry.complete = self.complete
         truncated = ["request_body"] if self.request_size > BODY_LIMIT else []
         if self.complete:
@@ -344,7 +269,6 @@ class Journal:
         """The response ended (or the connection went): complete the request's entry."""
         with self._lock:  # against a reader building the entry from half-updated fields
             recorded.mark_complete()
-            recorded.pack()
 
     def clear(self, namespace: str | None = None) -> None:
         with self._lock:
@@ -362,6 +286,16 @@ class Journal:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def last_sequence(self) -> int:
+        """The number of the latest request recorded (0: none yet); it only grows."""
+        return self._sequence
+
+    def open_entries(self) -> list[JournalEntry]:
+        """The entries whose response is still being sent (open streams), oldest first."""
+        with self._lock:
+            return [held.entry() for held in self._entries if not held.complete]
 
     def filter(
         self,

@@ -7,13 +7,12 @@ and redaction wait until someone reads the journal (`RecordedRequest.entry`).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from starlette.routing import BaseRoute
 from starlette.types import Message, Receive, Scope, Send
 
-from fakeserver.api.request import BODY_SCOPE_KEY
 from fakeserver.tooling.journal import Journal, RecordedRequest
 from fakeserver.tooling.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY
 from fakeserver.tooling.operations import OperationMatch, match_operation
@@ -73,19 +72,19 @@ class Recording(RecordedRequest):
     def response_started(self) -> bool:
         return self.sequence != 0  # numbered and added to the journal as the response starts
 
-    def send(self, message: Message) -> Awaitable[None]:
-        """The server's send, once the message is noted. Not a coroutine itself: it hands back
-        the server's awaitable (a coroutine per message costs more than all the noting)."""
+    async def send(self, message: Message) -> None:
+        """The server's send, once the message is noted."""
         forward = self._send
-        if forward is _send_after_finish:  # the record may be packed: leave it be
-            return forward(message)
+        if forward is _send_after_finish:
+            await forward(message)
+            return
         kind = message["type"]
         if kind == "http.response.body":
             self.keep_response_chunk(message.get("body", b""))
         elif kind == "http.response.start":
             self.status, self.response_headers = message["status"], message.get("headers", [])
             self._journal.add(self)  # a stream shows in the journal while it is open
-        return forward(message)
+        await forward(message)
 
     def finish(self) -> None:
         """The response ended, or the connection went before one started."""
@@ -122,37 +121,27 @@ class JournalRecorder:
         journal: Journal,
         operation_of: Callable[[str, str], OperationMatch],
         default_profile: Callable[[], str],
-        share_body: bool = True,
     ) -> None:
         self.journal = journal
         self.operation_of = operation_of
         self.default_profile = default_profile
-        self.share_body = share_body
-        """Leave a body read here in the scope for the endpoint. Not when a user's middleware
-        stands between, as it may change what the endpoint receives."""
 
     def start(self, scope: Scope, path: str, send: Send) -> Recording:
         """The request's recording; its body is read through `read_small_body` or
         `capturing` (which one is the gateway's choice, by the declared length)."""
         return Recording(self.journal, scope, path, send, self.operation_of, self.default_profile())
 
-    async def read_small_body(
-        self, scope: Scope, recording: Recording, receive: Receive
-    ) -> Receive:
+    async def read_small_body(self, recording: Recording, receive: Receive) -> Receive:
         """Read a small request body up front, so the journal has it even if the app never
-        reads it; it is left in the scope for the endpoint. The receive that replays it."""
+        reads it. The receive that replays it."""
         pending: list[Message] = []
-        chunks: list[bytes] = []
         while True:
             message = await receive()
             pending.append(message)
             if message["type"] != "http.request":
-                break  # the client went first: no body to share
-            chunks.append(message.get("body", b""))
-            recording.keep_request_chunk(chunks[-1])
+                break  # the client went first
+            recording.keep_request_chunk(message.get("body", b""))
             if not message.get("more_body", False):
-                if self.share_body:
-                    scope[BODY_SCOPE_KEY] = chunks[0] if len(chunks) == 1 else b"".join(chunks)
                 break
 
         async def replay() -> Message:

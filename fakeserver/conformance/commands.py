@@ -1,0 +1,262 @@
+"""The `verify` and `snapshot` subcommands: their arguments and what they print.
+
+Everything they print or write passes through `Redactor`, so the personal API key cannot appear
+in an output, a report or a fixture, whatever a target sends back. Errors the user can fix are
+one line on stderr and exit status 2; `verify` exits 1 on a new difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, TextIO
+
+from fakeserver.conformance.client import DEFAULT_TIMEOUT, ApiClient, TargetError
+from fakeserver.conformance.progress import Progress
+from fakeserver.conformance.report import as_json, as_table
+from fakeserver.conformance.scrub import scrub_fixture
+from fakeserver.conformance.snapshot import (
+    PLACEHOLDER_KEY,
+    as_fixture,
+    read_snapshot,
+    render_fixture,
+)
+from fakeserver.conformance.verify import VerifyOptions, verify
+
+EXIT_NEW_DIFFERENCES: Final = 1
+EXIT_CANNOT_CHECK: Final = 2
+KEY_ENV: Final = "POSTHOG_PERSONAL_API_KEY"
+WRITES_WARNING: Final = (
+    "--allow-writes creates a conversation on {target} and runs PostHog AI on it: the agent "
+    "run is billed to your organization (AI credits). It also queues, edits and deletes queued "
+    "messages, cancels the run and deletes the conversation it created."
+)
+
+
+class Redactor:
+    """Writes text with the key (if it ever shows up) replaced by `[redacted]`."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+
+    def clean(self, text: str) -> str:
+        return text.replace(self.secret, "[redacted]") if self.secret else text
+
+    def clean_value(self, value: Any) -> Any:
+        """A JSON-like value with the key taken out of every string (keys of objects too)."""
+        if isinstance(value, str):
+            return self.clean(value)
+        if isinstance(value, list):
+            return [self.clean_value(item) for item in value]
+        if isinstance(value, dict):
+            return {self.clean(str(k)): self.clean_value(item) for k, item in value.items()}
+        return value
+
+    def write(self, stream: TextIO, text: str) -> None:
+        stream.write(self.clean(text))
+        stream.flush()
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
+    return value
+
+
+def _target_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--target",
+        required=True,
+        help="the PostHog to check: https://us.posthog.com, https://eu.posthog.com or your own",
+    )
+    parser.add_argument(
+        "--personal-api-key",
+        default=os.environ.get(KEY_ENV),
+        help=f"a personal API key with conversation:read (env {KEY_ENV}); never printed",
+    )
+    parser.add_argument("--project", type=_positive_int, required=True, help="the project id")
+    parser.add_argument(
+        "--timeout",
+        type=_timeout,
+        default=DEFAULT_TIMEOUT,
+        help="seconds to wait for each answer (default %(default)s)",
+    )
+
+
+def register(commands: Any) -> None:
+    """Add `verify` and `snapshot` to the CLI's subcommands."""
+    check = commands.add_parser(
+        "verify", help="compare the fake with a real PostHog; exit 1 on a new difference"
+    )
+    _target_arguments(check)
+    check.add_argument(
+        "--profile",
+        choices=("actual", "documented"),
+        default="actual",
+        help="the fake's profile to compare (default %(default)s)",
+    )
+    check.add_argument("--json", action="store_true", help="print the report as JSON (for CI)")
+    check.add_argument(
+        "--allow-writes",
+        action="store_true",
+        help="also create a conversation (a billed agent run), use its queue, cancel, delete it",
+    )
+    check.add_argument("--yes", action="store_true", help="do not ask before --allow-writes")
+    check.set_defaults(handler=run_verify)
+
+    snapshot = commands.add_parser(
+        "snapshot", help="write a project's conversations on a PostHog as a fixture file"
+    )
+    _target_arguments(snapshot)
+    snapshot.add_argument("--limit", type=_positive_int, help="at most this many conversations")
+    snapshot.add_argument(
+        "--scrub",
+        action="store_true",
+        help="replace message texts, titles, names and emails with generated ones of the "
+        "same length and shape",
+    )
+    snapshot.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="the fixture file (.json: JSON, else YAML); default stdout",
+    )
+    snapshot.set_defaults(handler=run_snapshot)
+
+
+def _key(args: argparse.Namespace) -> str | None:
+    key = args.personal_api_key
+    if not key or not key.strip():
+        print(
+            f"fakeserver {args.command}: give --personal-api-key or set {KEY_ENV}",
+            file=sys.stderr,
+        )
+        return None
+    return str(key).strip()
+
+
+def _confirmed(target: str, redactor: Redactor) -> bool:
+    redactor.write(sys.stderr, WRITES_WARNING.format(target=target) + "\n")
+    if not sys.stdin.isatty():
+        redactor.write(sys.stderr, "fakeserver verify: not a terminal to ask on; add --yes\n")
+        return False
+    redactor.write(sys.stderr, "Continue? [y/N] ")
+    try:
+        answer = input()
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def run_verify(args: argparse.Namespace, *, sleep: Callable[[float], None] = time.sleep) -> int:
+    key = _key(args)
+    if key is None:
+        return EXIT_CANNOT_CHECK
+    redactor = Redactor(key)
+    if args.allow_writes and not args.yes and not _confirmed(args.target, redactor):
+        return EXIT_CANNOT_CHECK
+    options = VerifyOptions(
+        target=args.target,
+        api_key=key,
+        project_id=args.project,
+        profile=args.profile,
+        allow_writes=args.allow_writes,
+        timeout=args.timeout,
+        sleep=sleep,
+    )
+    try:
+        report = verify(options)
+    except TargetError as error:
+        redactor.write(sys.stderr, f"fakeserver verify: {error}\n")
+        return EXIT_CANNOT_CHECK
+    if args.json:
+        cleaned = redactor.clean_value(as_json(report))
+        redactor.write(sys.stdout, json.dumps(cleaned, indent=2, ensure_ascii=False) + "\n")
+    else:
+        redactor.write(sys.stdout, as_table(report))
+    return EXIT_NEW_DIFFERENCES if report.new_differences else 0
+
+
+def run_snapshot(args: argparse.Namespace, *, sleep: Callable[[float], None] = time.sleep) -> int:
+    key = _key(args)
+    if key is None:
+        return EXIT_CANNOT_CHECK
+    # The placeholder is public: a served snapshot is read back with it.
+    redactor = Redactor("" if key == PLACEHOLDER_KEY else key)
+    progress: Progress | None = None
+
+    def start(total: int) -> None:
+        nonlocal progress
+        progress = Progress("snapshot: conversations", total)
+
+    def advance() -> None:
+        if progress is not None:
+            progress.advance()
+
+    try:
+        with ApiClient(args.target, key, timeout=args.timeout, sleep=sleep) as client:
+            snapshot = read_snapshot(
+                client, args.project, limit=args.limit, on_total=start, on_conversation=advance
+            )
+            origin = client.origin
+    except TargetError as error:
+        redactor.write(sys.stderr, f"fakeserver snapshot: {error}\n")
+        return EXIT_CANNOT_CHECK
+    finally:
+        if progress is not None:
+            progress.finish()
+    # Taken out of the values, not the file's text: a scalar replaced in YAML could change type.
+    fixture = redactor.clean_value(as_fixture(snapshot))
+    if args.scrub:
+        fixture = scrub_fixture(fixture)
+    header = (
+        f"fakeserver snapshot of {origin}, project {args.project}: "
+        f"{len(snapshot.conversations)} conversations, "
+        f"{datetime.now(UTC).isoformat(timespec='seconds')}"
+        f"{' (scrubbed)' if args.scrub else ''}.\n"
+        f"The personal API key is a placeholder: {PLACEHOLDER_KEY}"
+    )
+    text = render_fixture(fixture, args.output, redactor.clean(header))
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        print(f"fakeserver snapshot: cannot write {args.output}: {error.strerror}", file=sys.stderr)
+        return EXIT_CANNOT_CHECK
+    print(
+        f"snapshot: {len(snapshot.conversations)} conversations written to {args.output} "
+        f"(key: {PLACEHOLDER_KEY})",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def run(argv: Sequence[str], *, sleep: Callable[[float], None] = time.sleep) -> int:
+    """`verify` or `snapshot` from its arguments, with the 429 wait injectable (for tests)."""
+    parser = argparse.ArgumentParser(prog="fakeserver")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    handler: Callable[..., int] = args.handler
+    return handler(args, sleep=sleep)
