@@ -193,6 +193,7 @@ def test_a_bad_fixture_upload_shows_the_checkers_message_and_changes_nothing(
     page: Page, api: httpx.Client, server: FakeServer, console: Console
 ) -> None:
     console.allowed.append("status of 400")  # the browser logs the control API's answer
+    server.freeze_clock()  # the state shows the clock's reading, which must not move
     before = api.get("/_fakeserver/state").json()
     broken = b"conversations:\n  - id: 11111111-2222-4333-8444-555555555555\n    project: 1\n"
     page.locator("#fixture-file").set_input_files(
