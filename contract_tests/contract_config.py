@@ -2,18 +2,24 @@
 and schemathesis' configuration for each profile (one dict, loaded directly in process and
 written out as a `schemathesis.toml` for the CLI).
 
-Every deviation from schemathesis' defaults below carries its reason; no check is switched off
-for a whole run.
+The base is what users get: `fakeserver schemathesis-config --profile P` (the shipped settings,
+each with its reason). This suite adds two users instead of one key, so that
+`object_level_authorization` runs and the actual profile's key-refusing actions are exercised
+with a session. Every deviation from schemathesis' defaults carries its reason; no check is
+switched off for a whole run.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Iterator
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final
 
+import tomli_w
 from starlette.applications import Starlette
 from starlette.endpoints import HTTPEndpoint
 from starlette.routing import Route
@@ -63,23 +69,25 @@ def _exact(values: Iterable[str]) -> str:
     return "^(" + "|".join(re.escape(value) for value in sorted(values)) + ")$"
 
 
+def shipped_settings(profile: str) -> dict[str, Any]:
+    """What `fakeserver schemathesis-config --profile PROFILE` prints, parsed."""
+    printed = subprocess.run(
+        [sys.executable, "-m", "fakeserver", "schemathesis-config", "--profile", profile],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    return tomllib.loads(printed)
+
+
 def settings(profile: str, document: dict[str, Any], implemented: set[str]) -> dict[str, Any]:
     """schemathesis' configuration (the `schemathesis.toml` structure) for one profile."""
+    config = shipped_settings(profile)
+    # The base URL comes from the run (in process: none); the credentials from the WFC file below.
+    del config["base-url"], config["headers"]
     operations: list[dict[str, Any]] = [
-        {
-            # create and open answer 400 to valid bodies for reasons the document cannot
-            # express as a schema: an existing conversation on the other runtime (sandbox vs
-            # not: "Sandbox conversations must be opened via the open endpoint." / "This
-            # conversation is not on the sandbox runtime."), `content: null` for an unknown
-            # conversation ("Cannot stream from non-existent conversation"), an idle
-            # conversation without a message, another user's conversation (400 in create).
-            # These are PostHog's state-dependent refusals (posthog-conversations-api.md 3.1,
-            # 3.6); each is declared as a 400 response in the document.
-            "include-operation-id-regex": r"^(environments_)?conversations_(create|open_create)$",
-            "checks": {
-                "positive_data_acceptance": {"expected-statuses": [*POSITIVE_STATUSES, "400"]}
-            },
-        },
+        *config.pop("operations"),
         {
             # PostHog's retrieve filters by team but not by user (posthog-conversations-api.md
             # 3.2 and 9.11: "200 in retrieve when the conversation is in the same team"), so Bob
@@ -112,6 +120,7 @@ def settings(profile: str, document: dict[str, Any], implemented: set[str]) -> d
             }
         )
     return {
+        **config,
         "parameters": {"project_id": str(PROJECT_ID)},
         "auth": {
             # Both users of the default fixture: Ada runs every operation, Bob is the peer
@@ -128,37 +137,5 @@ def settings(profile: str, document: dict[str, Any], implemented: set[str]) -> d
     }
 
 
-# A minimal TOML writer for the structure above (tomllib only reads).
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(item) for item in value) + "]"
-    raise TypeError(f"cannot write {value!r} as TOML")
-
-
-def _flat(table: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for key, value in table.items():
-        if isinstance(value, dict):
-            yield from _flat(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", value
-
-
 def as_toml(config: dict[str, Any]) -> str:
-    lines: list[str] = []
-    for section, body in config.items():
-        if isinstance(body, list):
-            for table in body:
-                lines.append(f"[[{section}]]")
-                lines.extend(f"{key} = {_value(value)}" for key, value in _flat(table))
-        else:
-            for key, value in _flat(body):
-                lines.append(f"{section}.{key} = {_value(value)}")
-    return "\n".join(lines) + "\n"
+    return tomli_w.dumps(config)

@@ -2,7 +2,9 @@
 port, run the `schemathesis run` CLI with every check against its `/api/schema/`, stop the server.
 
     python contract_tests/live.py [--max-examples N] [--profile documented|actual]
-    python contract_tests/live.py --print-config actual > schemathesis.toml
+
+Its configuration is `fakeserver schemathesis-config` plus this suite's two users
+(contract_config.py); to run schemathesis yourself, use that command.
 
 Exit status: 0 when every profile passes. Each server start and each schemathesis run is
 bounded in time; the server is stopped whatever happens.
@@ -28,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from contract_config import PROFILES, as_toml, implemented_operations, settings
 
-from fakeserver.api.profiles import profile_named
 from fakeserver.app import ServerConfig, create_app
 
 START_TIMEOUT: Final = 20.0
@@ -141,27 +142,11 @@ def run_profile(profile: str, max_examples: int, workdir: Path) -> int:
             return 1
 
 
-def print_config(profile: str) -> None:
-    """The run's schemathesis.toml for `profile`, for a schemathesis CLI run of your own."""
-    document = json.loads(profile_named(profile).openapi_document)
-    implemented = implemented_operations(create_app(ServerConfig(profile=profile)))
-    print(as_toml(settings(profile, document, implemented)), end="")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--max-examples", type=int, default=25)
     parser.add_argument("--profile", choices=PROFILES, action="append")
-    parser.add_argument(
-        "--print-config",
-        choices=PROFILES,
-        metavar="PROFILE",
-        help="print the schemathesis.toml the run uses for PROFILE, and exit",
-    )
     args = parser.parse_args()
-    if args.print_config:
-        print_config(args.print_config)
-        return 0
     failed = []
     with tempfile.TemporaryDirectory(prefix="fakeserver-contract-") as workdir:
         for profile in args.profile or PROFILES:

@@ -1,5 +1,5 @@
-"""`fakeserver serve | check-fixture | divergences | verify | snapshot` (also `python -m
-fakeserver ...`)."""
+"""`fakeserver serve | check-fixture | divergences | openapi | schemathesis-config | verify
+| snapshot` (also `python -m fakeserver ...`)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ from pathlib import Path
 
 from fakeserver import __version__
 from fakeserver.api.divergences import as_markdown
-from fakeserver.api.profiles import DEFAULT_PROFILE, PROFILES
+from fakeserver.api.profiles import DEFAULT_PROFILE, PROFILES, profile_named
 from fakeserver.app import ServerConfig, create_app
 from fakeserver.conformance import commands as conformance
 from fakeserver.domain.limits import LIMIT_MODES, OFF
 from fakeserver.domain.models import READ_SCOPE
 from fakeserver.domain.store import Seed
 from fakeserver.fixtures import FixtureError, check_fixture, default_fixture_path, load_seed
+from fakeserver.tooling import schemathesis_config
 from fakeserver.tooling.control_access import OverSocket, is_loopback_bind
 
 DEFAULT_HOST = "127.0.0.1"
@@ -78,12 +79,7 @@ def _parser() -> argparse.ArgumentParser:
         help="fixture file (YAML or JSON); repeat to merge several in order "
         "(env FAKESERVER_FIXTURE, paths separated by ':'; default: the bundled one)",
     )
-    serve.add_argument(
-        "--profile",
-        choices=sorted(PROFILES),
-        default=env("FAKESERVER_PROFILE", DEFAULT_PROFILE),
-        help="fidelity profile (env FAKESERVER_PROFILE; default %(default)s)",
-    )
+    _profile_option(serve)
     serve.add_argument(
         "--id-seed", type=int, default=None, help="make generated ids repeatable from this seed"
     )
@@ -142,8 +138,46 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="+", type=Path)
 
     commands.add_parser("divergences", help="print every documented-vs-actual difference")
+
+    openapi = commands.add_parser("openapi", help="print a profile's OpenAPI document")
+    _profile_option(openapi)
+    openapi.add_argument(
+        "--format",
+        choices=("json", "yaml"),
+        default="json",
+        help="json: as /api/schema/ serves it; yaml: the data file, with its comments "
+        "(default %(default)s)",
+    )
+
+    contract = commands.add_parser(
+        "schemathesis-config",
+        help="print a schemathesis.toml for a run against a live fake with the default fixture",
+    )
+    _profile_option(contract)
+    contract.add_argument(
+        "--base-url",
+        default=None,
+        help="the fake's base URL (default http://FAKESERVER_HOST:FAKESERVER_PORT, "
+        f"else http://{DEFAULT_HOST}:{DEFAULT_PORT})",
+    )
+
     conformance.register(commands)
     return parser
+
+
+def _profile_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default=os.environ.get("FAKESERVER_PROFILE", DEFAULT_PROFILE),
+        help="fidelity profile (env FAKESERVER_PROFILE; default %(default)s)",
+    )
+
+
+def _default_base_url() -> str:
+    host = os.environ.get("FAKESERVER_HOST", DEFAULT_HOST)
+    port = os.environ.get("FAKESERVER_PORT", str(DEFAULT_PORT))
+    return f"http://{host}:{port}"
 
 
 def _fixtures_from(args: argparse.Namespace) -> list[Path]:
@@ -306,6 +340,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     if args.command == "check-fixture":
         return _check_fixture(args)
+    if args.command == "openapi":
+        profile = profile_named(args.profile)
+        text = profile.openapi_yaml if args.format == "yaml" else profile.openapi_document.decode()
+        print(text, end="" if text.endswith("\n") else "\n")
+        return 0
+    if args.command == "schemathesis-config":
+        base_url = args.base_url or _default_base_url()
+        print(schemathesis_config.as_toml(args.profile, base_url), end="")
+        return 0
     print(as_markdown(), end="")
     return 0
 

@@ -91,7 +91,7 @@ def test_loading_a_fixture_merges_it_over_the_current_ones(client: httpx.Client)
         "replace": False,
         "projects": 2,
         "users": 3,
-        "conversations": 9,
+        "conversations": 11,
     }
     assert NEW_CONVERSATION in listed_ids(client)
     assert FULL_QUEUE in listed_ids(client)

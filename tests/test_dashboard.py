@@ -30,6 +30,8 @@ DEFAULT_TITLES = [
     "Error spikes on checkout",
     None,
     "Fix the flaky signup test",
+    None,  # the two untitled ones that contract runs delete
+    None,
     "An old, deleted chat",
 ]
 """The default fixture's conversations, newest change first."""
@@ -96,9 +98,9 @@ def test_overview_shows_profile_fixtures_counts_projects_and_redacted_keys(
     assert body["profile"] == "documented" and body["profiles"] == ["actual", "documented"]
     assert body["fixtures"][0].endswith("default.yaml")
     assert body["counts"] == {
-        "conversations": 8,
+        "conversations": 10,
         "listed": 6,
-        "hidden": 2,
+        "hidden": 4,
         "running": 0,
         "journal": 0,
         "faults": 0,
@@ -120,7 +122,7 @@ def test_namespaces_are_listed_default_first_and_read_without_being_created(
         alpha.get("/api/projects/1/conversations/")
     assert client.get(f"{DATA}/overview").json()["namespaces"] == ["default", "alpha", "zeta"]
     never_used = client.get(f"{DATA}/overview", params={"namespace": "new"}).json()
-    assert never_used["counts"]["conversations"] == 8
+    assert never_used["counts"]["conversations"] == 10
     assert never_used["namespaces"] == ["default", "alpha", "new", "zeta"]  # it is shown
     assert "new" not in client.get(f"{DATA}/overview").json()["namespaces"]
     assert "new" not in server.state.workspaces
@@ -133,7 +135,7 @@ def test_namespaces_are_listed_default_first_and_read_without_being_created(
 
 def test_conversations_come_newest_first_with_hidden_ones_marked(client: httpx.Client) -> None:
     body = rows(client)
-    assert body["count"] == 8 and body["next"] is None
+    assert body["count"] == 10 and body["next"] is None
     assert [row["title"] for row in body["conversations"]] == DEFAULT_TITLES
     by_id = {row["id"]: row for row in body["conversations"]}
     assert by_id[DELETED]["hidden"] == "deleted" and by_id[UNTITLED]["hidden"] == "untitled"
@@ -144,9 +146,9 @@ def test_conversations_come_newest_first_with_hidden_ones_marked(client: httpx.C
 
 def test_conversation_pages_follow_their_cursor(client: httpx.Client) -> None:
     titles, cursor = [], None
-    for _page in range(3):
+    for _page in range(4):
         body = rows(client, limit=3, **({"cursor": cursor} if cursor else {}))
-        assert body["count"] == 8
+        assert body["count"] == 10
         titles += [row["title"] for row in body["conversations"]]
         cursor = body["next"]
     assert cursor is None and titles == DEFAULT_TITLES
@@ -156,7 +158,7 @@ def test_conversation_pages_follow_their_cursor(client: httpx.Client) -> None:
     ("query", "titles"),
     [
         ({"visibility": "listed"}, [t for t in DEFAULT_TITLES[:-1] if t]),
-        ({"visibility": "hidden"}, [None, "An old, deleted chat"]),
+        ({"visibility": "hidden"}, [None, None, None, "An old, deleted chat"]),
         ({"project": "2"}, ["Web vitals in project two"]),
         ({"user": "2"}, ["Feature flag rollout plan"]),
         ({"q": "SIGNUP"}, ["Signups last week", "Fix the flaky signup test"]),
@@ -209,7 +211,7 @@ def test_the_table_follows_changes_made_through_the_api(
     assert row["hidden"] == "deleted" and row["queue"] == 2
     assert body["conversations"][0]["id"] == ONE_QUEUED  # deleting it changed it last
     assert rows(client, visibility="listed")["count"] == 5
-    assert rows(client, visibility="hidden")["count"] == 3
+    assert rows(client, visibility="hidden")["count"] == 5
 
 
 def _owner_seed(rng: random.Random, size: int) -> tuple[Seed, list[str]]:
@@ -445,8 +447,8 @@ def test_a_fixture_file_text_loads_into_one_namespace(client: httpx.Client) -> N
         json={"fixture_text": GOOD_UPLOAD, "filename": "extra.yaml", "namespace": "default"},
     )
     assert response.status_code == 200, response.text
-    assert response.json()["conversations"] == 9
-    assert rows(client)["count"] == 9
+    assert response.json()["conversations"] == 11
+    assert rows(client)["count"] == 11
     fixtures = client.get(f"{DATA}/overview").json()["fixtures"]
     assert fixtures[-1] == "extra.yaml (uploaded)"
 

@@ -106,7 +106,7 @@ def test_the_page_loads_without_console_errors_and_shows_the_default_fixture(
     table = page.locator("#conversations")
     for title in ("Signups last week", "Retention of the March cohort", "An old, deleted chat"):
         expect(table.get_by_role("button", name=title)).to_be_visible()
-    expect(page.locator("#conversation-count")).to_have_text("(8)")
+    expect(page.locator("#conversation-count")).to_have_text("(10)")
     expect(page.locator("#fixtures")).to_contain_text("default.yaml")
     page.get_by_text("Projects and users").click()
     expect(page.locator("#users")).to_contain_text("ada@example.com")
@@ -204,7 +204,7 @@ def test_a_bad_fixture_upload_shows_the_checkers_message_and_changes_nothing(
     expect(message).to_contain_text("The fixture was not loaded")
     expect(message).to_contain_text("broken.yaml: conversations[0].user: is required")
     assert api.get("/_fakeserver/state").json() == before
-    expect(page.locator("#conversation-count")).to_have_text("(8)")
+    expect(page.locator("#conversation-count")).to_have_text("(10)")
     good = broken + b"    user: 1\n    title: Uploaded\n"
     page.locator("#fixture-file").set_input_files(
         {"name": "good.yaml", "mimeType": "application/yaml", "buffer": good}
@@ -251,7 +251,7 @@ def test_the_control_token_is_taken_from_the_address_once(browser: Browser) -> N
         opened.goto(f"{guarded.url}{UI}?token=s3cret")
         expect(opened.locator("#live")).to_have_text("live")
         assert "token" not in opened.url
-        expect(opened.locator("#conversation-count")).to_have_text("(8)")
+        expect(opened.locator("#conversation-count")).to_have_text("(10)")
         context.close()
 
 

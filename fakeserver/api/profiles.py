@@ -113,11 +113,16 @@ class Profile:
     # Contract ----------------------------------------------------------------------------
 
     @cached_property
-    def openapi_document(self) -> bytes:
-        text = (resources.files("fakeserver.api") / "openapi" / f"{self.name}.yaml").read_text(
+    def openapi_yaml(self) -> str:
+        """The profile's OpenAPI document as its data file holds it (YAML, with comments)."""
+        return (resources.files("fakeserver.api") / "openapi" / f"{self.name}.yaml").read_text(
             "utf-8"
         )
-        return dumps(yaml.safe_load(text))
+
+    @cached_property
+    def openapi_document(self) -> bytes:
+        """The same document as JSON, as `/api/schema/` serves it."""
+        return dumps(yaml.safe_load(self.openapi_yaml))
 
     def schema(self) -> Response:
         return Response(self.openapi_document, media_type="application/json")
