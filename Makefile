@@ -63,9 +63,10 @@ browser:
 screenshot: browser $(STAMP)
 	$(BIN)/python docs/screenshot.py
 
+# The live contract runs come first so that the run ends on pytest's pass/fail summary line.
 test: lint typecheck imports browser $(STAMP)
+	$(MAKE) --no-print-directory contract-live
 	$(BIN)/python -m pytest -q
-	$(MAKE) contract-live
 
 # Speed targets (issue 6): writes bench/results.json and bench/RESULTS.md, then runs any other
 # bench/*.py script. Installs wrk with apt when it can, else uses a Python load generator.
