@@ -19,14 +19,15 @@ from fakeserver import __version__
 from fakeserver.api.divergences import as_markdown
 from fakeserver.api.profiles import DEFAULT_PROFILE, PROFILES, profile_named
 from fakeserver.app import ServerConfig, settings
-from fakeserver.app.serving import banner, serve
+from fakeserver.app.serving import serve
 from fakeserver.app.settings import FromEnv, SettingError
 from fakeserver.conformance import commands as conformance
-from fakeserver.domain.limits import LIMIT_MODES
+from fakeserver.domain.limits import LIMIT_MODES, OFF
+from fakeserver.domain.models import READ_SCOPE
+from fakeserver.domain.store import Seed
 from fakeserver.fixtures import FixtureError, check_fixture, default_fixture_path, load_seed
 from fakeserver.tooling import schemathesis_config
-
-__all__ = ["banner", "main"]
+from fakeserver.tooling.control_access import is_loopback_bind
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8010
@@ -232,6 +233,67 @@ def _default_base_url() -> str:
     return f"http://{HOST.value()}:{PORT.value()}"
 
 
+def _exposure_warning(host: str, token: bool) -> list[str]:
+    if is_loopback_bind(host):
+        return []
+    guard = (
+        "it needs the control token"
+        if token
+        else "anyone who can reach it can change the fake's state: start with --control-token"
+    )
+    return [f"  warning    the control API is reachable from the network ({host}); {guard}"]
+
+
+def banner(
+    base_url: str,
+    profile: str,
+    fixtures: Sequence[Path],
+    seed: Seed,
+    control: bool = True,
+    warnings: Sequence[str] = (),
+    limits: str | None = None,
+) -> str:
+    """What `serve` prints: where it is, who can call it, and a curl that works as pasted."""
+    lines = [
+        f"fakeserver {__version__}: PostHog AI Conversations API, offline",
+        f"  base URL   {base_url}",
+        f"  profile    {profile} (per request: header X-Fakeserver-Profile: documented|actual)",
+        f"  fixtures   {', '.join(str(path) for path in fixtures)}",
+        f"  limits     {limits or seed.limits or OFF} (PostHog's throttles and AI-credit quota)",
+        f"  schema     {base_url}/api/schema/",
+        "  projects",
+        *(f"    {project.id:<6} {project.name}" for project in seed.projects.values()),
+        "  personal API keys",
+    ]
+    for key in seed.api_keys.values():
+        user = seed.users[key.user_id]
+        scopes = " ".join(sorted(key.scopes))
+        limited = f" projects {sorted(key.project_ids)}" if key.project_ids is not None else ""
+        lines.append(f"    {key.value:<20} {user.email:<24} scopes {scopes}{limited}")
+    if control:
+        lines.append(f"  control    {base_url}/_fakeserver/")
+        lines.append(f"  dashboard  {base_url}/_fakeserver/ui")
+        lines.append(f"  namespaces {base_url}/_ns/NAME/api/... (each its own state)")
+        lines += warnings
+    example = _example_curl(base_url, seed)
+    if example:
+        lines += ["  try", f"    {example}"]
+    return "\n".join(lines)
+
+
+def _example_curl(base_url: str, seed: Seed) -> str | None:
+    for key in seed.api_keys.values():
+        user = seed.users[key.user_id]
+        project_id = user.current_project_id
+        usable = key.project_ids is None or project_id in key.project_ids
+        if project_id is not None and usable and key.grants(READ_SCOPE):
+            return (
+                f'curl -H "Authorization: Bearer {key.value}" '
+                f"{base_url}/api/projects/{project_id}/conversations/"
+            )
+    return None
+
+
 def _serve(args: argparse.Namespace) -> int:
     fixtures = [Path(path) for path in args.fixtures or [default_fixture_path()]]
     try:
@@ -252,7 +314,13 @@ def _serve(args: argparse.Namespace) -> int:
         limits=args.limits,
         access_log=args.access_log,
     )
-    return serve(config, seed, args.host, args.port, args.log_level)
+
+    def announce(base_url: str) -> None:
+        warnings = _exposure_warning(args.host, args.control_token is not None)
+        text = banner(base_url, args.profile, fixtures, seed, args.control, warnings, args.limits)
+        print(text, flush=True)
+
+    return serve(config, seed, args.host, args.port, args.log_level, announce)
 
 
 def _check_fixture(args: argparse.Namespace) -> int:
