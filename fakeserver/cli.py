@@ -204,8 +204,8 @@ def _serve_arguments(serve: argparse.ArgumentParser) -> None:
         serve,
         "--log-level",
         FromEnv("log_level", "FAKESERVER_LOG_LEVEL", settings.log_level, "info"),
-        "lowest level logged; the request log's lines are at info (warning hides them), "
-        "uvicorn's own messages show at warning and up, or all at debug and trace",
+        "lowest level logged; the request log's lines are at info (warning hides them); "
+        "uvicorn's own info lines (started, shutting down) show at debug and trace only",
         metavar="{" + ",".join(settings.LOG_LEVELS) + "}",
     )
     _setting(

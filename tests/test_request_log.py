@@ -15,6 +15,8 @@ from runs_harness import gated_app, message_body, new_id, stream
 from fakeserver import FakeServer
 from fakeserver.tooling.request_log import LOGGER_NAME
 
+pytest_plugins = ["pytester"]
+
 KEY = {"Authorization": "Bearer phx_ada_all"}
 LIST = "/api/projects/1/conversations/"
 
@@ -78,6 +80,19 @@ def test_the_namespace_prefix_and_a_fault_show(
     assert line.endswith("conversations_list [fault from header]")
 
 
+def test_a_dropped_connection_shows_as_dropped(
+    logged: FakeServer, caplog: pytest.LogCaptureFixture
+):
+    with (
+        caplog.at_level(logging.INFO, LOGGER_NAME),
+        logged.client(headers=KEY) as client,
+        pytest.raises(httpx.RemoteProtocolError),
+    ):
+        client.get(LIST, headers={"X-Fakeserver-Fault": '{"drop": true}'})
+    [line] = lines(caplog)
+    assert f'"GET {LIST} HTTP/1.1" dropped ' in line
+
+
 def test_control_api_calls_are_not_logged(logged: FakeServer, caplog: pytest.LogCaptureFixture):
     with caplog.at_level(logging.INFO, LOGGER_NAME), logged.client() as client:
         assert client.get("/_fakeserver/").status_code == 200
@@ -122,6 +137,23 @@ def test_the_plugin_fixture_has_it_off(fakeserver: FakeServer, caplog: pytest.Lo
     with caplog.at_level(logging.INFO, LOGGER_NAME), fakeserver.client(headers=KEY) as client:
         client.get(LIST)
     assert lines(caplog) == []
+
+
+def test_the_plugin_ini_option_turns_it_on(pytester: pytest.Pytester):
+    pytester.makeini("[pytest]\nfakeserver_access_log = true\n")
+    pytester.makepyfile(
+        """
+        def test_fails_to_show_the_log(fakeserver):
+            with fakeserver.client(headers={"Authorization": "Bearer phx_ada_all"}) as client:
+                client.get("/api/projects/1/conversations/")
+            assert False
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*Captured log call*", "INFO *fakeserver.access*conversations_list"]
+    )
 
 
 def serve_and_call(*args: str) -> str:

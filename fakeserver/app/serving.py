@@ -8,13 +8,16 @@ import gc
 import socket
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from fakeserver.app.build import create_app
 from fakeserver.app.state import ServerConfig
 from fakeserver.domain.store import Seed
 from fakeserver.tooling.control_access import OverSocket
 from fakeserver.tooling.request_log import LOGGER_NAME
+
+INTERRUPTED: Final = 130
+"""The exit status of a command ended by Ctrl-C (128 + SIGINT), as shells report it."""
 
 
 def serve(
@@ -47,8 +50,8 @@ def serve(
             loop="uvloop",
             http="httptools",
             log_config=log_config(log_level),
-            # uvicorn's start-up lines repeat the banner: they show at debug and trace only.
-            log_level=log_level if log_level in ("debug", "trace") else "warning",
+            # uvicorn's info lines (started, shutting down) repeat the banner: hidden at info.
+            log_level="warning" if log_level == "info" else log_level,
             access_log=False,  # the request log replaces it: it knows the operation
         )
     )
@@ -71,7 +74,10 @@ def serve(
 
     server.shutdown = shutdown  # type: ignore[method-assign]
     with listening:
-        server.run(sockets=[listening])
+        try:
+            server.run(sockets=[listening])
+        except KeyboardInterrupt:  # uvicorn raises Ctrl-C again once it has shut down
+            return INTERRUPTED
     return 0 if server.started else 1
 
 
