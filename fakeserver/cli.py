@@ -123,11 +123,11 @@ def _command(
     return command
 
 
-def _serve_arguments(serve: argparse.ArgumentParser) -> None:
-    _setting(serve, "--host", HOST, "address to bind")
-    _setting(serve, "--port", PORT, "port to bind, 0 for any free one")
+def _serve_arguments(command: argparse.ArgumentParser) -> None:
+    _setting(command, "--host", HOST, "address to bind")
+    _setting(command, "--port", PORT, "port to bind, 0 for any free one")
     _setting(
-        serve,
+        command,
         "--fixture",
         FromEnv("fixtures", "FAKESERVER_FIXTURE", settings.path_text, None, os.pathsep),
         "fixture file (YAML or JSON); repeat to merge several in order",
@@ -135,30 +135,30 @@ def _serve_arguments(serve: argparse.ArgumentParser) -> None:
         metavar="PATH",
         shown_default="the bundled one; the variable separates paths with ':'",
     )
-    _profile_option(serve)
+    _profile_option(command)
     _setting(
-        serve,
+        command,
         "--id-seed",
         FromEnv("id_seed", "FAKESERVER_ID_SEED", settings.integer),
         "make generated ids repeatable from this seed",
         metavar="N",
     )
     _setting(
-        serve,
+        command,
         "--reply-delay",
         FromEnv("reply_delay", "FAKESERVER_REPLY_DELAY", settings.seconds(allow_zero=True), 0.0),
         "seconds between the frames of a simulated agent run",
         metavar="SECONDS",
     )
     _setting(
-        serve,
+        command,
         "--keepalive",
         FromEnv("keepalive", "FAKESERVER_KEEPALIVE", settings.seconds(allow_zero=False), 15.0),
         "seconds of stream silence before a ': keepalive' comment",
         metavar="SECONDS",
     )
     _setting(
-        serve,
+        command,
         "--limits",
         FromEnv("limits", "FAKESERVER_LIMITS", settings.limits_mode),
         "PostHog's rate limits and AI-credit quota",
@@ -166,7 +166,7 @@ def _serve_arguments(serve: argparse.ArgumentParser) -> None:
         shown_default="the fixture's `limits:`, else off",
     )
     _setting(
-        serve,
+        command,
         "--control",
         FromEnv("control", "FAKESERVER_CONTROL", settings.boolean, True),
         "serve the control API (/_fakeserver/...) and its dashboard",
@@ -174,14 +174,14 @@ def _serve_arguments(serve: argparse.ArgumentParser) -> None:
         shown_default="on",
     )
     _setting(
-        serve,
+        command,
         "--control-token",
         FromEnv("control_token", "FAKESERVER_CONTROL_TOKEN", settings.word),
         "require this token in X-Fakeserver-Control-Token on control API calls",
         metavar="TOKEN",
     )
     _setting(
-        serve,
+        command,
         "--allow-origin",
         FromEnv("allowed_origins", "FAKESERVER_ALLOW_ORIGIN", settings.origin, [], ","),
         "let pages of this origin (e.g. http://localhost:3000, or *) call the control API; "
@@ -191,7 +191,7 @@ def _serve_arguments(serve: argparse.ArgumentParser) -> None:
         shown_default="none; the variable separates origins with ','",
     )
     _setting(
-        serve,
+        command,
         "--allow-host",
         FromEnv("allowed_hosts", "FAKESERVER_ALLOW_HOST", settings.host_name, [], ","),
         "answer control API calls sent to this host name (besides localhost and loopback "
@@ -201,7 +201,7 @@ def _serve_arguments(serve: argparse.ArgumentParser) -> None:
         shown_default="none; the variable separates names with ','",
     )
     _setting(
-        serve,
+        command,
         "--log-level",
         FromEnv("log_level", "FAKESERVER_LOG_LEVEL", settings.log_level, "info"),
         "lowest level logged; the request log's lines are at info (warning hides them); "
@@ -209,7 +209,7 @@ def _serve_arguments(serve: argparse.ArgumentParser) -> None:
         metavar="{" + ",".join(settings.LOG_LEVELS) + "}",
     )
     _setting(
-        serve,
+        command,
         "--access-log",
         FromEnv("access_log", "FAKESERVER_ACCESS_LOG", settings.boolean, True),
         "log one line per API request on stderr: method, path, status, duration, and the "
