@@ -39,6 +39,22 @@ SERVE_DESCRIPTION: Final = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """Fills each setting not given as a flag from its environment variable (`FromEnv`), so a
+    bad variable is an error like a bad flag: one line naming it, exit status 2."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, rest = super().parse_known_args(args, namespace)
+        try:
+            for setting in getattr(parsed, "from_env", ()):
+                setting.fill(parsed)
+        except SettingError as error:
+            self.exit(2, f"{self.prog}: error: {error}\n")
+        return parsed, rest
+
+
 def _argument_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     """`parse` as an argparse type: its message shown as is after the flag's name."""
 
@@ -75,7 +91,7 @@ PORT: Final = FromEnv("port", "FAKESERVER_PORT", settings.port, DEFAULT_PORT)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fakeserver", description="An offline fake of PostHog's AI Conversations API."
     )
     parser.add_argument("--version", action="version", version=f"fakeserver {__version__}")
@@ -336,10 +352,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        for setting in getattr(args, "from_env", ()):
-            setting.fill(args)
         return _run(args)
-    except SettingError as error:
+    except SettingError as error:  # a variable read later (schemathesis-config's base URL)
         parser.exit(2, f"fakeserver {args.command}: error: {error}\n")
 
 
