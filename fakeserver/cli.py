@@ -1,145 +1,109 @@
 """`fakeserver serve | check-fixture | divergences | openapi | schemathesis-config | verify
-| snapshot` (also `python -m fakeserver ...`)."""
+| snapshot` (also `python -m fakeserver ...`).
+
+Every setting of `serve` comes from its flag, else its FAKESERVER_* variable, else its default;
+flag and variable go through the same parser (`app.settings`), and a bad value is one line on
+stderr naming where it came from, exit status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
-import gc
-import math
 import os
-import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, Final
 
 from fakeserver import __version__
 from fakeserver.api.divergences import as_markdown
 from fakeserver.api.profiles import DEFAULT_PROFILE, PROFILES, profile_named
-from fakeserver.app import ServerConfig, create_app
+from fakeserver.app import ServerConfig, settings
+from fakeserver.app.serving import serve
+from fakeserver.app.settings import FromEnv, SettingError
 from fakeserver.conformance import commands as conformance
 from fakeserver.domain.limits import LIMIT_MODES, OFF
 from fakeserver.domain.models import READ_SCOPE
 from fakeserver.domain.store import Seed
 from fakeserver.fixtures import FixtureError, check_fixture, default_fixture_path, load_seed
 from fakeserver.tooling import schemathesis_config
-from fakeserver.tooling.control_access import OverSocket, is_loopback_bind
+from fakeserver.tooling.control_access import is_loopback_bind
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8010
+SERVE_HELP: Final = "serve the fake API over HTTP"
+SERVE_DESCRIPTION: Final = (
+    "Serve the fake PostHog AI Conversations API over HTTP, with the state of the fixtures, "
+    "the control API and its dashboard, and a log line per request. Each setting comes from "
+    "its flag, else its environment variable, else its default."
+)
 
 
-def _seconds(allow_zero: bool) -> Callable[[str], float]:
-    """An argparse type: a finite number of seconds, >= 0 or > 0."""
+class _Parser(argparse.ArgumentParser):
+    """Fills each setting not given as a flag from its environment variable (`FromEnv`), so a
+    bad variable is an error like a bad flag: one line naming it, exit status 2."""
 
-    def parse(text: str) -> float:
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, rest = super().parse_known_args(args, namespace)
         try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-            bound = ">= 0" if allow_zero else "> 0"
-            raise argparse.ArgumentTypeError(f"expected a number of seconds {bound}, got {text!r}")
-        return value
-
-    return parse
+            for setting in getattr(parsed, "from_env", ()):
+                setting.fill(parsed)
+        except SettingError as error:
+            self.exit(2, f"{self.prog}: error: {error}\n")
+        return parsed, rest
 
 
-def _limits_mode(text: str) -> str:
-    """An argparse type (checked on the env var's default too, which `choices` is not)."""
-    if text not in LIMIT_MODES:
-        raise argparse.ArgumentTypeError(f"expected one of {', '.join(LIMIT_MODES)}, got {text!r}")
-    return text
+def _argument_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """`parse` as an argparse type: its message shown as is after the flag's name."""
+
+    def argument_type(text: str) -> Any:
+        try:
+            return parse(text)
+        except SettingError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    argument_type.__name__ = getattr(parse, "__name__", "value")
+    return argument_type
+
+
+def _setting(
+    command: argparse.ArgumentParser, flag: str, setting: FromEnv, help: str, **options: Any
+) -> None:
+    """A flag whose environment variable `setting` fills in when it is not given."""
+    shown = options.pop("shown_default", setting.default)
+    default = "" if shown is None else f"; default {shown}"
+    if options.get("action") is not argparse.BooleanOptionalAction:
+        options["type"] = _argument_type(setting.parse)
+    command.add_argument(
+        flag,
+        dest=setting.dest,
+        default=None,
+        help=f"{help} (env {setting.variable}{default})",
+        **options,
+    )
+    command.set_defaults(from_env=[*(command.get_default("from_env") or []), setting])
+
+
+HOST: Final = FromEnv("host", "FAKESERVER_HOST", settings.word, DEFAULT_HOST)
+PORT: Final = FromEnv("port", "FAKESERVER_PORT", settings.port, DEFAULT_PORT)
 
 
 def _parser() -> argparse.ArgumentParser:
-    env = os.environ.get
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fakeserver", description="An offline fake of PostHog's AI Conversations API."
     )
     parser.add_argument("--version", action="version", version=f"fakeserver {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _serve_arguments(_command(commands, "serve", SERVE_HELP, SERVE_DESCRIPTION))
 
-    serve = commands.add_parser("serve", help="serve the fake API over HTTP")
-    serve.add_argument(
-        "--host",
-        default=env("FAKESERVER_HOST", DEFAULT_HOST),
-        help="address to bind (env FAKESERVER_HOST; default %(default)s)",
-    )
-    serve.add_argument(
-        "--port",
-        type=int,
-        default=env("FAKESERVER_PORT", str(DEFAULT_PORT)),
-        help="port to bind, 0 for any free one (env FAKESERVER_PORT; default %(default)s)",
-    )
-    serve.add_argument(
-        "--fixture",
-        action="append",
-        type=Path,
-        dest="fixtures",
-        help="fixture file (YAML or JSON); repeat to merge several in order "
-        "(env FAKESERVER_FIXTURE, paths separated by ':'; default: the bundled one)",
-    )
-    _profile_option(serve)
-    serve.add_argument(
-        "--id-seed", type=int, default=None, help="make generated ids repeatable from this seed"
-    )
-    serve.add_argument(
-        "--reply-delay",
-        type=_seconds(allow_zero=True),
-        default=env("FAKESERVER_REPLY_DELAY", "0"),
-        help="seconds between the frames of a simulated agent run "
-        "(env FAKESERVER_REPLY_DELAY; default %(default)s)",
-    )
-    serve.add_argument(
-        "--keepalive",
-        type=_seconds(allow_zero=False),
-        default=env("FAKESERVER_KEEPALIVE", "15"),
-        help="seconds of stream silence before a ': keepalive' comment "
-        "(env FAKESERVER_KEEPALIVE; default %(default)s)",
-    )
-    serve.add_argument(
-        "--limits",
-        type=_limits_mode,
-        default=env("FAKESERVER_LIMITS"),
-        metavar="{" + ",".join(LIMIT_MODES) + "}",
-        help="PostHog's rate limits and AI-credit quota (env FAKESERVER_LIMITS; "
-        "default: the fixture's `limits:`, else off)",
-    )
-    serve.add_argument(
-        "--no-control",
-        action="store_false",
-        dest="control",
-        help="do not serve the control API (/_fakeserver/...)",
-    )
-    serve.add_argument(
-        "--control-token",
-        default=env("FAKESERVER_CONTROL_TOKEN"),
-        help="require this token in X-Fakeserver-Control-Token on control API "
-        "calls (env FAKESERVER_CONTROL_TOKEN)",
-    )
-    serve.add_argument(
-        "--allow-origin",
-        action="append",
-        dest="allowed_origins",
-        metavar="ORIGIN",
-        help="let pages of this origin (e.g. http://localhost:3000, or *) call the control API; "
-        "repeatable (env FAKESERVER_ALLOW_ORIGIN, comma-separated)",
-    )
-    serve.add_argument(
-        "--allow-host",
-        action="append",
-        dest="allowed_hosts",
-        metavar="NAME",
-        help="answer control API calls sent to this host name (besides localhost and loopback "
-        "addresses; * for any); repeatable (env FAKESERVER_ALLOW_HOST, comma-separated)",
-    )
+    check = _command(commands, "check-fixture", "validate fixture files; exit 1 on problems")
+    check.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a fixture file")
 
-    check = commands.add_parser("check-fixture", help="validate fixture files; exit 1 on problems")
-    check.add_argument("paths", nargs="+", type=Path)
+    _command(commands, "divergences", "print every documented-vs-actual difference (Markdown)")
 
-    commands.add_parser("divergences", help="print every documented-vs-actual difference")
-
-    openapi = commands.add_parser("openapi", help="print a profile's OpenAPI document")
+    openapi = _command(commands, "openapi", "print a profile's OpenAPI document")
     _profile_option(openapi)
     openapi.add_argument(
         "--format",
@@ -149,9 +113,10 @@ def _parser() -> argparse.ArgumentParser:
         "(default %(default)s)",
     )
 
-    contract = commands.add_parser(
+    contract = _command(
+        commands,
         "schemathesis-config",
-        help="print a schemathesis.toml for a run against a live fake with the default fixture",
+        "print a schemathesis.toml for a run against a live fake with the default fixture",
     )
     _profile_option(contract)
     contract.add_argument(
@@ -165,35 +130,123 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command(
+    commands: Any, name: str, help: str, description: str | None = None
+) -> argparse.ArgumentParser:
+    command: argparse.ArgumentParser = commands.add_parser(
+        name, help=help, description=description or help[0].upper() + help[1:] + "."
+    )
+    return command
+
+
+def _serve_arguments(command: argparse.ArgumentParser) -> None:
+    _setting(command, "--host", HOST, "address to bind")
+    _setting(command, "--port", PORT, "port to bind, 0 for any free one")
+    _setting(
+        command,
+        "--fixture",
+        FromEnv("fixtures", "FAKESERVER_FIXTURE", settings.path_text, None, os.pathsep),
+        "fixture file (YAML or JSON); repeat to merge several in order",
+        action="append",
+        metavar="PATH",
+        shown_default="the bundled one; the variable separates paths with ':'",
+    )
+    _profile_option(command)
+    _setting(
+        command,
+        "--id-seed",
+        FromEnv("id_seed", "FAKESERVER_ID_SEED", settings.integer),
+        "make generated ids repeatable from this seed",
+        metavar="N",
+    )
+    _setting(
+        command,
+        "--reply-delay",
+        FromEnv("reply_delay", "FAKESERVER_REPLY_DELAY", settings.seconds(allow_zero=True), 0.0),
+        "seconds between the frames of a simulated agent run",
+        metavar="SECONDS",
+    )
+    _setting(
+        command,
+        "--keepalive",
+        FromEnv("keepalive", "FAKESERVER_KEEPALIVE", settings.seconds(allow_zero=False), 15.0),
+        "seconds of stream silence before a ': keepalive' comment",
+        metavar="SECONDS",
+    )
+    _setting(
+        command,
+        "--limits",
+        FromEnv("limits", "FAKESERVER_LIMITS", settings.limits_mode),
+        "PostHog's rate limits and AI-credit quota",
+        metavar="{" + ",".join(LIMIT_MODES) + "}",
+        shown_default="the fixture's `limits:`, else off",
+    )
+    _setting(
+        command,
+        "--control",
+        FromEnv("control", "FAKESERVER_CONTROL", settings.boolean, True),
+        "serve the control API (/_fakeserver/...) and its dashboard",
+        action=argparse.BooleanOptionalAction,
+        shown_default="on",
+    )
+    _setting(
+        command,
+        "--control-token",
+        FromEnv("control_token", "FAKESERVER_CONTROL_TOKEN", settings.word),
+        "require this token in X-Fakeserver-Control-Token on control API calls",
+        metavar="TOKEN",
+    )
+    _setting(
+        command,
+        "--allow-origin",
+        FromEnv("allowed_origins", "FAKESERVER_ALLOW_ORIGIN", settings.origin, [], ","),
+        "let pages of this origin (e.g. http://localhost:3000, or *) call the control API; "
+        "repeatable",
+        action="append",
+        metavar="ORIGIN",
+        shown_default="none; the variable separates origins with ','",
+    )
+    _setting(
+        command,
+        "--allow-host",
+        FromEnv("allowed_hosts", "FAKESERVER_ALLOW_HOST", settings.host_name, [], ","),
+        "answer control API calls sent to this host name (besides localhost and loopback "
+        "addresses; * for any); repeatable",
+        action="append",
+        metavar="NAME",
+        shown_default="none; the variable separates names with ','",
+    )
+    _setting(
+        command,
+        "--log-level",
+        FromEnv("log_level", "FAKESERVER_LOG_LEVEL", settings.log_level, "info"),
+        "lowest level logged; the request log's lines are at info (warning hides them); "
+        "uvicorn's own info lines (started, shutting down) show at debug and trace only",
+        metavar="{" + ",".join(settings.LOG_LEVELS) + "}",
+    )
+    _setting(
+        command,
+        "--access-log",
+        FromEnv("access_log", "FAKESERVER_ACCESS_LOG", settings.boolean, True),
+        "log one line per API request on stderr: method, path, status, duration, and the "
+        "operation it matched or why it matched none",
+        action=argparse.BooleanOptionalAction,
+        shown_default="on",
+    )
+
+
 def _profile_option(command: argparse.ArgumentParser) -> None:
-    command.add_argument(
+    _setting(
+        command,
         "--profile",
-        choices=sorted(PROFILES),
-        default=os.environ.get("FAKESERVER_PROFILE", DEFAULT_PROFILE),
-        help="fidelity profile (env FAKESERVER_PROFILE; default %(default)s)",
+        FromEnv("profile", "FAKESERVER_PROFILE", settings.profile_name, DEFAULT_PROFILE),
+        "fidelity profile",
+        metavar="{" + ",".join(sorted(PROFILES)) + "}",
     )
 
 
 def _default_base_url() -> str:
-    host = os.environ.get("FAKESERVER_HOST", DEFAULT_HOST)
-    port = os.environ.get("FAKESERVER_PORT", str(DEFAULT_PORT))
-    return f"http://{host}:{port}"
-
-
-def _fixtures_from(args: argparse.Namespace) -> list[Path]:
-    if args.fixtures:
-        return list(args.fixtures)
-    from_env = os.environ.get("FAKESERVER_FIXTURE")
-    if from_env:
-        return [Path(part) for part in from_env.split(os.pathsep) if part]
-    return [default_fixture_path()]
-
-
-def _listed(given: list[str] | None, variable: str) -> tuple[str, ...]:
-    """A repeatable option's values, else its environment variable's comma-separated ones."""
-    if given:
-        return tuple(given)
-    return tuple(part.strip() for part in os.environ.get(variable, "").split(",") if part.strip())
+    return f"http://{HOST.value()}:{PORT.value()}"
 
 
 def _exposure_warning(host: str, token: bool) -> list[str]:
@@ -258,9 +311,7 @@ def _example_curl(base_url: str, seed: Seed) -> str | None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    fixtures = _fixtures_from(args)
+    fixtures = [Path(path) for path in args.fixtures or [default_fixture_path()]]
     try:
         seed = load_seed(fixtures)
     except FixtureError as error:
@@ -274,53 +325,18 @@ def _serve(args: argparse.Namespace) -> int:
         keepalive_interval=args.keepalive,
         control_enabled=args.control,
         control_token=args.control_token,
-        allowed_origins=_listed(args.allowed_origins, "FAKESERVER_ALLOW_ORIGIN"),
-        allowed_hosts=_listed(args.allowed_hosts, "FAKESERVER_ALLOW_HOST"),
+        allowed_origins=tuple(args.allowed_origins),
+        allowed_hosts=tuple(args.allowed_hosts),
         limits=args.limits,
-    )
-    app = create_app(config, seed)
-    # What is loaded by now (modules, the seed) lives as long as the server. Frozen, the cyclic
-    # collector stops walking it again on every full pass while requests come and go.
-    gc.collect()
-    gc.freeze()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            OverSocket(app, args.host),
-            host=args.host,
-            port=args.port,
-            loop="uvloop",
-            http="httptools",
-            log_level="warning",
-            access_log=False,
-        )
+        access_log=args.access_log,
     )
 
-    async def announce_when_ready() -> None:
-        port = server.servers[0].sockets[0].getsockname()[1]
-        base_url = f"http://{args.host}:{port}"
+    def announce(base_url: str) -> None:
         warnings = _exposure_warning(args.host, args.control_token is not None)
         text = banner(base_url, args.profile, fixtures, seed, args.control, warnings, args.limits)
         print(text, flush=True)
 
-    original_startup = server.startup
-
-    async def startup(sockets: list[socket.socket] | None = None) -> None:
-        await original_startup(sockets=sockets)
-        if server.started:
-            await announce_when_ready()
-
-    server.startup = startup  # type: ignore[method-assign]
-
-    original_shutdown = server.shutdown
-
-    async def shutdown(sockets: list[socket.socket] | None = None) -> None:
-        # Ending the runs ends their streams; an open stream would otherwise hold Ctrl-C.
-        await app.state.fakeserver.stop_runs()
-        await original_shutdown(sockets=sockets)
-
-    server.shutdown = shutdown  # type: ignore[method-assign]
-    server.run()
-    return 0 if server.started else 1
+    return serve(config, seed, args.host, args.port, args.log_level, announce)
 
 
 def _check_fixture(args: argparse.Namespace) -> int:
@@ -333,7 +349,15 @@ def _check_fixture(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except SettingError as error:  # a variable read later (schemathesis-config's base URL)
+        parser.exit(2, f"fakeserver {args.command}: error: {error}\n")
+
+
+def _run(args: argparse.Namespace) -> int:
     if hasattr(args, "handler"):
         return int(args.handler(args))
     if args.command == "serve":

@@ -13,6 +13,11 @@ profile and PostHog's limits with `@pytest.mark.fakeserver(fixtures=[...], profi
 limits="posthog")` on a test, class or module (`pytestmark`; the closer marker wins argument by
 argument), or for the whole suite with the ini options `fakeserver_fixtures`,
 `fakeserver_profile` and `fakeserver_limits`.
+
+The request log (one line per request, logger `fakeserver.access`) is off; turn it on with
+`access_log=True` in the marker or the ini option `fakeserver_access_log = true`, and pytest
+shows the lines with a failing test's captured log (or live with `--log-cli-level=INFO`); a
+server with the log is a server of its own in the pool.
 """
 
 from __future__ import annotations
@@ -32,9 +37,9 @@ if TYPE_CHECKING:
 
 MARKER = "fakeserver"
 MARKER_HELP = (
-    "fakeserver(fixtures=None, profile=None, id_seed=None, limits=None): fixture files (paths "
-    "relative to the test file), profile and limits mode of the fakeserver fixtures for this "
-    "test, class or module"
+    "fakeserver(fixtures=None, profile=None, id_seed=None, limits=None, access_log=None): fixture "
+    "files (paths relative to the test file), profile, limits mode and request log of the "
+    "fakeserver fixtures for this test, class or module"
 )
 
 
@@ -44,6 +49,7 @@ class ServerSettings:
     profile: str | None
     id_seed: int | None
     limits: str | None = None
+    access_log: bool = False
 
 
 class FakeServerPool:
@@ -64,6 +70,7 @@ class FakeServerPool:
                 settings.profile or DEFAULT_PROFILE,
                 id_seed=settings.id_seed,
                 limits=settings.limits,
+                access_log=settings.access_log,
             )
             if live:
                 server.start()
@@ -85,6 +92,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "fakeserver_limits",
         "PostHog's limits in the fakeserver fixtures (off|posthog|posthog-debug)",
     )
+    parser.addini(
+        "fakeserver_access_log",
+        "log each request of the fakeserver fixtures (logger fakeserver.access)",
+        type="bool",
+        default=False,
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -95,7 +108,7 @@ def _settings(request: pytest.FixtureRequest) -> ServerSettings:
     options: dict[str, Any] = {}
     for marker in request.node.iter_markers(MARKER):  # closest first: the test's beats its module's
         options = {**marker.kwargs, **options}
-    unknown = set(options) - {"fixtures", "profile", "id_seed", "limits"}
+    unknown = set(options) - {"fixtures", "profile", "id_seed", "limits", "access_log"}
     if unknown:
         raise pytest.UsageError(f"@pytest.mark.fakeserver: unknown argument(s) {sorted(unknown)}")
     fixtures: tuple[Path, ...] | None = None
@@ -109,7 +122,10 @@ def _settings(request: pytest.FixtureRequest) -> ServerSettings:
         fixtures = tuple(Path(path) for path in configured) or None
     profile = options.get("profile") or request.config.getini("fakeserver_profile") or None
     limits = options.get("limits") or request.config.getini("fakeserver_limits") or None
-    return ServerSettings(fixtures, profile, options.get("id_seed"), limits)
+    access_log = options.get("access_log")
+    if access_log is None:
+        access_log = request.config.getini("fakeserver_access_log")
+    return ServerSettings(fixtures, profile, options.get("id_seed"), limits, bool(access_log))
 
 
 @pytest.fixture(scope="session")

@@ -57,7 +57,7 @@ def test_serve_refuses_a_bad_fixture(tmp_path: Path, capsys: pytest.CaptureFixtu
     [
         (["serve", "--keepalive", "0"], {}, "expected a number of seconds > 0, got '0'"),
         (["serve", "--reply-delay", "-1"], {}, "expected a number of seconds >= 0, got '-1'"),
-        (["serve"], {"FAKESERVER_PORT": "abc"}, "argument --port: invalid int value: 'abc'"),
+        (["serve"], {"FAKESERVER_PORT": "abc"}, "FAKESERVER_PORT: 'abc' is not a port"),
     ],
 )
 def test_serve_refuses_bad_options(

@@ -24,6 +24,7 @@ from fakeserver.tooling.dashboard import PAGES, dashboard_routes
 from fakeserver.tooling.faults import FaultInjector
 from fakeserver.tooling.limits_control import limit_routes
 from fakeserver.tooling.recorder import JournalRecorder, OperationResolver
+from fakeserver.tooling.request_log import RequestLog
 
 
 async def schema(request: Request) -> Response:
@@ -62,7 +63,8 @@ class FakeServerApp(Starlette):
             OperationResolver(self.shaped_router.candidates),
             lambda: state.profile.name,
         )
-        return Gateway(inner, recorder, FaultInjector(state.faults))
+        request_log = RequestLog() if state.config.access_log else None
+        return Gateway(inner, recorder, FaultInjector(state.faults), request_log)
 
 
 def create_app(config: ServerConfig | None = None, seed: Seed | None = None) -> Starlette:

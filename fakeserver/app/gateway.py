@@ -29,6 +29,7 @@ from fakeserver.tooling.faults import (
 from fakeserver.tooling.journal import UNJOURNALED_PREFIXES, RecordedRequest
 from fakeserver.tooling.namespaces import enter_namespace
 from fakeserver.tooling.recorder import JournalRecorder, Recording, capturing
+from fakeserver.tooling.request_log import RequestLog
 
 
 class ResponseWatch(Protocol):
@@ -52,11 +53,19 @@ class _StartWatch:
 
 
 class Gateway:
-    def __init__(self, app: ASGIApp, recorder: JournalRecorder, faults: FaultInjector) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        recorder: JournalRecorder,
+        faults: FaultInjector,
+        request_log: RequestLog | None = None,
+    ) -> None:
         self.app = app
         """The router (and any middleware a user added to the Starlette app)."""
         self.recorder = recorder
         self.faults = faults
+        self.request_log = request_log
+        """None when the request log is off: then it costs one test per request."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,6 +93,8 @@ class Gateway:
                     await self._with_fault(scope, path, fault_header, receive, recording)
             finally:
                 recording.finish()
+                if self.request_log is not None:
+                    self.request_log.write(scope, recording)
         except ConnectionDropped as dropped:
             await abort_connection(send, dropped)
 

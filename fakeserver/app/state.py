@@ -48,6 +48,8 @@ class ServerConfig:
     limits: str | None = None
     """PostHog's limits (`domain.limits.LIMIT_MODES`); None leaves it to the fixture (`limits:`),
     else off."""
+    access_log: bool = False
+    """Log one line per API request to the `fakeserver.access` logger (`tooling.request_log`)."""
 
 
 class ServerState:

@@ -106,7 +106,11 @@ def _target_arguments(parser: argparse.ArgumentParser) -> None:
 def register(commands: Any) -> None:
     """Add `verify` and `snapshot` to the CLI's subcommands."""
     check = commands.add_parser(
-        "verify", help="compare the fake with a real PostHog; exit 1 on a new difference"
+        "verify",
+        help="compare the fake with a real PostHog; exit 1 on a new difference",
+        description="Send the same requests to the fake and to a real PostHog and report where "
+        "their answers differ, beyond the documented divergences. Read-only unless "
+        "--allow-writes. Exit status 1 on a new difference, 2 when the target cannot be checked.",
     )
     _target_arguments(check)
     check.add_argument(
@@ -125,7 +129,10 @@ def register(commands: Any) -> None:
     check.set_defaults(handler=run_verify)
 
     snapshot = commands.add_parser(
-        "snapshot", help="write a project's conversations on a PostHog as a fixture file"
+        "snapshot",
+        help="write a project's conversations on a PostHog as a fixture file",
+        description="Read a project's conversations from a PostHog (read-only) and write them "
+        "as a fixture that `fakeserver serve --fixture` loads; --scrub replaces their texts.",
     )
     _target_arguments(snapshot)
     snapshot.add_argument("--limit", type=_positive_int, help="at most this many conversations")

@@ -31,6 +31,7 @@ from fakeserver.tooling.control_access import OverSocket
 from fakeserver.tooling.fault_rules import FaultAction, FaultRegistry, FaultRule
 from fakeserver.tooling.journal import DEFAULT_JOURNAL_SIZE, Journal
 from fakeserver.tooling.namespaces import DEFAULT_NAMESPACE, is_valid_name, namespace_prefix
+from fakeserver.tooling.request_log import show_request_log
 
 START_TIMEOUT: Final = 10.0
 
@@ -42,6 +43,8 @@ class FakeServer(ClientFactory, LimitControls):
     default fixture when None. Use as a context manager to release its thread(s) on exit;
     with `live=True` the context manager also starts the HTTP server. `limits`: PostHog's limits
     (`"posthog"`, `"posthog-debug"`, `"off"`); None leaves it to the fixture's `limits:`.
+    `access_log`: one line per API request to the `fakeserver.access` logger (pytest shows them
+    with a failing test's captured log; elsewhere configure `logging`).
     """
 
     def __init__(
@@ -64,6 +67,7 @@ class FakeServer(ClientFactory, LimitControls):
         port: int = 0,
         seed: Seed | None = None,
         limits: str | None = None,
+        access_log: bool = False,
     ) -> None:
         if fixtures is None:
             sources: list[FixtureSource] = [default_fixture_path()]
@@ -85,7 +89,10 @@ class FakeServer(ClientFactory, LimitControls):
             keepalive_interval=keepalive_interval,
             pacer=pacer,
             limits=limits,
+            access_log=access_log,
         )
+        if access_log:
+            show_request_log()
         self._initial_seed = seed if seed is not None else load_seed(sources)
         self.app: Starlette = create_app(self.config, self._initial_seed)
         self.state: ServerState = self.app.state.fakeserver
