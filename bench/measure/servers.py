@@ -76,7 +76,12 @@ def fakeserver(
     args = [str(FAKESERVER), "serve", "--port", "0", *extra_args]
     for fixture in fixtures:
         args += ["--fixture", str(fixture)]
-    env = None if python_path is None else {**os.environ, "PYTHONPATH": str(python_path)}
+    # The request log (on by default in `serve`) is off: the bench measures serving, as
+    # uvicorn's own benchmarks run without its access log; RESULTS.md gives the log's cost. An
+    # environment variable, not a flag, so that versions from before the log run the same way.
+    env = {**os.environ, "FAKESERVER_ACCESS_LOG": "off"}
+    if python_path is not None:
+        env["PYTHONPATH"] = str(python_path)
     process = subprocess.Popen(
         args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
     )
