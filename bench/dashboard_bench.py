@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import sys
 import time
 import uuid
@@ -22,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+from measure.verdict import report
 
 from fakeserver.app import create_app
 from fakeserver.domain.models import Conversation, PersonalApiKey, Project, User
@@ -99,21 +100,6 @@ async def call(app: Any, path: str, query: dict[str, str]) -> tuple[int, bytes, 
     return sent[0]["status"], body, elapsed
 
 
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
-
-
-def report(name: str, samples: list[float]) -> bool:
-    median, p99 = statistics.median(samples), percentile(samples, 0.99)
-    verdict = "ok" if p99 < PAGE_TARGET_MS else "OVER TARGET"
-    print(
-        f"{name:<46} median {median:8.3f} ms  p99 {p99:8.3f} ms  "
-        f"(target < {PAGE_TARGET_MS:g} ms: {verdict})"
-    )
-    return p99 < PAGE_TARGET_MS
-
-
 async def bench(conversations: int, rounds: int) -> bool:
     built = time.perf_counter()
     seed = dashboard_seed(conversations)
@@ -152,7 +138,7 @@ async def bench(conversations: int, rounds: int) -> bool:
             assert status == 200, body
             samples.append(elapsed)
         rows = len(json.loads(body)["conversations"])
-        ok = report(f"{name} [{rows} rows]", samples) and ok
+        ok = report(f"{name} [{rows} rows]", samples, PAGE_TARGET_MS) and ok
     return ok
 
 

@@ -13,13 +13,13 @@
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from measure.verdict import report
 
 from fakeserver.domain.models import Conversation, PersonalApiKey, Project, User
 from fakeserver.domain.store import Seed
@@ -62,21 +62,6 @@ def big_seed(conversations: int) -> Seed:
             for index in range(conversations)
         ],
     )
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
-
-
-def report(name: str, samples: list[float], target: float) -> bool:
-    median, p99 = statistics.median(samples), percentile(samples, 0.99)
-    verdict = "ok" if p99 < target else "OVER TARGET"
-    print(
-        f"{name:<46} median {median:8.3f} ms  p99 {p99:8.3f} ms  "
-        f"(target < {target:g} ms: {verdict})"
-    )
-    return p99 < target
 
 
 def bench_reset(conversations: int, resets: int) -> bool:
