@@ -9,7 +9,6 @@ the fake knows) are left out rather than failing the file.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,8 @@ from fakeserver.domain.models import (
     CONVERSATION_TYPES,
     ROLES_AT_ORGANIZATION,
 )
+from fakeserver.fixtures.schema import USER_PROFILE_KEYS
+from fakeserver.fixtures.values import InvalidValue, uuid_string
 
 PLACEHOLDER_KEY: Final = "phx_fakeserver_snapshot_key"
 """The key a snapshot fixture gives its user: never the key it was read with."""
@@ -34,16 +35,6 @@ PAGE_SIZE: Final = 100
 SNAPSHOT_USER_ID: Final = 1
 """The user of a snapshot with no conversations (no answer names the key's owner then)."""
 
-_USER_FIELDS: Final = (
-    "uuid",
-    "email",
-    "first_name",
-    "last_name",
-    "distinct_id",
-    "is_email_verified",
-    "role_at_organization",
-    "hedgehog_config",
-)
 _CHOICES: Final = {
     "status": CONVERSATION_STATUSES,
     "topic": CONVERSATION_TOPICS,
@@ -154,12 +145,12 @@ def _user(basic: Any, project_id: int) -> dict[str, Any] | None:
     if not isinstance(basic, dict) or not isinstance(basic.get("id"), int):
         return None
     user: dict[str, Any] = {"id": basic["id"]}
-    for name in _USER_FIELDS:
+    for name in USER_PROFILE_KEYS:
         if name in basic:
             user[name] = basic[name]
     if not isinstance(user.get("email"), str):
         user["email"] = f"user{basic['id']}@example.com"
-    if not _is_uuid(user.get("uuid")):
+    if not _loads_as_uuid(user.get("uuid")):
         user.pop("uuid", None)
     if user.get("role_at_organization") not in (*ROLES_AT_ORGANIZATION, None):
         user["role_at_organization"] = None
@@ -192,12 +183,11 @@ def _conversation(retrieved: dict[str, Any], project_id: int, user_id: int) -> d
     return record
 
 
-def _is_uuid(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
+def _loads_as_uuid(value: Any) -> bool:
+    """Whether the fixture loader takes `value` as a UUID (asked of its own check)."""
     try:
-        uuid.UUID(value)
-    except ValueError:
+        uuid_string(value)
+    except InvalidValue:
         return False
     return True
 
