@@ -1,12 +1,11 @@
 """Turning PostHog's limits on and watching them: fixtures, namespaces, the control API, the
-journal, the state dump, the CLI, the pytest plugin, and the README's back-off example."""
+journal, the state dump, the CLI and the pytest plugin (the README's back-off example runs in
+test_readme_examples.py)."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +18,6 @@ from fakeserver.fixtures import FixtureError, default_fixture_path, load_seed
 
 pytest_plugins = ["pytester"]
 
-README = Path(__file__).resolve().parents[1] / "README.md"
 LIST = "/api/projects/1/conversations/"
 
 
@@ -318,11 +316,3 @@ def test_the_pytest_marker_and_ini_option_turn_them_on(pytester: pytest.Pytester
     pytester.makeini("[pytest]\nfakeserver_limits = posthog\n")
     pytester.makepyfile(test_ini=MARKED.replace("201", "429", 1))
     pytester.runpytest("test_ini.py").assert_outcomes(passed=3)
-
-
-def test_the_readme_back_off_example_passes(pytester: pytest.Pytester):
-    text = README.read_text(encoding="utf-8")
-    found = re.search(r"```python\n(# test_backoff\.py\n.*?)```", text, re.DOTALL)
-    assert found is not None, "the README's Limits section lost its back-off example"
-    pytester.makepyfile(test_backoff=found.group(1))
-    pytester.runpytest().assert_outcomes(passed=1)

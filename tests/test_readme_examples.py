@@ -29,7 +29,7 @@ def _python_block(first_line: str) -> str:
 
 @pytest.mark.parametrize(
     ("file_line", "tests"),
-    [("# test_my_client.py", 3), ("# test_first.py", 2)],
+    [("# test_my_client.py", 3), ("# test_first.py", 2), ("# test_backoff.py", 1)],
 )
 def test_the_pytest_examples_pass_as_written(
     pytester: pytest.Pytester, file_line: str, tests: int
