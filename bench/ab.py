@@ -38,7 +38,7 @@ from measure.load import Load, Shape, ensure_wrk, run_load
 from measure.servers import RunningServer, fakeserver
 from measure.workload import live_loads, write_extra_fixture
 
-from fakeserver.fixtures import default_fixture_path
+from fakeserver.fixture_files import default_fixture_path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent

@@ -44,7 +44,7 @@ from measure.workload import (
 from starlette.types import ASGIApp
 
 from fakeserver.app import ServerConfig, create_app
-from fakeserver.fixtures import default_fixture_path
+from fakeserver.fixture_files import default_fixture_path
 
 WARM_UP_CALLS = 300
 OPERATIONS = {

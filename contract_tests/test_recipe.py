@@ -1,6 +1,7 @@
-"""The README's CI recipe, run as a user would run it, from a wheel in a fresh virtualenv.
+"""The documented CI recipe, run as a user would run it, from a wheel in a fresh virtualenv.
 
-The job is read from README.md (the YAML block after the `ci-recipe` comment), not copied: its
+The job is read from docs/contract-testing.md (the YAML block after the `ci-recipe` comment),
+not copied: its
 `run` steps go into one bash script, in order, with the job's env, once per matrix profile. Two
 substitutions only: the freshly built wheel for `pip install fakeserver`, and a free port for
 8010. A small test file stands in for "your tests". Every step is bounded in time.
@@ -43,8 +44,8 @@ def test_my_client_lists_conversations():
 
 
 def recipe_job() -> dict[str, Any]:
-    """The GitHub Actions job of the README's CI recipe."""
-    readme = (ROOT / "README.md").read_text("utf-8")
+    """The GitHub Actions job of the documented CI recipe."""
+    readme = (ROOT / "docs" / "contract-testing.md").read_text("utf-8")
     after = readme[readme.index(MARKER) :]
     block = re.search(r"```yaml\n(.*?)```", after, re.DOTALL)
     assert block is not None, "no yaml block after the ci-recipe marker"

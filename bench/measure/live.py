@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from fakeserver.fixtures import default_fixture_path
+from fakeserver.fixture_files import default_fixture_path
 from measure.load import Load, Shape, run_load
 from measure.servers import RunningServer, ceiling, fakeserver
 from measure.workload import BEARER, live_loads, write_extra_fixture

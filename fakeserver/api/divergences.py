@@ -1,6 +1,6 @@
 """Every difference between the `documented` and `actual` profiles: the one table.
 
-`fakeserver divergences` prints it and the README shows it (a test keeps the two identical).
+`fakeserver divergences` prints it and docs/profiles.md shows it (a test keeps the two identical).
 Sources are paths in the PostHog/posthog repository unless they say otherwise.
 """
 

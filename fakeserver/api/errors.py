@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from starlette._utils import get_route_path
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from fakeserver.api.json import json_response
+from fakeserver.api.request import route_path
 from fakeserver.domain import errors as domain
 
 REQUEST_BODY_LIMIT: Final = 1024 * 1024
@@ -160,7 +160,7 @@ def _http_exception_response(request: Request, exc: Exception) -> Response:
         return render_api_error(method_not_allowed(request.method, allowed))
     if exc.status_code == 404:
         # PostHog's catch-all `api_not_found` view answers every unknown /api path, unauthenticated.
-        api_path = get_route_path(request.scope).startswith("/api")  # without a /_ns/ prefix
+        api_path = route_path(request.scope).startswith("/api")  # without a /_ns/ prefix
         return render_api_error(not_found("Endpoint not found." if api_path else "Not found."))
     return render_api_error(envelope(exc.status_code, "invalid_request", "error", str(exc.detail)))
 

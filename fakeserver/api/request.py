@@ -15,6 +15,17 @@ from starlette.types import Receive, Scope, Send
 HEADERS_SCOPE_KEY: Final = "fakeserver.headers"
 
 
+def route_path(scope: Scope) -> str:
+    """The path the router matches: `path` without the `root_path` the app is served under
+    (a namespace prefix, say), computed as Starlette's router does (its helper is private)."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if not root_path or not path.startswith(root_path):
+        return path
+    rest = path[len(root_path) :]
+    return rest if rest == "" or rest.startswith("/") else path
+
+
 def index_headers(scope: Scope) -> dict[bytes, bytes]:
     """The request's headers by lower-case name, the first occurrence winning as in `Headers`;
     built once per request and kept in the scope, with the list it was built from, so that a

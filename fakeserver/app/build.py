@@ -17,14 +17,14 @@ from fakeserver.api.routes import conversation_routes, slash_optional
 from fakeserver.app.dispatch import ShapeIndexedRouter
 from fakeserver.app.gateway import Gateway
 from fakeserver.app.state import ServerConfig, ServerState
+from fakeserver.control.api import control_routes
+from fakeserver.control.dashboard import PAGES, dashboard_routes
+from fakeserver.control.limits import limit_routes
 from fakeserver.domain.store import Seed
-from fakeserver.fixtures import load_seed
-from fakeserver.tooling.control import control_routes
-from fakeserver.tooling.dashboard import PAGES, dashboard_routes
-from fakeserver.tooling.faults import FaultInjector
-from fakeserver.tooling.limits_control import limit_routes
-from fakeserver.tooling.recorder import JournalRecorder, OperationResolver
-from fakeserver.tooling.request_log import RequestLog
+from fakeserver.fixture_files import load_seed
+from fakeserver.harness.faults import FaultInjector
+from fakeserver.harness.recorder import JournalRecorder, OperationResolver
+from fakeserver.harness.request_log import RequestLog
 
 
 async def schema(request: Request) -> Response:

@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import Receive, Scope, Send
+
+from fakeserver.api.request import route_path
 
 _Key = tuple[int, str | None]
 """(number of segments, last segment if the template fixes it, else None)."""
@@ -61,7 +62,7 @@ class ShapeIndexedRouter(Router):
 
     def candidates(self, scope: Scope) -> Sequence[BaseRoute]:
         """The routes that may match `scope`'s path, in table order."""
-        return self._candidates_for(get_route_path(scope))
+        return self._candidates_for(route_path(scope))
 
     def _candidates_for(self, path: str) -> Sequence[BaseRoute]:
         if len(self.routes) != self._index_size:  # routes are added at run time by some tests
@@ -105,7 +106,7 @@ class ShapeIndexedRouter(Router):
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Mounted under another app, a scope brings path parameters of its own: not cached.
         if scope["type"] == "http" and "path_params" not in scope:
-            key = method, path = scope["method"], get_route_path(scope)
+            key = method, path = scope["method"], route_path(scope)
             found = self._resolved.get(key) if self._index_size == len(self.routes) else None
             if found is None:
                 found = self._resolve(scope, method, path)

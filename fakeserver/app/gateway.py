@@ -18,18 +18,18 @@ from fakeserver.api.body import declared_length
 from fakeserver.api.errors import REQUEST_BODY_LIMIT, error_response
 from fakeserver.api.limits import LimitRefusal
 from fakeserver.api.request import index_headers
-from fakeserver.tooling.fault_rules import FaultError
-from fakeserver.tooling.faults import (
+from fakeserver.harness.fault_rules import FaultError
+from fakeserver.harness.faults import (
     FAULT_HEADER,
     ConnectionDropped,
     FaultInjector,
     abort_connection,
     is_fault_signal,
 )
-from fakeserver.tooling.journal import UNJOURNALED_PREFIXES, RecordedRequest
-from fakeserver.tooling.namespaces import enter_namespace
-from fakeserver.tooling.recorder import JournalRecorder, Recording, capturing
-from fakeserver.tooling.request_log import RequestLog
+from fakeserver.harness.journal import UNJOURNALED_PREFIXES, RecordedRequest
+from fakeserver.harness.namespaces import enter_namespace
+from fakeserver.harness.recorder import JournalRecorder, Recording, capturing
+from fakeserver.harness.request_log import RequestLog
 
 
 class ResponseWatch(Protocol):

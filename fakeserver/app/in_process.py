@@ -9,7 +9,7 @@ from typing import Any, Final, TypeVar
 
 import httpx
 
-from fakeserver.tooling.faults import ConnectionDropped
+from fakeserver.harness.faults import ConnectionDropped
 
 T = TypeVar("T")
 

@@ -12,9 +12,9 @@ from typing import Any, Final
 
 from fakeserver.app.build import create_app
 from fakeserver.app.state import ServerConfig
+from fakeserver.control.access import OverSocket
 from fakeserver.domain.store import Seed
-from fakeserver.tooling.control_access import OverSocket
-from fakeserver.tooling.request_log import LOGGER_NAME
+from fakeserver.harness.request_log import LOGGER_NAME
 
 INTERRUPTED: Final = 130
 """The exit status of a command ended by Ctrl-C (128 + SIGINT), as shells report it."""

@@ -10,16 +10,16 @@ from starlette.types import Scope
 
 from fakeserver.api.auth import Authorizer
 from fakeserver.api.profiles import DEFAULT_PROFILE, Profile, profile_named
+from fakeserver.control.access import ControlAccess
 from fakeserver.domain.clock import IdFactory
 from fakeserver.domain.limits import OFF, limit_mode
 from fakeserver.domain.runs import DelayPacer, RunPacer
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
-from fakeserver.fixtures import FixtureSource, default_fixture_path, load_seed
-from fakeserver.tooling.control_access import ControlAccess
-from fakeserver.tooling.fault_rules import FaultRegistry
-from fakeserver.tooling.journal import DEFAULT_JOURNAL_SIZE, Journal
-from fakeserver.tooling.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY
+from fakeserver.fixture_files import FixtureSource, default_fixture_path, load_seed
+from fakeserver.harness.fault_rules import FaultRegistry
+from fakeserver.harness.journal import DEFAULT_JOURNAL_SIZE, Journal
+from fakeserver.harness.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class ServerConfig:
     """PostHog's limits (`domain.limits.LIMIT_MODES`); None leaves it to the fixture (`limits:`),
     else off."""
     access_log: bool = False
-    """Log one line per API request to the `fakeserver.access` logger (`tooling.request_log`)."""
+    """Log one line per API request to the `fakeserver.access` logger (`harness.request_log`)."""
 
 
 class ServerState:

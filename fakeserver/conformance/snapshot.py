@@ -26,8 +26,8 @@ from fakeserver.domain.models import (
     CONVERSATION_TYPES,
     ROLES_AT_ORGANIZATION,
 )
-from fakeserver.fixtures.schema import USER_PROFILE_KEYS
-from fakeserver.fixtures.values import InvalidValue, uuid_string
+from fakeserver.fixture_files.schema import USER_PROFILE_KEYS
+from fakeserver.fixture_files.values import InvalidValue, uuid_string
 
 PLACEHOLDER_KEY: Final = "phx_fakeserver_snapshot_key"
 """The key a snapshot fixture gives its user: never the key it was read with."""

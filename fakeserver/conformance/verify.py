@@ -28,7 +28,7 @@ from fakeserver.conformance.snapshot import (
     conversations_path,
     read_snapshot,
 )
-from fakeserver.fixtures import FixtureError
+from fakeserver.fixture_files import FixtureError
 from fakeserver.server import FakeServer
 
 FAKE_REPLY_DELAY: Final = 0.05

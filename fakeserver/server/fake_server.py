@@ -20,18 +20,18 @@ from starlette.applications import Starlette
 from fakeserver.api.profiles import DEFAULT_PROFILE, Profile
 from fakeserver.app import ServerConfig, ServerState, create_app
 from fakeserver.app.in_process import EventLoopThread
+from fakeserver.control.access import OverSocket
 from fakeserver.domain.models import Conversation, QueueMessage
 from fakeserver.domain.runs import AgentRun, RunPacer, Runs
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
-from fakeserver.fixtures import FixtureSource, FixtureText, default_fixture_path, load_seed
+from fakeserver.fixture_files import FixtureSource, FixtureText, default_fixture_path, load_seed
+from fakeserver.harness.fault_rules import FaultAction, FaultRegistry, FaultRule
+from fakeserver.harness.journal import DEFAULT_JOURNAL_SIZE, Journal
+from fakeserver.harness.namespaces import DEFAULT_NAMESPACE, is_valid_name, namespace_prefix
+from fakeserver.harness.request_log import show_request_log
 from fakeserver.server.clients import IN_PROCESS_URL, ClientFactory
 from fakeserver.server.limits import LimitControls
-from fakeserver.tooling.control_access import OverSocket
-from fakeserver.tooling.fault_rules import FaultAction, FaultRegistry, FaultRule
-from fakeserver.tooling.journal import DEFAULT_JOURNAL_SIZE, Journal
-from fakeserver.tooling.namespaces import DEFAULT_NAMESPACE, is_valid_name, namespace_prefix
-from fakeserver.tooling.request_log import show_request_log
 
 START_TIMEOUT: Final = 10.0
 

@@ -1,15 +1,15 @@
 """`FakeServer`'s hold on PostHog's limits: the mode, the AI-credit quota and the clock of each
-namespace, and what is left of every window (see the README's "Limits")."""
+namespace, and what is left of every window (see docs/limits.md)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fakeserver.app import ServerState
+from fakeserver.control.limit_report import limits_report
 from fakeserver.domain.models import DEFAULT_ORGANIZATION
 from fakeserver.domain.workspace import Workspace
-from fakeserver.tooling.limit_report import limits_report
-from fakeserver.tooling.namespaces import DEFAULT_NAMESPACE
+from fakeserver.harness.namespaces import DEFAULT_NAMESPACE
 
 
 class LimitControls:

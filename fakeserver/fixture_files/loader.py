@@ -1,0 +1,442 @@
+"""Load fixture files (YAML or JSON) into a validated, indexed `Seed`.
+
+Every problem is reported with the file, the path inside it (`conversations[2].queue[0].content`)
+and what is wrong; loading is all or nothing. Several files merge in order: a later record with
+the same id replaces an earlier one. The format is documented in docs/fixture-format.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from fakeserver.domain.models import (
+    DEFAULT_ORGANIZATION,
+    ROLES_AT_ORGANIZATION,
+    Conversation,
+    PersonalApiKey,
+    Project,
+    QueueMessage,
+    User,
+)
+from fakeserver.domain.queue import MAX_QUEUE_MESSAGES
+from fakeserver.domain.scripts import AgentScript
+from fakeserver.domain.store import Seed
+from fakeserver.fixture_files import schema
+from fakeserver.fixture_files import values as v
+from fakeserver.fixture_files.organizations import OrganizationsReader
+from fakeserver.fixture_files.records import (
+    FixtureError as FixtureError,  # part of this module's API
+)
+from fakeserver.fixture_files.records import (
+    FixtureSyntaxError,
+    Located,
+    Problems,
+    Record,
+    parse_fixture_text,
+    refuse_lone_surrogates,
+)
+from fakeserver.fixture_files.scripts import AGENT_KEYS, read_agent_script
+
+T = TypeVar("T")
+D = TypeVar("D")
+
+DEFAULT_FIXTURE: Final = "default.yaml"
+_FIXTURE_NAMESPACE: Final = uuid.UUID("6f1c3a52-8d0e-4f7b-9a61-2b5e0c4d7f10")
+"""Namespace of the uuid5 ids the loader derives, so omitted ids are the same on every load."""
+
+
+def default_fixture_path() -> Path:
+    """The default fixture: `fixtures/default.yaml` of the repository, which a wheel carries
+    inside this package (pyproject's force-include): a checkout and a `pip install` both find it."""
+    bundled = Path(str(resources.files("fakeserver.fixture_files") / DEFAULT_FIXTURE))
+    if bundled.is_file():
+        return bundled
+    return Path(__file__).resolve().parents[2] / "fixtures" / DEFAULT_FIXTURE
+
+
+_NAMESPACE_BYTES: Final = _FIXTURE_NAMESPACE.bytes
+
+
+def derived_id(*parts: object) -> str:
+    """`str(uuid.uuid5(_FIXTURE_NAMESPACE, "/".join(parts)))`, without the `UUID` object: a
+    big fixture derives two or three ids per conversation."""
+    name = "/".join(map(str, parts)).encode()
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    hex_digits = digest.hex()
+    return "-".join(
+        (hex_digits[:8], hex_digits[8:12], hex_digits[12:16], hex_digits[16:20], hex_digits[20:])
+    )
+
+
+class _FixtureReader:
+    """Parses fixture files one by one, then merges and cross-checks them into a `Seed`."""
+
+    def __init__(self, loaded_at: datetime):
+        self.loaded_at = loaded_at
+        self.problems = Problems()
+        self.projects: dict[int, Located] = {}
+        self.users: dict[int, Located] = {}
+        self.conversations: dict[str, Located] = {}
+        self.agent_script = AgentScript()
+        """Later files' rules are tried first, so a fixture can override the one it extends."""
+        self.organizations = OrganizationsReader(self.problems)
+
+    def read_file(self, path: Path) -> None:
+        source = str(path)
+        try:
+            if path.exists() and not path.is_file():
+                self.problems.add(source, "", "cannot read file: not a regular file")
+                return
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            self.problems.add(source, "", f"cannot read file: {error.strerror or error}")
+            return
+        except UnicodeDecodeError as error:
+            self.problems.add(source, "", f"not UTF-8 text: {error.reason} at byte {error.start}")
+            return
+        self.read_text(FixtureText(text, source))
+
+    def read_text(self, fixture: FixtureText) -> None:
+        try:
+            data = parse_fixture_text(fixture.text, is_json=fixture.is_json)
+        except FixtureSyntaxError as error:
+            self.problems.add(fixture.filename, "", str(error))
+            return
+        self.read_data(data, fixture.filename)
+
+    def read_document(self, data: dict[str, Any], source: str) -> None:
+        """Read a fixture given as data, not as a file."""
+        try:
+            refuse_lone_surrogates(data)
+        except FixtureSyntaxError as error:
+            self.problems.add(source, "", str(error))
+            return
+        self.read_data(data, source)
+
+    def read_data(self, data: Any, source: str) -> None:
+        """Read one parsed fixture document (what a YAML or JSON file holds)."""
+        top = Record({} if data is None else data, source, "", self.problems, schema.TOP_KEYS)
+        self.organizations.read(top)
+        for record in top.records("projects", schema.PROJECT_KEYS):
+            self._project(record)
+        for record in top.records("users", schema.USER_KEYS):
+            self._user(record)
+        for index, record in enumerate(top.records("conversations", schema.CONVERSATION_KEYS)):
+            self._conversation(record, index)
+        if "agent" in top.data:
+            agent = Record(top.data["agent"], source, "agent", self.problems, AGENT_KEYS)
+            self.agent_script = read_agent_script(agent).then(self.agent_script)
+
+    def _claim(self, table: dict[Any, Located], key: Any, record: Record, kind: str) -> bool:
+        """Refuse a duplicate id inside one file; a later file replaces the earlier record."""
+        earlier = table.get(key)
+        if earlier is not None and earlier.source == record.source:
+            self.problems.add(
+                record.source, record.path, f"duplicate {kind} id {key} (also at {earlier.path})"
+            )
+            return False
+        return True
+
+    def _project(self, record: Record) -> None:
+        project_id = record.required("id", v.integer)
+        name = record.optional("name", v.string, f"Project {project_id}")
+        organization = record.optional("organization", v.non_blank_string, DEFAULT_ORGANIZATION)
+        exempt = record.optional("research_exempt", v.boolean, False)
+        if project_id is not None and self._claim(self.projects, project_id, record, "project"):
+            self.projects[project_id] = Located(
+                Project(project_id, name, organization, exempt), record.source, record.path
+            )
+
+    def _user(self, record: Record) -> None:
+        user_id = record.required("id", v.integer)
+        email = record.required("email", v.max_length(254))
+        keys = [
+            self._api_key(key_record)
+            for key_record in record.records("personal_api_keys", schema.API_KEY_KEYS)
+        ]
+        fields = {
+            "uuid": record.optional("uuid", v.uuid_string, derived_id("user", user_id)),
+            "first_name": record.optional("first_name", v.max_length(150), ""),
+            "last_name": record.optional("last_name", v.max_length(150), ""),
+            "distinct_id": record.optional(
+                "distinct_id", v.nullable(v.max_length(200)), derived_id("distinct", user_id)
+            ),
+            "is_email_verified": record.optional("is_email_verified", v.nullable(v.boolean), True),
+            "role_at_organization": record.optional(
+                "role_at_organization", v.nullable(v.choice(ROLES_AT_ORGANIZATION)), None
+            ),
+            "hedgehog_config": record.optional("hedgehog_config", v.nullable(v.mapping), None),
+            "session": record.optional("session", v.nullable(v.non_blank_string), None),
+        }
+        refs = {
+            "projects": record.optional("projects", v.nullable(v.list_of(v.integer)), None),
+            "current_project": record.optional("current_project", v.nullable(v.integer), None),
+            "keys": keys,
+        }
+        if user_id is None or email is None or not self._claim(self.users, user_id, record, "user"):
+            return
+        self.users[user_id] = Located(
+            dict(fields, id=user_id, email=email), record.source, record.path, refs
+        )
+
+    def _api_key(self, record: Record) -> Located:
+        value = record.required("key", v.non_blank_string)
+        scopes = record.optional("scopes", v.list_of(schema.read_scope), ["*"])
+        projects = record.optional("projects", v.nullable(v.list_of(v.integer)), None)
+        return Located((value, frozenset(scopes), projects), record.source, record.path)
+
+    def _conversation(self, record: Record, index: int) -> None:
+        conversation_id = record.required("id", v.uuid_string)
+        project_id = record.required("project", v.integer)
+        user_id = record.required("user", v.integer)
+        # Default: file order is list order (each one a second older than the one before it).
+        created_at = record.optional(
+            "created_at", v.timestamp, self.loaded_at - timedelta(seconds=index)
+        )
+        updated_at = record.optional("updated_at", v.timestamp, created_at)
+        messages = [
+            self._message(message, conversation_id, position)
+            for position, message in enumerate(record.records("messages", None))
+        ]
+        queue = [
+            self._queue_message(queued, conversation_id, position, created_at)
+            for position, queued in enumerate(record.records("queue", schema.QUEUE_KEYS))
+        ]
+        if len(queue) > MAX_QUEUE_MESSAGES:
+            self.problems.add(
+                record.source,
+                f"{record.path}.queue",
+                f"holds {len(queue)} messages; at most {MAX_QUEUE_MESSAGES} can be queued",
+            )
+        self._check_unique_queue_ids(record, queue)
+        fields: dict[str, Any] = {
+            "title": record.optional("title", schema.TITLE, None),
+            "status": record.optional("status", schema.STATUS, "idle"),
+            "topic": record.optional("topic", schema.TOPIC, None),
+            "type": record.optional("type", schema.TYPE, "assistant"),
+            "is_internal": record.optional("is_internal", schema.IS_INTERNAL, False),
+            "slack_thread_key": record.optional("slack_thread_key", schema.SLACK_THREAD_KEY, None),
+            "slack_workspace_domain": record.optional(
+                "slack_workspace_domain", schema.SLACK_WORKSPACE_DOMAIN, None
+            ),
+            "has_unsupported_content": record.optional("has_unsupported_content", v.boolean, False),
+            "agent_mode": record.optional("agent_mode", schema.AGENT_MODE, None),
+            "agent_runtime": record.optional("agent_runtime", schema.AGENT_RUNTIME, "langgraph"),
+            "pending_approvals": record.optional("pending_approvals", schema.PENDING_APPROVALS, []),
+            "drain_closed": record.optional("drain_closed", v.boolean, False),
+            "deleted": record.optional("deleted", v.boolean, False),
+            "deleted_at": record.optional("deleted_at", schema.DELETED_AT, None),
+        }
+        if conversation_id is None or project_id is None or user_id is None:
+            return
+        if not self._claim(self.conversations, conversation_id, record, "conversation"):
+            return
+        conversation = Conversation(
+            id=conversation_id,
+            project_id=project_id,
+            user_id=user_id,
+            created_at=created_at,
+            updated_at=updated_at,
+            messages=[m for m in messages if m is not None],
+            queue=queue,
+            **fields,
+        )
+        if conversation.deleted and conversation.deleted_at is None:
+            conversation.deleted_at = updated_at
+        script = None
+        if "agent" in record.data:
+            agent_path = f"{record.path}.agent"
+            agent = Record(
+                record.data["agent"], record.source, agent_path, self.problems, AGENT_KEYS
+            )
+            script = read_agent_script(agent)
+        located = Located(conversation, record.source, record.path, {"script": script})
+        self.conversations[conversation_id] = located
+
+    def _message(
+        self, record: Record, conversation_id: str | None, position: int
+    ) -> dict[str, Any] | None:
+        """A message is free-form JSON (PostHog has many kinds); it needs a `type` string."""
+        if not record.valid:
+            return None
+        if record.required("type", v.non_blank_string) is None:
+            return None
+        data = record.data
+        try:
+            v.json_value(data)
+        except v.InvalidValue as problem:
+            self.problems.add(record.source, record.path, str(problem))
+            return None
+        message_id = (
+            data["id"] if "id" in data else derived_id("message", conversation_id, position)
+        )
+        return {"id": message_id, **data}
+
+    def _queue_message(
+        self, record: Record, conversation_id: str | None, position: int, created_at: datetime
+    ) -> QueueMessage:
+        given_id = record.optional("id", v.non_blank_string, None)
+        return QueueMessage(
+            id=given_id or derived_id("queue", conversation_id, position),
+            content=record.required("content", schema.QUEUED_CONTENT) or "",
+            created_at=record.optional("created_at", v.timestamp, created_at),
+            contextual_tools=record.optional("contextual_tools", schema.NULLABLE_MAPPING, None),
+            ui_context=record.optional("ui_context", v.json_value, None),
+            billing_context=record.optional("billing_context", schema.NULLABLE_MAPPING, None),
+            agent_mode=record.optional("agent_mode", schema.AGENT_MODE, None),
+            session_id=record.optional("session_id", schema.SESSION_ID, None),
+        )
+
+    def _check_unique_queue_ids(self, record: Record, queue: list[QueueMessage]) -> None:
+        seen: set[str] = set()
+        for position, message in enumerate(queue):
+            if message.id in seen:
+                self.problems.add(
+                    record.source,
+                    f"{record.path}.queue[{position}].id",
+                    f"duplicate queue message id {message.id}",
+                )
+            seen.add(message.id)
+
+    # Merge and cross-check ---------------------------------------------------------------
+
+    def seed(self) -> Seed:
+        users = [self._resolve_user(located) for located in self.users.values()]
+        keys = self._resolve_keys()
+        conversations = [
+            self._resolve_conversation(located) for located in self.conversations.values()
+        ]
+        organizations = self.organizations.resolve(self.projects)
+        if self.problems.found:
+            raise FixtureError(self.problems.found)
+        return Seed.build(
+            projects=[located.value for located in self.projects.values()],
+            users=users,
+            api_keys=keys,
+            conversations=conversations,
+            agent_script=self.agent_script,
+            conversation_scripts={
+                conversation_id: located.refs["script"]
+                for conversation_id, located in self.conversations.items()
+                if located.refs["script"] is not None
+            },
+            organizations=organizations,
+            limits=self.organizations.limits,
+        )
+
+    def _missing(self, located: Located, key: str, kind: str, ident: Any) -> None:
+        self.problems.add(located.source, f"{located.path}.{key}", f"no {kind} with id {ident}")
+
+    def _memberships(self, located: Located) -> list[int]:
+        """The user's projects: as listed, or every project when the fixture lists none."""
+        listed: list[int] | None = located.refs["projects"]
+        return list(self.projects) if listed is None else listed
+
+    def _resolve_user(self, located: Located) -> User:
+        project_ids = self._memberships(located)
+        for project_id in project_ids:
+            if project_id not in self.projects:
+                self._missing(located, "projects", "project", project_id)
+        current = located.refs["current_project"]
+        if current is not None and current not in project_ids:
+            self.problems.add(
+                located.source,
+                f"{located.path}.current_project",
+                f"project {current} is not one of the user's projects",
+            )
+        if current is None and project_ids:
+            current = project_ids[0]
+        return User(project_ids=frozenset(project_ids), current_project_id=current, **located.value)
+
+    def _resolve_keys(self) -> list[PersonalApiKey]:
+        keys: dict[str, PersonalApiKey] = {}
+        sessions: dict[str, str] = {}
+        for user in self.users.values():
+            session = user.value["session"]
+            if session is not None:
+                if session in sessions:
+                    self.problems.add(
+                        user.source,
+                        f"{user.path}.session",
+                        f"session {session!r} is already used at {sessions[session]}",
+                    )
+                sessions[session] = user.path
+            for key in user.refs["keys"]:
+                value, scopes, projects = key.value
+                if value is None:
+                    continue
+                if value in keys:
+                    self.problems.add(key.source, f"{key.path}.key", "duplicate personal API key")
+                for project_id in projects or ():
+                    if project_id not in self.projects:
+                        self._missing(key, "projects", "project", project_id)
+                restricted = frozenset(projects) if projects is not None else None
+                keys[value] = PersonalApiKey(value, user.value["id"], scopes, restricted)
+        return list(keys.values())
+
+    def _resolve_conversation(self, located: Located) -> Conversation:
+        conversation: Conversation = located.value
+        if conversation.project_id not in self.projects:
+            self._missing(located, "project", "project", conversation.project_id)
+        owner = self.users.get(conversation.user_id)
+        if owner is None:
+            self._missing(located, "user", "user", conversation.user_id)
+        elif (
+            conversation.project_id in self.projects
+            and conversation.project_id not in self._memberships(owner)
+        ):
+            self.problems.add(
+                located.source,
+                f"{located.path}.user",
+                f"user {conversation.user_id} is not a member of project {conversation.project_id}",
+            )
+        return conversation
+
+
+@dataclass(frozen=True)
+class FixtureText:
+    """A fixture file's content without the file (an upload): `filename` names it in problems
+    and, by its suffix, says whether it is JSON or YAML."""
+
+    text: str
+    filename: str
+
+    @property
+    def is_json(self) -> bool:
+        return self.filename.lower().endswith(".json")
+
+
+FixtureSource = Path | str | Mapping[str, Any] | FixtureText
+"""A fixture file, a fixture document already parsed (a dict in the file format), or a file's
+text."""
+
+
+def load_seed(paths: Sequence[FixtureSource], loaded_at: datetime | None = None) -> Seed:
+    """Read, validate and merge fixtures in order. Raises `FixtureError` naming every problem."""
+    reader = _FixtureReader(loaded_at or datetime.now(UTC))
+    for index, source in enumerate(paths):
+        if isinstance(source, Mapping):
+            reader.read_document(dict(source), f"<fixture #{index}>")
+        elif isinstance(source, FixtureText):
+            reader.read_text(source)
+        else:
+            reader.read_file(Path(source))
+    return reader.seed()
+
+
+def check_fixture(paths: Sequence[Path | str]) -> list[str]:
+    """Every problem in the given fixture files, or an empty list when they load."""
+    try:
+        load_seed(paths)
+    except FixtureError as error:
+        return error.problems
+    return []

@@ -1,5 +1,0 @@
-"""A live dashboard of the fake's state at /_fakeserver/ui (see routes.py)."""
-
-from fakeserver.tooling.dashboard.routes import PAGE_PATH, PAGES, dashboard_routes
-
-__all__ = ["PAGES", "PAGE_PATH", "dashboard_routes"]

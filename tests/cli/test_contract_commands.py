@@ -1,0 +1,119 @@
+"""`fakeserver openapi` and `fakeserver schemathesis-config`, and the links the documents carry."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from typing import Any
+
+import pytest
+import yaml
+from schemathesis.config import SchemathesisConfig
+
+from fakeserver.api.profiles import profile_named
+from fakeserver.cli import main
+from fakeserver.fixture_files import default_fixture_path, load_seed
+
+PROFILES = ("documented", "actual")
+
+
+def printed(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    assert main(list(argv)) == 0
+    return capsys.readouterr().out
+
+
+def links_of(document: dict[str, Any], operation_id: str, status: str) -> dict[str, str]:
+    """link name -> target operationId of one response."""
+    for item in document["paths"].values():
+        for operation in item.values():
+            if isinstance(operation, dict) and operation.get("operationId") == operation_id:
+                links = operation["responses"][status].get("links", {})
+                return {name: link["operationId"] for name, link in links.items()}
+    raise AssertionError(f"no operation {operation_id}")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_openapi_prints_the_served_document(profile: str, capsys: pytest.CaptureFixture[str]):
+    served = json.loads(profile_named(profile).openapi_document)
+    assert json.loads(printed(capsys, "openapi", "--profile", profile)) == served
+    as_yaml = printed(capsys, "openapi", "--profile", profile, "--format", "yaml")
+    assert as_yaml.startswith("# fakeserver: OpenAPI document")
+    assert yaml.safe_load(as_yaml) == served
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("prefix", ["", "environments_"])
+def test_create_links_to_the_actions_on_the_conversation(profile: str, prefix: str):
+    document = json.loads(profile_named(profile).openapi_document)
+    statuses = ["200", "201"] if profile == "documented" else ["200"]
+    for status in statuses:
+        targets = set(links_of(document, f"{prefix}conversations_create", status).values())
+        wanted = {
+            "queue_retrieve",
+            "queue_create",
+            "cancel_partial_update",
+            "append_message_create",
+            "open_create",
+            "destroy",
+        }
+        assert {f"{prefix}conversations_{name}" for name in wanted} <= targets
+
+
+@pytest.mark.parametrize("prefix", ["", "environments_"])
+def test_actual_enqueue_links_to_edit_and_delete_by_the_returned_id(prefix: str):
+    document = json.loads(profile_named("actual").openapi_document)
+    links = links_of(document, f"{prefix}conversations_queue_create", "200")
+    assert f"{prefix}conversations_queue_partial_update" in links.values()
+    assert f"{prefix}conversations_queue_destroy" in links.values()
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_schemathesis_config_is_valid_and_explains_itself(
+    profile: str, capsys: pytest.CaptureFixture[str]
+):
+    text = printed(capsys, "schemathesis-config", "--profile", profile, "--base-url", "http://h:1")
+    config = tomllib.loads(text)
+    SchemathesisConfig.from_dict(config)  # raises on anything schemathesis does not accept
+    assert config["base-url"] == "http://h:1"
+    assert config["headers"] == {"Authorization": "Bearer phx_ada_all"}
+    assert "positive_data_acceptance" in text
+    assert text.count("\n# ") >= len(config["operations"]) // 2  # reasons, as comments
+
+
+def test_schemathesis_config_default_base_url_follows_the_serve_env(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("FAKESERVER_PORT", "8123")
+    monkeypatch.setenv("FAKESERVER_PROFILE", "actual")
+    config = tomllib.loads(printed(capsys, "schemathesis-config"))
+    assert config["base-url"] == "http://127.0.0.1:8123"
+    assert not any(
+        table.get("include-operation-id-regex", "").endswith("queue_partial_update$")
+        for table in config["operations"]
+    )  # the documented profile's fixture queue ids: `actual` links to the returned ids
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_config_ids_are_default_fixture_records_in_the_state_the_reasons_give(
+    profile: str, capsys: pytest.CaptureFixture[str]
+):
+    config = tomllib.loads(printed(capsys, "schemathesis-config", "--profile", profile))
+    seed = load_seed([default_fixture_path()])
+    assert config["dictionaries"].pop("default-project") == {"values": ["1", "@current"]}
+    values = {name: entry["values"][0] for name, entry in config["dictionaries"].items()}
+    conversations = seed.conversations
+    for name, value in values.items():
+        if name.endswith("queued-message"):
+            assert any(
+                item.id == value
+                for conversation in conversations.values()
+                for item in conversation.queue
+            ), name
+        else:
+            conversation = conversations[value]
+            assert conversation.project_id == 1 and conversation.user_id == 1, name
+    assert conversations[values["sandbox-conversation"]].is_sandbox
+    never_run = conversations[values["never-run-conversation"]]
+    assert not never_run.queue and not never_run.drain_closed
+    for name in ("first-conversation-to-delete", "second-conversation-to-delete"):
+        assert name not in values or conversations[values[name]].title is None  # not listed
