@@ -51,10 +51,27 @@ APPEND_MESSAGE_FIELDS: Final = (Field("content", "string", required=True, max_le
 """PostHog's `MessageMinimalSerializer`."""
 
 PERMISSION_MODES: Final = ("default", "acceptEdits", "plan", "bypassPermissions", "auto")
+ATTACHED_CONTEXT_TYPES: Final = (
+    "action",
+    "dashboard",
+    "error_tracking_issue",
+    "evaluation",
+    "event",
+    "insight",
+    "notebook",
+    "text",
+)
+ATTACHED_CONTEXT_ITEM_FIELDS: Final = (
+    Field("type", "choice", required=True, choices=ATTACHED_CONTEXT_TYPES),
+    Field("id", "json"),
+    Field("name", "string"),
+    Field("value", "string"),
+)
+"""PostHog's `SandboxAttachedContextItemSerializer` (`id` is any JSON but null)."""
 SANDBOX_OPEN_FIELDS: Final = (
     Field("content", "string", allow_null=True, allow_blank=True, max_length=40000),
     Field("trace_id", "uuid"),
-    Field("attached_context", "json"),
+    Field("attached_context", "list", item_fields=ATTACHED_CONTEXT_ITEM_FIELDS),
     Field("initial_permission_mode", "choice", choices=PERMISSION_MODES),
     Field("task_id", "uuid"),
 )
