@@ -7,6 +7,8 @@ a third profile is one more subclass. Every difference is listed in `fakeserver.
 
 from __future__ import annotations
 
+import json
+import re
 from functools import cached_property
 from importlib import resources
 from typing import ClassVar, Final
@@ -22,10 +24,24 @@ from fakeserver.api.pagination import PageRequest
 from fakeserver.api.rendered import RENDERED
 from fakeserver.api.stream import accepts_event_stream, sse_response
 from fakeserver.domain.models import Conversation, JSONValue
+from fakeserver.domain.posthog_version import posthog_mirror
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Page, SandboxRun, StreamSubscription
 
 PROFILE_HEADER: Final = "x-fakeserver-profile"
+MIRROR_EXTENSION: Final = "x-posthog-mirror"
+
+
+def with_posthog_mirror(document_yaml: str) -> str:
+    """The document with `info.x-posthog-mirror` (from the one data file), written as a JSON
+    line (valid YAML) right under `info:`, so the file's comments stay as they are."""
+    mirror = json.dumps(posthog_mirror().as_dict())
+    stamped, found = re.subn(
+        r"^info:\n", f"info:\n  {MIRROR_EXTENSION}: {mirror}\n", document_yaml, count=1, flags=re.M
+    )
+    if not found:
+        raise ValueError("the OpenAPI document has no top-level info")
+    return stamped
 
 
 class Profile:
@@ -114,10 +130,12 @@ class Profile:
 
     @cached_property
     def openapi_yaml(self) -> str:
-        """The profile's OpenAPI document as its data file holds it (YAML, with comments)."""
-        return (resources.files("fakeserver.api") / "openapi" / f"{self.name}.yaml").read_text(
+        """The profile's OpenAPI document as its data file holds it (YAML, with comments), its
+        `info` stamped with the PostHog the fake mirrors (`x-posthog-mirror`)."""
+        text = (resources.files("fakeserver.api") / "openapi" / f"{self.name}.yaml").read_text(
             "utf-8"
         )
+        return with_posthog_mirror(text)
 
     @cached_property
     def openapi_document(self) -> bytes:

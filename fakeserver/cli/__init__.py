@@ -26,6 +26,7 @@ from fakeserver.conformance import commands as conformance
 from fakeserver.control.access import is_loopback_bind
 from fakeserver.domain.limits import LIMIT_MODES, OFF
 from fakeserver.domain.models import READ_SCOPE
+from fakeserver.domain.posthog_version import version_text
 from fakeserver.domain.store import Seed
 from fakeserver.fixture_files import FixtureError, check_fixture, default_fixture_path, load_seed
 
@@ -94,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="fakeserver", description="An offline fake of PostHog's AI Conversations API."
     )
-    parser.add_argument("--version", action="version", version=f"fakeserver {__version__}")
+    parser.add_argument("--version", action="version", version=version_text())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _serve_arguments(_command(commands, "serve", SERVE_HELP, SERVE_DESCRIPTION))
 

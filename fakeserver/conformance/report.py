@@ -7,6 +7,7 @@ from typing import Any, Final
 from fakeserver import __version__
 from fakeserver.conformance.client import Answer
 from fakeserver.conformance.verify import StepResult, VerifyReport
+from fakeserver.domain.posthog_version import posthog_mirror
 
 _SHORT_TYPES: Final = {
     "application/json": "json",
@@ -56,6 +57,8 @@ def as_table(report: VerifyReport) -> str:
         f"fakeserver verify: {report.target}, project {report.project_id}, "
         f"fake profile {report.profile}, {report.conversations} conversations, "
         f"key scopes {' '.join(report.scopes)}",
+        f"the fake mirrors {posthog_mirror().label}; a new difference may be PostHog moving on "
+        f"(see {posthog_mirror().audit})",
         "",
         line(HEADERS),
         line(("-" * widths[0], "-" * widths[1], "-" * widths[2], "-" * len(HEADERS[3]))),
@@ -92,6 +95,7 @@ def _answer_json(answer: Answer | None) -> dict[str, Any] | None:
 def as_json(report: VerifyReport) -> dict[str, Any]:
     return {
         "fakeserver": __version__,
+        "posthog": posthog_mirror().as_dict(),
         "target": report.target,
         "project": report.project_id,
         "profile": report.profile,

@@ -10,6 +10,7 @@ from conftest import ADA_KEY, FULL_QUEUE, FULL_QUEUE_ITEMS, ONE_QUEUED, bearer, 
 
 from fakeserver import FakeServer
 from fakeserver.cli import _parser
+from fakeserver.domain.posthog_version import posthog_mirror
 
 NEW_CONVERSATION = "11111111-2222-4333-8444-555555555555"
 EXTRA_FIXTURE = {
@@ -36,6 +37,7 @@ def test_info_names_the_namespaces_and_counts(client: httpx.Client):
     assert answer.status_code == 200
     assert answer.json() == {
         "version": "0.1.0",
+        "posthog": posthog_mirror().as_dict(),
         "profile": "documented",
         "namespaces": ["alpha", "default"],
         "journal": {"entries": 1, "size": 1000},
