@@ -20,6 +20,7 @@ from fakeserver.api.pagination import PageRequest
 from fakeserver.api.request import ApiRequest
 from fakeserver.api.validation import Field, validate
 from fakeserver.domain.models import AGENT_MODES, JSONValue
+from fakeserver.domain.sandbox import OpenRequest
 from fakeserver.domain.workspace import QueueDraft, StreamRequest
 
 QUEUE_MESSAGE_FIELDS: Final = (
@@ -166,7 +167,9 @@ class ConversationEndpoint(PostHogEndpoint):
 
     async def get(self, request: Request) -> Response:
         call = await begin(request, "retrieve")
-        conversation = call.workspace.retrievable(call.conversation_id, call.project.id)
+        conversation = call.workspace.retrievable(
+            call.conversation_id, call.project.id, call.user.id
+        )
         return call.profile.conversation(conversation, call.workspace.seed)
 
     async def delete(self, request: Request) -> Response:
@@ -250,7 +253,8 @@ class OpenEndpoint(PostHogEndpoint):
     async def post(self, request: Request) -> Response:
         call = await begin(request, "open")
         fields = validate(await call.body.data(), SANDBOX_OPEN_FIELDS)
-        run = call.workspace.open_sandbox(
-            *call.target, fields.get("trace_id"), fields.get("task_id")
-        )
+        opening = OpenRequest(fields.get("content"), fields.get("trace_id"), fields.get("task_id"))
+        run = call.workspace.open_sandbox(*call.target, opening)
+        if run is None:
+            return call.profile.sandbox_not_provisioned()
         return call.profile.sandbox_opened(run)

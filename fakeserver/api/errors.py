@@ -101,6 +101,9 @@ NOT_RUNNING_DETAIL: Final = (
     "No run will consume the queue, so a new message must be sent directly instead."
 )
 
+TASK_NOT_FOUND: Final = "Task not found or not accessible."
+PI_TASK: Final = "Pi tasks cannot be opened in PostHog AI."
+
 _DOMAIN_ERRORS: Final[dict[type[domain.DomainError], ApiError]] = {
     domain.ConversationNotFound: not_found(),
     domain.QueueConversationNotFound: view_error(404, error="Conversation not found"),
@@ -129,7 +132,12 @@ _DOMAIN_ERRORS: Final[dict[type[domain.DomainError], ApiError]] = {
         "Cannot access other users' conversations"
     ),
     domain.OpenConversationDeleted: not_found("Conversation does not exist"),
-    domain.SandboxTaskNotFound: validation_error("Task not found or not accessible."),
+    # `validate_task_id` is a field validator (attr task_id); the view checks the conversation's
+    # own task again with the same function, outside the serializer (attr null).
+    domain.SandboxTaskNotFound: validation_error(TASK_NOT_FOUND, attr="task_id"),
+    domain.PiTaskNotOpenable: validation_error(PI_TASK, attr="task_id"),
+    domain.BoundTaskNotFound: validation_error(TASK_NOT_FOUND),
+    domain.BoundPiTaskNotOpenable: validation_error(PI_TASK),
 }
 
 

@@ -331,7 +331,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_RENAMED: Final = {"project_id": "project", "user_id": "user"}
+_RENAMED: Final = {"project_id": "project", "user_id": "user", "task_id": "task"}
 
 
 def dump_conversation(conversation: Conversation) -> dict[str, Any]:

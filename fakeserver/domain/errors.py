@@ -74,4 +74,16 @@ class OpenConversationDeleted(DomainError):
 
 
 class SandboxTaskNotFound(DomainError):
-    """open: the body names a task the conversation does not have."""
+    """open: the body's `task_id` names no task of this project that the user may see."""
+
+
+class PiTaskNotOpenable(DomainError):
+    """open: the body's `task_id` names a task that runs on the Pi harness."""
+
+
+class BoundTaskNotFound(DomainError):
+    """open: the conversation's own task is gone (deleted) or not visible to the user."""
+
+
+class BoundPiTaskNotOpenable(DomainError):
+    """open: the conversation's own task runs on the Pi harness."""

@@ -43,6 +43,7 @@ from fakeserver.fixture_files.records import (
     refuse_lone_surrogates,
 )
 from fakeserver.fixture_files.scripts import AGENT_KEYS, read_agent_script
+from fakeserver.fixture_files.tasks import TasksReader
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -89,6 +90,7 @@ class _FixtureReader:
         self.agent_script = AgentScript()
         """Later files' rules are tried first, so a fixture can override the one it extends."""
         self.organizations = OrganizationsReader(self.problems)
+        self.tasks = TasksReader(self.problems, loaded_at)
 
     def read_file(self, path: Path) -> None:
         source = str(path)
@@ -130,6 +132,7 @@ class _FixtureReader:
             self._project(record)
         for record in top.records("users", schema.USER_KEYS):
             self._user(record)
+        self.tasks.read(top)
         for index, record in enumerate(top.records("conversations", schema.CONVERSATION_KEYS)):
             self._conversation(record, index)
         if "agent" in top.data:
@@ -151,10 +154,10 @@ class _FixtureReader:
         name = record.optional("name", v.string, f"Project {project_id}")
         organization = record.optional("organization", v.non_blank_string, DEFAULT_ORGANIZATION)
         exempt = record.optional("research_exempt", v.boolean, False)
+        pool_full = record.optional("sandbox_pool_full", v.boolean, False)
         if project_id is not None and self._claim(self.projects, project_id, record, "project"):
-            self.projects[project_id] = Located(
-                Project(project_id, name, organization, exempt), record.source, record.path
-            )
+            project = Project(project_id, name, organization, exempt, pool_full)
+            self.projects[project_id] = Located(project, record.source, record.path)
 
     def _user(self, record: Record) -> None:
         user_id = record.required("id", v.integer)
@@ -176,6 +179,7 @@ class _FixtureReader:
             ),
             "hedgehog_config": record.optional("hedgehog_config", v.nullable(v.mapping), None),
             "session": record.optional("session", v.nullable(v.non_blank_string), None),
+            "sandbox_mode": record.optional("sandbox_mode", v.boolean, False),
         }
         refs = {
             "projects": record.optional("projects", v.nullable(v.list_of(v.integer)), None),
@@ -235,6 +239,7 @@ class _FixtureReader:
             "drain_closed": record.optional("drain_closed", v.boolean, False),
             "deleted": record.optional("deleted", v.boolean, False),
             "deleted_at": record.optional("deleted_at", schema.DELETED_AT, None),
+            "task_id": record.optional("task", schema.TASK_ID, None),
         }
         if conversation_id is None or project_id is None or user_id is None:
             return
@@ -316,6 +321,7 @@ class _FixtureReader:
             self._resolve_conversation(located) for located in self.conversations.values()
         ]
         organizations = self.organizations.resolve(self.projects)
+        tasks = self.tasks.resolve(self.projects, self.users, self.conversations)
         if self.problems.found:
             raise FixtureError(self.problems.found)
         return Seed.build(
@@ -331,6 +337,7 @@ class _FixtureReader:
             },
             organizations=organizations,
             limits=self.organizations.limits,
+            tasks=tasks,
         )
 
     def _missing(self, located: Located, key: str, kind: str, ident: Any) -> None:

@@ -31,9 +31,18 @@ DELETED_AT: Final = v.nullable(v.timestamp)
 QUEUED_CONTENT: Final = v.max_length(40000, v.non_blank_string)
 NULLABLE_MAPPING: Final = v.nullable(v.mapping)
 SESSION_ID: Final = v.nullable(v.string)
+TASK_ID: Final = v.nullable(v.uuid_string)
 
-TOP_KEYS: Final = {"projects", "users", "conversations", "agent", "organizations", "limits"}
-PROJECT_KEYS: Final = {"id", "name", "organization", "research_exempt"}
+TOP_KEYS: Final = {
+    "projects",
+    "users",
+    "conversations",
+    "agent",
+    "organizations",
+    "limits",
+    "tasks",
+}
+PROJECT_KEYS: Final = {"id", "name", "organization", "research_exempt", "sandbox_pool_full"}
 USER_PROFILE_KEYS: Final = (
     "uuid",
     "email",
@@ -52,6 +61,7 @@ USER_KEYS: Final = {
     "current_project",
     "session",
     "personal_api_keys",
+    "sandbox_mode",
 }
 API_KEY_KEYS: Final = {"key", "scopes", "projects"}
 CONVERSATION_KEYS: Final = frozenset(
@@ -78,6 +88,7 @@ CONVERSATION_KEYS: Final = frozenset(
         "deleted",
         "deleted_at",
         "agent",
+        "task",
     }
 )
 """The keys a fixture's conversation may have (the state dump writes only these)."""

@@ -20,7 +20,7 @@ from runs_harness import (
     new_id,
 )
 
-from fakeserver.domain.workspace import sandbox_task_id
+from fakeserver.domain.sandbox import sandbox_task_id
 
 pytestmark = pytest.mark.anyio
 
@@ -326,7 +326,7 @@ async def test_open_a_sandbox_conversation() -> None:
             SANDBOX,
             {"task_id": "00000000-0000-4000-8000-000000000005"},
             400,
-            invalid("Task not found or not accessible."),
+            invalid("Task not found or not accessible.", attr="task_id"),
         ),
         (
             SANDBOX,

@@ -295,8 +295,8 @@ def test_a_fault_added_through_a_namespace_prefix_is_scoped_to_it(client: httpx.
         ({"action": {"status": 700}}, "status must be an integer from 200 to 599, got 700"),
         (
             {"action": {"status": 500, "drop": True}},
-            "choose one of status, drop, end_after_frames, drop_after_frames, stall_after_frames; "
-            "got ['status', 'drop']",
+            "choose one of status, drop, stream_capacity, end_after_frames, drop_after_frames, "
+            "stall_after_frames; got ['status', 'drop']",
         ),
         ({"action": {}, "probability": 2}, "probability must be between 0 and 1, got 2"),
         ({"action": {}, "times": 0}, "times must be an integer >= 1, got 0"),
