@@ -26,8 +26,8 @@ from fakeserver.domain.workspace import QueueDraft, StreamRequest
 QUEUE_MESSAGE_FIELDS: Final = (
     Field("content", "string", required=True, max_length=40000),
     Field("contextual_tools", "dict"),
-    Field("ui_context", "json", allow_null=True),
-    Field("billing_context", "json", allow_null=True),
+    Field("ui_context", "json"),
+    Field("billing_context", "json"),
     Field("agent_mode", "choice", choices=AGENT_MODES),
 )
 """PostHog's `QueueMessageSerializer`."""
@@ -39,14 +39,24 @@ MESSAGE_FIELDS: Final = (
     Field("conversation", "uuid", required=True),
     Field("trace_id", "uuid", required=True),
     Field("contextual_tools", "dict"),
-    Field("ui_context", "json", allow_null=True),
-    Field("billing_context", "json", allow_null=True),
+    Field("ui_context", "json"),
+    Field("billing_context", "json"),
     Field("session_id", "string"),
     Field("agent_mode", "choice", choices=AGENT_MODES),
     Field("is_sandbox", "boolean"),
     Field("resume_payload", "json", allow_null=True),
 )
-"""PostHog's `MessageSerializer` (POST conversations/), in its field order."""
+"""PostHog's `MessageSerializer` (POST conversations/), in its field order. Its JSON fields
+refuse null, as DRF's `JSONField` does without `allow_null`."""
+
+
+def check_human_message(fields: dict[str, JSONValue]) -> None:
+    """The serializers' `HumanMessage` check, after the fields: a `ui_context` that is not an
+    object cannot be a `MaxUIContext` (its keys are not checked)."""
+    ui_context = fields.get("ui_context")
+    if ui_context is not None and not isinstance(ui_context, dict):
+        raise errors.validation_error("Invalid message content.")
+
 
 APPEND_MESSAGE_FIELDS: Final = (Field("content", "string", required=True, max_length=10000),)
 """PostHog's `MessageMinimalSerializer`."""
@@ -144,6 +154,8 @@ class ConversationsEndpoint(PostHogEndpoint):
     async def post(self, request: Request) -> Response:
         call = await begin(request, "create")
         fields = validate(await call.body.data(), MESSAGE_FIELDS)
+        if fields["content"] is not None:
+            check_human_message(fields)
         subscription = call.workspace.start_stream(
             call.project.id,
             call.user.id,
@@ -154,6 +166,7 @@ class ConversationsEndpoint(PostHogEndpoint):
                 agent_mode=fields.get("agent_mode"),
                 is_sandbox=fields.get("is_sandbox", False),
                 resume_payload=fields.get("resume_payload"),
+                billing_context=fields.get("billing_context"),
             ),
         )
         keepalive = api_host(request).keepalive_interval
@@ -190,6 +203,7 @@ class QueueEndpoint(PostHogEndpoint):
         call = await begin(request, "queue")
         call.workspace.queue_of(*call.target)
         fields = validate(await call.body.data(), QUEUE_MESSAGE_FIELDS)
+        check_human_message(fields)
         billing = fields.get("billing_context")
         draft = QueueDraft(
             content=fields["content"],

@@ -178,7 +178,8 @@ def _conversation(retrieved: dict[str, Any], project_id: int, user_id: int) -> d
     approvals = retrieved.get("pending_approvals")
     if isinstance(approvals, list):
         record["pending_approvals"] = [item for item in approvals if isinstance(item, dict)]
-    # A run that ended closed the queue's drain: a new queued message gets 409 not_running.
+    # A run that ended closed the queue's drain (recorded; PostHog's newest queue refuses nothing
+    # for it).
     record["drain_closed"] = record.get("status", "idle") == "idle" and bool(record.get("messages"))
     return record
 

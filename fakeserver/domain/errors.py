@@ -23,10 +23,6 @@ class QueueFull(DomainError):
     """The queue already holds the maximum number of messages."""
 
 
-class QueueNotRunning(DomainError):
-    """The drain is closed: no run will consume a newly queued message."""
-
-
 class QueueMessageNotFound(DomainError):
     """No queued message with that id in this conversation's queue."""
 

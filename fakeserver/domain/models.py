@@ -98,6 +98,19 @@ class Organization:
 
 
 @dataclass(frozen=True, slots=True)
+class AiUsage:
+    """The AI credits PostHog would count for a project: what `/usage` reports."""
+
+    conversation_credits: int = 0
+    """Credits spent in the current conversation (the same for every conversation)."""
+    period_credits: int = 0
+    """Credits spent in the usage period."""
+    free_tier_credits: int = 2000
+    billing_period: tuple[datetime, datetime] | None = None
+    """The organization's billing period; None: usage over the past 30 days."""
+
+
+@dataclass(frozen=True, slots=True)
 class Project:
     id: int
     name: str
@@ -106,6 +119,7 @@ class Project:
     """On PostHog's research rate-limit exemption list: research requests are not throttled."""
     sandbox_pool_full: bool = False
     """No warm sandbox can be had: open without content provisions nothing (204)."""
+    ai_usage: AiUsage = AiUsage()
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,7 @@ class StreamRequest:
     agent_mode: str | None = None
     is_sandbox: bool = False
     resume_payload: JSONValue = None
+    billing_context: JSONValue = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +273,12 @@ class Workspace:
             self.seed.script_for(request.conversation_id),
             self.runs.pacer,
         )
-        first = TurnRequest(request.content, request.trace_id, self._resolve_approval(request))
+        first = TurnRequest(
+            request.content,
+            request.trace_id,
+            self._resolve_approval(request),
+            billing_context=request.billing_context,
+        )
         run.open(announce=is_new, agent_mode=request.agent_mode)
         run.begin_turn(first)
         self.runs.start(run, first)

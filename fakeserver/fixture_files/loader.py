@@ -30,7 +30,7 @@ from fakeserver.domain.scripts import AgentScript
 from fakeserver.domain.store import Seed
 from fakeserver.fixture_files import schema
 from fakeserver.fixture_files import values as v
-from fakeserver.fixture_files.organizations import OrganizationsReader
+from fakeserver.fixture_files.organizations import OrganizationsReader, read_ai_usage
 from fakeserver.fixture_files.records import (
     FixtureError as FixtureError,  # part of this module's API
 )
@@ -155,8 +155,9 @@ class _FixtureReader:
         organization = record.optional("organization", v.non_blank_string, DEFAULT_ORGANIZATION)
         exempt = record.optional("research_exempt", v.boolean, False)
         pool_full = record.optional("sandbox_pool_full", v.boolean, False)
+        usage = read_ai_usage(record)
         if project_id is not None and self._claim(self.projects, project_id, record, "project"):
-            project = Project(project_id, name, organization, exempt, pool_full)
+            project = Project(project_id, name, organization, exempt, pool_full, usage)
             self.projects[project_id] = Located(project, record.source, record.path)
 
     def _user(self, record: Record) -> None:

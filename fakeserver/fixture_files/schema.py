@@ -42,7 +42,14 @@ TOP_KEYS: Final = {
     "limits",
     "tasks",
 }
-PROJECT_KEYS: Final = {"id", "name", "organization", "research_exempt", "sandbox_pool_full"}
+PROJECT_KEYS: Final = {
+    "id",
+    "name",
+    "organization",
+    "research_exempt",
+    "sandbox_pool_full",
+    "ai_usage",
+}
 USER_PROFILE_KEYS: Final = (
     "uuid",
     "email",

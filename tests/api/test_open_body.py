@@ -95,3 +95,73 @@ async def test_first_bad_field_wins() -> None:
     async with asgi_client(create_app_for_tests("actual")) as http:
         response = await http.post(f"{BASE}/{SANDBOX}/open/", headers=ADA_SESSION, json=body)
         assert response.json() == invalid("Must be a valid UUID.", "invalid_input", "trace_id")
+
+
+@pytest.mark.parametrize(
+    ("suffix", "body", "error"),
+    [
+        (
+            "queue/",
+            {"content": "x", "ui_context": None},
+            invalid("This field may not be null.", "null", "ui_context"),
+        ),
+        (
+            "queue/",
+            {"content": "x", "billing_context": None},
+            invalid("This field may not be null.", "null", "billing_context"),
+        ),
+        (
+            "queue/",
+            {"content": "x", "ui_context": ["a list"]},
+            invalid("Invalid message content.", "invalid_input", None),
+        ),
+    ],
+)
+async def test_queue_json_fields_refuse_null_and_ui_context_must_be_an_object(
+    suffix: str, body: dict[str, Any], error: dict[str, Any]
+) -> None:
+    conversation = "8a2e4f6b-3c5d-4e7f-9a1b-2c3d4e5f6a70"
+    async with asgi_client(create_app_for_tests("actual")) as http:
+        url = f"{BASE}/{conversation}/{suffix}"
+        response = await http.post(url, headers=ADA_SESSION, json=body)
+        assert (response.status_code, response.json()) == (400, error)
+
+
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        ({"ui_context": None}, invalid("This field may not be null.", "null", "ui_context")),
+        (
+            {"billing_context": None},
+            invalid("This field may not be null.", "null", "billing_context"),
+        ),
+        ({"ui_context": "page"}, invalid("Invalid message content.", "invalid_input", None)),
+    ],
+)
+async def test_create_json_fields_refuse_null_and_ui_context_must_be_an_object(
+    extra: dict[str, Any], error: dict[str, Any]
+) -> None:
+    body = {
+        "content": "hi",
+        "conversation": "0b0b0b0b-1111-4222-8333-444455556699",
+        "trace_id": "4f8c1e2b-1b7a-4c39-9d5e-6a4f8c1e2b10",
+        **extra,
+    }
+    async with asgi_client(create_app_for_tests("actual")) as http:
+        response = await http.post(f"{BASE}/", headers=ADA, json=body)
+        assert (response.status_code, response.json()) == (400, error)
+        assert (await http.get(f"{BASE}/{body['conversation']}/", headers=ADA)).status_code == 404
+
+
+async def test_a_resume_without_a_message_skips_the_message_check() -> None:
+    """`content: null` builds no HumanMessage: a non-object `ui_context` passes (PostHog's
+    `validate` runs the check only for a message)."""
+    body = {
+        "content": None,
+        "conversation": "0b0b0b0b-1111-4222-8333-444455556698",
+        "trace_id": "4f8c1e2b-1b7a-4c39-9d5e-6a4f8c1e2b10",
+        "ui_context": "page",
+    }
+    async with asgi_client(create_app_for_tests("actual")) as http:
+        response = await http.post(f"{BASE}/", headers=ADA, json=body)
+        assert response.json() == {"error": "Cannot stream from non-existent conversation"}
