@@ -98,6 +98,7 @@ def test_ai_usage_is_read_and_checked() -> None:
         }
     )
     assert found == [
-        "projects[0].ai_usage: billing_period_start and billing_period_end go together, start first",
+        "projects[0].ai_usage: billing_period_start and billing_period_end go together, "
+        "start first",
         "projects[0].ai_usage.period_credits: expected a count of credits (0 or more), got -1",
     ]
