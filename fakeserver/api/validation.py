@@ -115,11 +115,16 @@ class Field:
         return text
 
     def _clean_dict(self, value: Any) -> dict[str, Any]:
+        """DRF's `DictField(child=JSONField())`: any JSON values, but null (the child's own
+        null check, reported under the key: `contextual_tools__<key>`)."""
         if not isinstance(value, dict):
             raise _FieldError(
                 f'Expected a dictionary of items but got type "{type(value).__name__}".',
                 "not_a_dict",
             )
+        for key, item in value.items():
+            if item is None:
+                raise _FieldError("This field may not be null.", "null", (str(key),))
         return value
 
     def _clean_json(self, value: Any) -> Any:

@@ -31,13 +31,13 @@ def post_json(client: httpx.Client, url: str, raw: str, **headers: str) -> httpx
 
 
 def test_numbers_too_large_for_a_float_are_stored_as_null(client: httpx.Client):
-    body = '{"content": "hi", "ui_context": {"y": 1e400}, "contextual_tools": {"x": -1e999}}'
+    body = '{"content": "hi", "ui_context": {"y": 1e400}, "contextual_tools": {"x": [-1e999]}}'
     response = post_json(client, queue_url(ONE_QUEUED), body)
     assert response.status_code == 200
     queue = client.get(queue_url(ONE_QUEUED), headers=ACTUAL)
     assert queue.status_code == 200
     added = queue.json()["messages"][1]
-    assert (added["ui_context"], added["contextual_tools"]) == ({"y": None}, {"x": None})
+    assert (added["ui_context"], added["contextual_tools"]) == ({"y": None}, {"x": [None]})
     assert client.get("/_fakeserver/state").status_code == 200
 
 

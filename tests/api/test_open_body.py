@@ -165,3 +165,16 @@ async def test_a_resume_without_a_message_skips_the_message_check() -> None:
     async with asgi_client(create_app_for_tests("actual")) as http:
         response = await http.post(f"{BASE}/", headers=ADA, json=body)
         assert response.json() == {"error": "Cannot stream from non-existent conversation"}
+
+
+async def test_contextual_tools_values_may_not_be_null() -> None:
+    """DRF's DictField runs its JSONField child on each value: null is refused, under its key."""
+    conversation = "8a2e4f6b-3c5d-4e7f-9a1b-2c3d4e5f6a70"
+    body = {"content": "x", "contextual_tools": {"search": {"q": None}, "create_insight": None}}
+    async with asgi_client(create_app_for_tests("actual")) as http:
+        url = f"{BASE}/{conversation}/queue/"
+        response = await http.post(url, headers=ADA_SESSION, json=body)
+        expected = invalid(
+            "This field may not be null.", "null", "contextual_tools__create_insight"
+        )
+        assert (response.status_code, response.json()) == (400, expected)
