@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, Final
 
-from fakeserver.app import settings as parse
+from fakeserver.app import settings as parsers
 
 if TYPE_CHECKING:
     from fakeserver.domain.runs import RunPacer
@@ -59,6 +59,7 @@ class Setting:
     serve_default: Any = SAME
     """`fakeserver serve`'s default, where a server run by a person wants another."""
     name: str = ""
+    """The field's name and default, filled in by `server_settings()`."""
     default: Any = None
 
     @property
@@ -68,7 +69,7 @@ class Setting:
     @property
     def is_flag(self) -> bool:
         """An on/off setting: `--name` and `--no-name`."""
-        return self.parse is parse.boolean
+        return self.parse is parsers.boolean
 
     @property
     def flag(self) -> str:
@@ -91,7 +92,7 @@ class Setting:
         """The value of a flag's, variable's or ini option's text; a list's items are separated
         by `separator`. Raises `SettingError`; an empty text is for the caller to skip."""
         if self.parse is None:
-            raise parse.SettingError(f"{self.name} cannot be given as text")
+            raise parsers.SettingError(f"{self.name} cannot be given as text")
         if self.separator is None:
             return self.parse(text.strip())
         return tuple(
@@ -127,35 +128,35 @@ SECONDS: Final = "SECONDS"
 class ServerConfig:
     """The server's settings. Lists may be given as any sequence; they are kept as tuples."""
 
-    host: str = setting("127.0.0.1", "address to bind", parse.word)
+    host: str = setting("127.0.0.1", "address to bind", parsers.word)
     port: int = setting(
         0,
         "port to bind, 0 for any free one",
-        parse.port,
+        parsers.port,
         serve_default=8010,
     )
     fixtures: Sequence[FixtureSource] = setting(
         help="fixture file (YAML or JSON); repeat to merge several in order",
-        parse=parse.path_text,
+        parse=parsers.path_text,
         default_factory=_bundled_fixture,
         metavar="PATH",
         separator=os.pathsep,
         shown_default="the bundled one; the variable separates paths with ':'",
     )
-    profile: str = setting("documented", "fidelity profile", parse.profile_name)
+    profile: str = setting("documented", "fidelity profile", parsers.profile_name)
     id_seed: int | None = setting(
-        None, "make generated ids repeatable from this seed", parse.integer, metavar="N"
+        None, "make generated ids repeatable from this seed", parsers.integer, metavar="N"
     )
     reply_delay: float = setting(
         0.0,
         "seconds between the frames of a simulated agent run",
-        parse.seconds(allow_zero=True),
+        parsers.seconds(allow_zero=True),
         metavar=SECONDS,
     )
     keepalive: float = setting(
         15.0,
         "seconds of stream silence before a ': keepalive' comment",
-        parse.seconds(allow_zero=False),
+        parsers.seconds(allow_zero=False),
         metavar=SECONDS,
     )
     pacer: RunPacer | None = setting(
@@ -164,23 +165,23 @@ class ServerConfig:
     limits: str | None = setting(
         None,
         "PostHog's rate limits and AI-credit quota",
-        parse.limits_mode,
+        parsers.limits_mode,
         shown_default="the fixture's `limits:`, else off",
     )
     control: bool = setting(
-        True, "serve the control API (/_fakeserver/...) and its dashboard", parse.boolean
+        True, "serve the control API (/_fakeserver/...) and its dashboard", parsers.boolean
     )
     control_token: str | None = setting(
         None,
         "require this token in X-Fakeserver-Control-Token on control API calls",
-        parse.word,
+        parsers.word,
         metavar="TOKEN",
     )
     allow_origins: Sequence[str] = setting(
         (),
         "let pages of this origin (e.g. http://localhost:3000, or *) call the control API; "
         "repeatable",
-        parse.origin,
+        parsers.origin,
         metavar="ORIGIN",
         separator=",",
         shown_default="none; the variable separates origins with ','",
@@ -189,22 +190,22 @@ class ServerConfig:
         (),
         "answer control API calls sent to this host name (besides localhost and loopback "
         "addresses; * for any); repeatable",
-        parse.host_name,
+        parsers.host_name,
         metavar="NAME",
         separator=",",
         shown_default="none; the variable separates names with ','",
     )
     journal_size: int = setting(
-        1000, "requests the journal keeps (the oldest go first)", parse.count, metavar="N"
+        1000, "requests the journal keeps (the oldest go first)", parsers.count, metavar="N"
     )
     fault_seed: int = setting(
-        0, "default seed of each fault rule's random draws", parse.integer, metavar="N"
+        0, "default seed of each fault rule's random draws", parsers.integer, metavar="N"
     )
     access_log: bool = setting(
         False,
         "log one line per API request (logger fakeserver.access): method, path, status, "
         "duration, and the operation it matched or why it matched none",
-        parse.boolean,
+        parsers.boolean,
         serve_default=True,
     )
 
