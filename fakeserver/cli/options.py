@@ -97,3 +97,28 @@ def with_settings(*names: str, for_serve: bool = True) -> Callable[[Command], Co
         return command
 
     return decorate
+
+
+def settings_table() -> str:
+    """Every setting as a markdown table, one row each, with every spelling of its name and its
+    defaults: docs/command-line.md shows it (a test keeps the two identical)."""
+    rows = [
+        "| setting (`FakeServer`, marker) | flag | variable | ini option | default | `serve` |",
+        "|---|---|---|---|---|---|",
+    ]
+    for spec in text_settings():
+        flag = f"{spec.flag} / --no-{spec.flag.removeprefix('--')}" if spec.is_flag else spec.flag
+        default = spec.shown_default or _shown(spec.default)
+        serve = "same" if spec.default_for_serve == spec.default else _shown(spec.default_for_serve)
+        rows.append(
+            f"| `{spec.name}` | `{flag}` | `{spec.variable}` | `{spec.ini}` | {default} | {serve} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value is None or value == ():
+        return "none"
+    return f"`{value}`"

@@ -150,3 +150,12 @@ def test_an_old_argument_name_still_works_with_a_warning():
 def test_an_unknown_setting_is_refused():
     with pytest.raises(TypeError, match="FakeServer\\(\\) has no setting colour"):
         FakeServer(colour="blue")
+
+
+def test_the_command_line_page_shows_every_setting_as_the_code_defines_it():
+    from pathlib import Path
+
+    from fakeserver.cli.options import settings_table
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "command-line.md"
+    assert settings_table() in page.read_text(encoding="utf-8")
