@@ -35,10 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from measure.live import empty_queues, sample_bodies
 from measure.load import Load, Shape, ensure_wrk, run_load
+from measure.package import default_fixture_path
 from measure.servers import RunningServer, fakeserver
 from measure.workload import live_loads, write_extra_fixture
-
-from fakeserver.fixture_files import default_fixture_path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -54,7 +53,7 @@ def checkout(revision: str, into: Path) -> Path:
     target = into / re.sub(r"[^\w.-]", "_", revision)
     target.mkdir()
     archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", revision, "fakeserver"],
+        ["git", "-C", str(REPO), "archive", revision, "fakeserver", "fixtures"],
         check=True,
         capture_output=True,
     ).stdout

@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from measure.ceiling_app import ceiling_app
+from measure.package import default_fixture_path
 from measure.raw_asgi import asgi_scope, call_asgi
 from measure.workload import (
     BEARER,
@@ -44,7 +45,6 @@ from measure.workload import (
 from starlette.types import ASGIApp
 
 from fakeserver.app import ServerConfig, create_app
-from fakeserver.fixture_files import default_fixture_path
 
 WARM_UP_CALLS = 300
 OPERATIONS = {

@@ -19,8 +19,8 @@ import httpx
 from starlette.types import ASGIApp
 
 from fakeserver.app import ServerConfig, ServerState, create_app
-from fakeserver.fixture_files import default_fixture_path
 from measure.ceiling_app import ceiling_app
+from measure.package import default_fixture_path
 from measure.raw_asgi import asgi_scope, call_asgi
 from measure.workload import (
     BEARER,

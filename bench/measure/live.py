@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from fakeserver.fixture_files import default_fixture_path
 from measure.load import Load, Shape, run_load
+from measure.package import default_fixture_path
 from measure.servers import RunningServer, ceiling, fakeserver
 from measure.workload import BEARER, live_loads, write_extra_fixture
 

@@ -23,7 +23,7 @@ from fakeserver.app import create_app
 from fakeserver.domain.models import Conversation
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import QueueDraft, Workspace
-from fakeserver.fixture_files import default_fixture_path, derived_id, load_seed
+from measure.package import default_fixture_path, derived_id, load_seed
 from measure.workload import BEARER, CONVERSATIONS_PATH, extra_conversation, extra_conversation_id
 
 SIZES = (1_000, 10_000, 100_000)

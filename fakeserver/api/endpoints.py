@@ -169,7 +169,7 @@ class ConversationsEndpoint(PostHogEndpoint):
                 billing_context=fields.get("billing_context"),
             ),
         )
-        keepalive = api_host(request).keepalive_interval
+        keepalive = api_host(request).keepalive
         return call.profile.stream_started(
             request, message_echo(fields), subscription, call.workspace.seed, keepalive
         )
