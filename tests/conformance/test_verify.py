@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ADA_KEY, FULL_QUEUE
+from conftest import ADA_KEY, FULL_QUEUE, ServerFactory
 
 from fakeserver import FakeServer
 from fakeserver.api.divergences import DIVERGENCES
@@ -48,9 +48,9 @@ SECRET_FIXTURE: dict[str, Any] = {
 
 
 @pytest.fixture
-def target() -> Iterator[FakeServer]:
+def target(make_server: ServerFactory) -> Iterator[FakeServer]:
     """PostHog as its server behaves: a live fake in `actual`."""
-    with FakeServer(
+    with make_server(
         [default_fixture_path(), SECRET_FIXTURE], profile="actual", live=True, reply_delay=0.01
     ) as server:
         yield server
@@ -317,21 +317,24 @@ def test_a_server_error_on_the_list_is_one_line(
     )
 
 
-def test_a_target_that_is_not_posthog_is_named(capsys: pytest.CaptureFixture[str]):
-    with FakeServer(live=True) as other:
+def test_a_target_that_is_not_posthog_is_named(
+    make_server: ServerFactory, capsys: pytest.CaptureFixture[str]
+):
+    with make_server(live=True) as other:
         code, _, err = verify(capsys, other.url + "/_fakeserver")
     assert code == 2
     assert "not PostHog's conversation list; check --target" in err
 
 
 def test_with_no_conversation_the_steps_that_need_one_are_skipped(
+    make_server: ServerFactory,
     capsys: pytest.CaptureFixture[str],
 ):
     empty = {
         "projects": [{"id": 1}],
         "users": [{"id": 1, "email": "a@example.com", "personal_api_keys": [{"key": "phx_e"}]}],
     }
-    with FakeServer(empty, profile="actual", live=True) as bare:
+    with make_server(empty, profile="actual", live=True) as bare:
         code, out, _ = verify(capsys, bare.url, key="phx_e")
     assert code == 0
     assert "skipped (the target lists no conversation)" in out

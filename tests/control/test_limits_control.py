@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ADA_KEY, bearer
+from conftest import ADA_KEY, ServerFactory, bearer
 
 from fakeserver import FakeServer
 from fakeserver.cli import _parser, banner
@@ -30,19 +30,19 @@ def fill_burst(http: httpx.Client, prefix: str = "") -> list[int]:
 
 
 @pytest.fixture
-def control() -> Iterator[tuple[FakeServer, httpx.Client]]:
-    with FakeServer() as server, server.client(headers=bearer()) as http:
+def control(make_server: ServerFactory) -> Iterator[tuple[FakeServer, httpx.Client]]:
+    with make_server() as server, server.client(headers=bearer()) as http:
         yield server, http
 
 
 # Where limits are turned on ----------------------------------------------------------------
 
 
-def test_a_fixture_turns_them_on_and_a_server_setting_wins_over_it():
+def test_a_fixture_turns_them_on_and_a_server_setting_wins_over_it(make_server: ServerFactory):
     on = {"limits": "posthog"}
-    with FakeServer([default_fixture_path(), on]) as server, server.client(headers=bearer()) as h:
+    with make_server([default_fixture_path(), on]) as server, server.client(headers=bearer()) as h:
         assert fill_burst(h)[-1] == 429
-    explicit_off = FakeServer([default_fixture_path(), on], limits="off")
+    explicit_off = make_server([default_fixture_path(), on], limits="off")
     with explicit_off as server, server.client(headers=bearer()) as http:
         assert fill_burst(http)[-1] == 201
 
@@ -82,8 +82,8 @@ def test_counters_quota_and_clock_reset_with_the_namespace_but_the_mode_stays(
     assert server.limits("alice")["users"][0]["windows"][0]["used"] == 10
 
 
-def test_restore_puts_back_the_modes_the_server_was_built_with():
-    with FakeServer(limits="posthog") as server:
+def test_restore_puts_back_the_modes_the_server_was_built_with(make_server: ServerFactory):
+    with make_server(limits="posthog") as server:
         server.set_limits("off")
         server.set_limits("off", namespace="alice")
         server.restore()
@@ -176,9 +176,11 @@ def test_malformed_json_is_a_parse_error(control: tuple[FakeServer, httpx.Client
 # What is left, and what was refused --------------------------------------------------------
 
 
-def test_the_state_dump_and_the_limits_endpoint_show_each_windows_budget():
+def test_the_state_dump_and_the_limits_endpoint_show_each_windows_budget(
+    make_server: ServerFactory,
+):
     fixture = {"organizations": [{"id": "default", "customer_id": "cus_9"}]}
-    with FakeServer([default_fixture_path(), fixture], limits="posthog") as server:
+    with make_server([default_fixture_path(), fixture], limits="posthog") as server:
         server.freeze_clock()
         with server.client(headers=bearer()) as http:
             for _ in range(3):
@@ -226,8 +228,8 @@ def test_the_state_dump_and_the_limits_endpoint_show_each_windows_budget():
     assert report["projects"][0] == {"id": 1, "organization": "default", "research_exempt": False}
 
 
-def test_the_journal_marks_a_request_a_limit_refused():
-    with FakeServer(limits="posthog") as server, server.client(headers=bearer()) as http:
+def test_the_journal_marks_a_request_a_limit_refused(make_server: ServerFactory):
+    with make_server(limits="posthog") as server, server.client(headers=bearer()) as http:
         server.freeze_clock()
         server.set_ai_credit_quota(True)
         http.post(LIST, json={})

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from conftest import ServerFactory
 from runs_harness import gated_app, message_body, new_id, stream
 
 from fakeserver import FakeServer
@@ -26,8 +27,8 @@ def lines(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 @pytest.fixture
-def logged() -> Iterator[FakeServer]:
-    with FakeServer(access_log=True) as server:
+def logged(make_server: ServerFactory) -> Iterator[FakeServer]:
+    with make_server(access_log=True) as server:
         yield server
 
 
@@ -115,10 +116,10 @@ async def test_a_stream_is_logged_once_when_it_ends(caplog: pytest.LogCaptureFix
     assert line.endswith(f" {entry.duration_ms:.1f} ms conversations_create")  # the whole stream
 
 
-def test_off_by_default(caplog: pytest.LogCaptureFixture):
+def test_off_by_default(make_server: ServerFactory, caplog: pytest.LogCaptureFixture):
     with (
         caplog.at_level(logging.DEBUG, LOGGER_NAME),
-        FakeServer() as server,
+        make_server() as server,
         server.client(headers=KEY) as client,
     ):
         client.get(LIST)
