@@ -1,5 +1,10 @@
-"""PostHog's limits over HTTP (in process): AI throttles, API-key rate limits, the AI-credit
-quota, their exemptions, and that none of it happens unless asked."""
+"""PostHog's limits as a client meets them over HTTP: the 429 and 402 answers (status, body,
+Retry-After), which requests count against which window, the order against authentication and
+validation, exemptions, and that none of it happens unless asked.
+
+The rules' arithmetic (windows, waits, texts) is tested without HTTP in
+tests/domain/test_limits_domain.py; switching limits on and watching them (fixtures, control
+API, journal, CLI, plugin) in tests/control/test_limits_control.py."""
 
 from __future__ import annotations
 

@@ -36,6 +36,8 @@ FIRST = "3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10"
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[FakeServer]:
+    # One live server for the module (reset around each test): a module-scoped fixture cannot
+    # use the per-test `make_server`.
     with FakeServer(live=True) as server:
         yield server
 

@@ -1,6 +1,8 @@
-"""Turning PostHog's limits on and watching them: fixtures, namespaces, the control API, the
-journal, the state dump, the CLI and the pytest plugin (the back-off example of docs/limits.md
-runs in tests/docs/test_docs_examples.py)."""
+"""Turning PostHog's limits on and watching them from outside the API: fixtures, namespaces,
+the control API, the journal, the state dump, the CLI and the pytest plugin (the rules
+themselves: tests/domain/test_limits_domain.py; PostHog's answers: tests/api/test_limits.py;
+mistakes in a fixture's `limits:` and organizations: tests/fixture_files/test_fixture_files.py;
+the back-off example of docs/limits.md: tests/docs/test_docs_examples.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from conftest import ADA_KEY, ServerFactory, bearer
 
 from fakeserver import FakeServer
 from fakeserver.cli import _parser, banner
-from fakeserver.fixture_files import FixtureError, default_fixture_path, load_seed
+from fakeserver.fixture_files import default_fixture_path, load_seed
 
 pytest_plugins = ["pytester"]
 
@@ -256,24 +258,7 @@ def test_a_fault_injected_429_is_not_a_limits_refusal(control: tuple[FakeServer,
     assert entry.fault is not None and entry.limit is None
 
 
-# Fixtures, command line, pytest plugin ----------------------------------------------------
-
-
-def test_fixture_problems_with_limits_name_their_paths():
-    bad = {
-        "limits": "strict",
-        "organizations": [{"id": "acme", "customer_id": ""}, {"id": "acme"}],
-        "projects": [{"id": 1, "organization": "nope", "research_exempt": 1}],
-    }
-    with pytest.raises(FixtureError) as raised:
-        load_seed([bad])
-    assert raised.value.problems == [
-        "<fixture #0>: organizations[0].customer_id: must not be blank",
-        "<fixture #0>: organizations[1]: duplicate organization id acme (also at organizations[0])",
-        "<fixture #0>: limits: 'strict' is not one of 'off', 'posthog', 'posthog-debug'",
-        "<fixture #0>: projects[0].research_exempt: expected true or false, got int 1",
-        "<fixture #0>: projects[0].organization: no organization with id nope",
-    ]
+# Command line, pytest plugin ----------------------------------------------------
 
 
 def test_serve_takes_limits_from_the_flag_or_the_environment(monkeypatch: pytest.MonkeyPatch):
