@@ -1,5 +1,5 @@
 """The control API refuses what a web page could send through the developer's browser: calls
-from another origin, calls to a foreign Host (DNS rebinding), and non-JSON bodies (issue 22)."""
+from another origin, calls to a foreign Host (DNS rebinding), and non-JSON bodies."""
 
 from __future__ import annotations
 

@@ -490,7 +490,7 @@ def test_malformed_uploads_are_400s(client: httpx.Client, body: dict[str, Any]) 
     assert response.status_code == 400 and response.json()["code"] == "invalid_input"
 
 
-# Cross-site and foreign-Host calls (issue 22's rules) -------------------------------------
+# Cross-site and foreign-Host calls (the control API's gate) -------------------------------------
 
 
 def test_a_foreign_host_cannot_read_the_dashboard(make_server: ServerFactory) -> None:

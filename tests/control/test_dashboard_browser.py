@@ -296,7 +296,7 @@ def test_a_cross_origin_page_cannot_act_on_the_fake(
     browser: Browser, server: FakeServer, api: httpx.Client
 ) -> None:
     """A text/plain fetch and a form post from another site: both simple requests, sent without
-    a preflight. Issue 22 makes the control API refuse them."""
+    a preflight. The control API's gate refuses them."""
     api.post(queue_url(ONE_QUEUED), json={"content": "must survive"})
     _AttackerPage.target = server.url
     attacker = ThreadingHTTPServer(("127.0.0.1", 0), _AttackerPage)

@@ -1,5 +1,5 @@
-"""A typo in an operation id is an error that names the nearest ids, never a silent no-match
-(issue 24): fault rules (Python, control API, header), journal filters and assertions."""
+"""A typo in an operation id is an error that names the nearest ids, never a silent no-match:
+fault rules (Python, control API, header), journal filters and assertions."""
 
 from __future__ import annotations
 
