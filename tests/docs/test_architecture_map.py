@@ -42,7 +42,8 @@ def _feature_table() -> str:
 
 
 def test_the_feature_table_names_every_test_file_and_only_files_that_exist() -> None:
-    named = set(re.findall(r"tests/[\w/]+\.py", _feature_table()))
+    rows = "\n".join(line for line in _feature_table().splitlines() if line.startswith("|"))
+    named = set(re.findall(r"tests/[\w/]+\.py", rows))
     test_files = {
         str(path.relative_to(ROOT))
         for path in (ROOT / "tests").rglob("test_*.py")
