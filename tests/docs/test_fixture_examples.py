@@ -1,5 +1,6 @@
 """The example fixture files in `fixtures/`: each loads the way its first lines say (through
-`fakeserver check-fixture`), and every fixture the documentation shows is one of them, as it is."""
+`fakeserver check-fixture`), and every whole fixture the documentation shows is one of them, as
+it is (a block starting `# fixtures/NAME.yaml`)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 EXAMPLES = sorted(FIXTURES.glob("*.yaml"))
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FIXTURE_KEYS = {"limits", "organizations", "projects", "users", "conversations", "agent"}
-"""The top-level keys of a fixture file: a YAML block that starts with one shows a fixture."""
+WHOLE_FIXTURE_KEYS = {"projects", "users"}
+"""A YAML block with one of these top-level keys shows a whole fixture (which must be a file);
+a block without them (an `agent:` rule, say) is a snippet of one."""
 
 
 def _header(path: Path) -> str:
@@ -73,7 +75,7 @@ def test_every_fixture_the_docs_show_is_an_example_file_as_it_is() -> None:
         named = re.match(r"# fixtures/([\w.-]+\.yaml)", first)
         if named is None:
             keys = set(re.findall(r"^([a-z_]+):", block, re.M))
-            assert not keys & FIXTURE_KEYS, f"{page.name}: a fixture example not in fixtures/"
+            assert not keys & WHOLE_FIXTURE_KEYS, f"{page.name}: a fixture not in fixtures/"
             continue
         example = FIXTURES / named.group(1)
         assert example.is_file(), f"{page.name} shows {named.group(1)}, which fixtures/ lacks"
