@@ -121,7 +121,9 @@ class Side:
 def _queued_ids(answer: Answer) -> list[str]:
     """The ids of the queued messages in a queue envelope (if this answer is one)."""
     body = answer.json if answer.is_json else None
-    messages = body.get("messages") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or "max_queue_messages" not in body:
+        return []  # the documented answer, a Conversation, has messages of another kind
+    messages = body.get("messages")
     if not isinstance(messages, list):
         return []
     return [str(item.get("id")) for item in messages if isinstance(item, dict)]
