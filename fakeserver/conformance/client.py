@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import json
+import logging
 import math
 import ssl
 import time
@@ -140,6 +141,7 @@ class ApiClient:
         self.timeout, self.retries, self.max_wait = timeout, retries, max_wait
         self._sleep = sleep
         self.credentials: Credentials | None = ApiKey(api_key) if api_key else None
+        _keep_headers_out_of_logs()
         try:
             self._http = httpx.Client(
                 base_url=self.base_url + "/",
@@ -294,6 +296,14 @@ class ApiClient:
             raise TargetError(self._bad_url()) from None
         except httpx.HTTPError as error:
             raise TargetError(f"the connection to {origin} failed: {_first_line(error)}") from None
+
+
+def _keep_headers_out_of_logs() -> None:
+    """httpcore's debug log holds every header a response has, the CSRF cookie a target sets
+    among them: unless the user set its level, it logs from INFO up, where no header goes."""
+    logger = logging.getLogger("httpcore")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
 
 
 class _Anonymous:
