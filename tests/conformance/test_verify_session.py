@@ -15,7 +15,7 @@ from posthog_standin import CSRF_SECRET, proxy, serving
 
 from fakeserver import FakeServer
 from fakeserver.conformance import commands
-from fakeserver.conformance.client import ApiClient, TargetError
+from fakeserver.conformance.client import ApiClient
 from fakeserver.conformance.runner import HeldRuns
 from fakeserver.conformance.session import WebSession, session_cookie_value, sign_in
 from fakeserver.fixture_files import default_fixture_path
