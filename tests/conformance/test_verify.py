@@ -8,103 +8,31 @@ the CSRF cookie.
 
 from __future__ import annotations
 
-import json
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import ADA_KEY, FULL_QUEUE
-from posthog_standin import proxy, serving
+from verify_harness import (
+    ADA_SESSION,
+    READ_ONLY_STEPS,
+    SECRET_KEY,
+    SESSION_STEPS,
+    WRITING_STEPS,
+    report,
+    standin,
+    target,
+    verdicts,
+    verify,
+)
 
 from fakeserver import FakeServer
 from fakeserver.api.divergences import DIVERGENCES
 from fakeserver.cli import main
 from fakeserver.conformance import commands
-from fakeserver.conformance.runner import HeldRuns
-from fakeserver.fixture_files import default_fixture_path
 from fakeserver.harness.operations import OPERATION_IDS
 
-SECRET_KEY = "phx_s3cret_never_printed_4a7b"
-"""A key with every scope, added to the target's default fixture, to grep the outputs for."""
-SECRET_FIXTURE: dict[str, Any] = {
-    "users": [
-        {
-            "id": 9,
-            "email": "secret@example.com",
-            "projects": [1],
-            "personal_api_keys": [
-                {"key": SECRET_KEY},
-                {"key": "phx_dashboards_only", "scopes": ["dashboard:read"]},
-            ],
-        }
-    ],
-    "conversations": [
-        {
-            "id": "9a9a9a9a-1b1b-4c2c-8d3d-4e4e4e4e4e09",
-            "project": 1,
-            "user": 9,
-            "title": "Funnel drop-off",
-            "messages": [{"type": "human", "content": "Where do users drop off?"}],
-        }
-    ],
-}
-
-
-ADA_SESSION = "ses-ada"
-READ_ONLY_STEPS = 36
-SESSION_STEPS = 16
-"""Of the read-only steps, those only a session may take: 8 actions under both prefixes."""
-WRITING_STEPS = 23
-
-
-@pytest.fixture
-def target() -> Iterator[FakeServer]:
-    """PostHog as its server behaves: a live fake in `actual`, whose agent runs wait for a
-    cancel (as verify's own fakes do), so that the queue steps find the run going."""
-    held = HeldRuns()
-    with FakeServer(
-        [default_fixture_path(), SECRET_FIXTURE], profile="actual", live=True, pacer=held
-    ) as server:
-        yield server
-        held.release()
-
-
-@pytest.fixture
-def standin(target: FakeServer) -> Iterator[str]:
-    """The target behind the proxy that serves PostHog's app page (and its CSRF cookie)."""
-    with serving(proxy(target.url, [])) as url:
-        yield url
-
-
-def verify(
-    capsys: pytest.CaptureFixture[str],
-    url: str,
-    *extra: str,
-    key: str = ADA_KEY,
-    session: str | None = None,
-    sleep: Any = None,
-) -> tuple[int, str, str]:
-    argv = ["verify", "--target", url, "--personal-api-key", key, "--project", "1", *extra]
-    if session is not None:
-        argv += ["--session-cookie", session]
-    code = commands.run(argv, sleep=sleep or _no_sleep)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _no_sleep(seconds: float) -> None:
-    raise AssertionError(f"verify waited {seconds} s where no 429 came")
-
-
-def report(out: str) -> dict[str, Any]:
-    parsed: dict[str, Any] = json.loads(out)
-    return parsed
-
-
-def verdicts(parsed: dict[str, Any]) -> dict[str, str]:
-    return {step["step"]: step["verdict"] for step in parsed["steps"]}
+__all__ = ["standin", "target"]  # fixtures
 
 
 def test_with_a_key_only_the_session_steps_say_they_need_one(
@@ -309,122 +237,6 @@ def test_a_missing_field_is_a_new_difference_with_its_json_path(
             {"path": "$.title", "target": "missing", "fake": "present"}
         ]
     }
-
-
-def test_a_429_is_waited_out_as_retry_after_says(
-    target: FakeServer, capsys: pytest.CaptureFixture[str]
-):
-    target.add_fault("conversations_list", status=429, retry_after=7, times=2)
-    waits: list[float] = []
-    code, out, err = verify(capsys, target.url, "--json", sleep=waits.append)
-    assert (code, err) == (0, "")
-    assert waits == [7, 7]
-    assert set(verdicts(report(out)).values()) == {"same", "needs-session"}
-
-
-def test_a_target_that_keeps_answering_429_gives_up_after_three_retries(
-    target: FakeServer, capsys: pytest.CaptureFixture[str]
-):
-    target.add_fault("conversations_list", status=429, retry_after=2)
-    waits: list[float] = []
-    code, out, err = verify(capsys, target.url, sleep=waits.append)
-    assert (code, out) == (2, "")
-    assert waits == [2, 2, 2]
-    assert err.count("\n") == 1
-    assert "still answers 429 (throttled) after 3 retries; try again later" in err
-
-
-def test_a_retry_after_longer_than_two_minutes_is_not_waited(
-    target: FakeServer, capsys: pytest.CaptureFixture[str]
-):
-    target.add_fault("conversations_list", status=429, retry_after=3600)
-    code, _, err = verify(capsys, target.url)
-    assert code == 2
-    assert "asks to wait 3600 s (Retry-After)" in err
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-def test_an_unreachable_target_is_one_line_without_traceback(capsys: pytest.CaptureFixture[str]):
-    url = f"http://127.0.0.1:{_closed_port()}"
-    code, out, err = verify(capsys, url)
-    assert (code, out) == (2, "")
-    assert err.startswith(f"fakeserver verify: cannot reach {url} (")
-    assert err.endswith("check --target and the network\n")
-    assert err.count("\n") == 1 and "Traceback" not in err
-
-
-def test_tls_to_a_plain_http_server_is_a_tls_error(
-    target: FakeServer, capsys: pytest.CaptureFixture[str]
-):
-    url = target.url.replace("http://", "https://")
-    code, _, err = verify(capsys, url)
-    assert code == 2
-    assert err.startswith(f"fakeserver verify: TLS error talking to {url} (")
-    assert err.count("\n") == 1
-
-
-def test_a_slow_target_times_out_in_one_line(
-    target: FakeServer, capsys: pytest.CaptureFixture[str]
-):
-    target.add_fault("conversations_list", latency_ms=2000)
-    code, _, err = verify(capsys, target.url, "--timeout", "0.2")
-    assert code == 2
-    assert err == (
-        f"fakeserver verify: {target.url} did not answer within 0.2 s; "
-        "check the target, or raise --timeout\n"
-    )
-
-
-def test_a_wrong_key_says_to_check_the_key(target: FakeServer, capsys: pytest.CaptureFixture[str]):
-    code, out, err = verify(capsys, target.url, key="phx_not_a_key")
-    assert (code, out) == (2, "")
-    assert err == (
-        f"fakeserver verify: {target.url} refused the personal API key (401: Personal API key "
-        "found in request Authorization header is invalid.); check --personal-api-key (a key "
-        "from Settings > Personal API keys)\n"
-    )
-
-
-def test_a_missing_scope_names_the_scope(target: FakeServer, capsys: pytest.CaptureFixture[str]):
-    code, _, err = verify(capsys, target.url, key="phx_dashboards_only")
-    assert code == 2
-    assert err == (
-        "fakeserver verify: the personal API key lacks the scope conversation:read; give it "
-        "conversation:read (and conversation:write for --allow-writes)\n"
-    )
-
-
-def test_a_wrong_project_says_to_check_the_project(
-    target: FakeServer, capsys: pytest.CaptureFixture[str]
-):
-    argv = ["verify", "--target", target.url, "--personal-api-key", ADA_KEY, "--project", "77"]
-    assert commands.run(argv) == 2
-    assert "project 77 not found on" in capsys.readouterr().err
-
-
-def test_a_server_error_on_the_list_is_one_line(
-    target: FakeServer, capsys: pytest.CaptureFixture[str]
-):
-    target.add_fault("conversations_list", status=503)
-    code, _, err = verify(capsys, target.url)
-    assert code == 2
-    assert err == (
-        f"fakeserver verify: {target.url} answered 503 (503 Service Unavailable) to "
-        "GET /api/projects/1/conversations/; the target has a problem, try later\n"
-    )
-
-
-def test_a_target_that_is_not_posthog_is_named(capsys: pytest.CaptureFixture[str]):
-    with FakeServer(live=True) as other:
-        code, _, err = verify(capsys, other.url + "/_fakeserver")
-    assert code == 2
-    assert "not PostHog's conversation list; check --target" in err
 
 
 def test_with_no_conversation_the_steps_that_need_one_are_skipped(

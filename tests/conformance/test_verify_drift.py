@@ -9,7 +9,6 @@ values. The same target without the rewriting exits 0 (test_verify.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,21 +23,12 @@ from posthog_standin import (
     serving,
     title_dropped,
 )
+from verify_harness import READ_ONLY_STEPS, target
 
 from fakeserver import FakeServer
 from fakeserver.conformance import commands
-from fakeserver.conformance.runner import HeldRuns
-from fakeserver.fixture_files import default_fixture_path
 
-READ_ONLY_STEPS = 36
-
-
-@pytest.fixture
-def target() -> Iterator[FakeServer]:
-    held = HeldRuns()
-    with FakeServer(default_fixture_path(), profile="actual", live=True, pacer=held) as server:
-        yield server
-        held.release()
+__all__ = ["target"]  # a fixture
 
 
 def verify_through(

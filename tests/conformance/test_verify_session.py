@@ -5,60 +5,20 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import ADA_KEY
-from posthog_standin import CSRF_SECRET, proxy, serving
+from posthog_standin import CSRF_SECRET
+from verify_harness import SECRET_COOKIE, SECRET_KEY, standin, target
 
 from fakeserver import FakeServer
 from fakeserver.conformance import commands
 from fakeserver.conformance.client import ApiClient
-from fakeserver.conformance.runner import HeldRuns
 from fakeserver.conformance.session import WebSession, session_cookie_value, sign_in
-from fakeserver.fixture_files import default_fixture_path
 
-SECRET_KEY = "phx_s3ssion_test_key_never_printed_71"
-SECRET_COOKIE = "s3cretsessioncookieneverprinted42"
-SECRET_USER: dict[str, Any] = {
-    "users": [
-        {
-            "id": 9,
-            "email": "secret@example.com",
-            "projects": [1],
-            "session": SECRET_COOKIE,
-            "personal_api_keys": [{"key": SECRET_KEY}],
-        }
-    ],
-    "conversations": [
-        {
-            "id": "9a9a9a9a-1b1b-4c2c-8d3d-4e4e4e4e4e09",
-            "project": 1,
-            "user": 9,
-            "title": "Funnel drop-off",
-            "messages": [{"type": "human", "content": "Where do users drop off?"}],
-        }
-    ],
-}
 SECRETS = (SECRET_KEY, SECRET_COOKIE, CSRF_SECRET)
-
-
-@pytest.fixture
-def target() -> Iterator[FakeServer]:
-    held = HeldRuns()
-    with FakeServer(
-        [default_fixture_path(), SECRET_USER], profile="actual", live=True, pacer=held
-    ) as server:
-        yield server
-        held.release()
-
-
-@pytest.fixture
-def standin(target: FakeServer) -> Iterator[str]:
-    with serving(proxy(target.url, [])) as url:
-        yield url
+__all__ = ["standin", "target"]  # fixtures
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
