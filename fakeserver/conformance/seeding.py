@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 
+from fakeserver.conformance.client import TargetError
 from fakeserver.conformance.snapshot import (
     PLACEHOLDER_KEY,
     PLACEHOLDER_SESSION,
@@ -141,9 +142,15 @@ def seed_fixture(
     problems: list[SeedProblem] = []
     users: dict[int, dict[str, Any]] = {}
     conversations: list[dict[str, Any]] = []
+    seen: set[str] = set()
     for index, item in enumerate(snapshot.listed):
         record = _conversation(snapshot, index, item, users, problems)
-        if record is not None:
+        if record is not None and record["id"] in seen:
+            reason = "the list holds this conversation twice"
+            path, target = f"$.results[{index}].id", shown(record["id"])
+            _Reader(record["id"], problems).problem(LIST_READ, path, target, reason)
+        elif record is not None:
+            seen.add(record["id"])
             conversations.append(record)
     owner = _owner(users, snapshot.project_id, conversations)
     owner["personal_api_keys"] = [{"key": key, "scopes": list(scopes)}]
@@ -242,9 +249,9 @@ def _messages(messages: Any, reader: _Reader) -> list[dict[str, Any]]:
     kept = []
     for position, message in enumerate(messages):
         path = f"$.messages[{position}]"
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        if not isinstance(message, dict) or not _is_text(message.get("type")):
             target = shown(message.get("type") if isinstance(message, dict) else message)
-            reason = "a message needs a `type` string"
+            reason = "a message needs a `type` (a text)"
             where = path + ".type" if isinstance(message, dict) else path
             reader.problem(RETRIEVE_READ, where, target, reason)
             continue
@@ -255,6 +262,14 @@ def _messages(messages: Any, reader: _Reader) -> list[dict[str, Any]]:
             continue
         kept.append(message)
     return kept
+
+
+def _is_text(value: Any) -> bool:
+    try:
+        v.non_blank_string(value)
+    except v.InvalidValue:
+        return False
+    return True
 
 
 def _queue(envelope: Any, reader: _Reader) -> list[dict[str, Any]]:
@@ -303,7 +318,10 @@ def _without_unloadable(
             continue
         kept.append(conversation)
     fixture = {**fixture, "conversations": kept}
-    return fixture, load_seed([fixture])
+    try:
+        return fixture, load_seed([fixture])
+    except FixtureError as error:  # not a conversation's: nothing the target said, then
+        raise TargetError(f"the fake cannot be seeded: {error.problems[0]}") from None
 
 
 def _with_seeded_value(problem: SeedProblem, seed: Seed) -> SeedProblem:
