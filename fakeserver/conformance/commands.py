@@ -35,6 +35,8 @@ from fakeserver.conformance.verify import VerifyOptions, verify
 EXIT_NEW_DIFFERENCES: Final = 1
 EXIT_CANNOT_CHECK: Final = 2
 MAX_TOLD: Final = 20
+MIN_SECRET_START: Final = 4
+"""The shortest start of a secret taken out where a value was cut short."""
 KEY_ENV: Final = "POSTHOG_PERSONAL_API_KEY"
 SESSION_ENV: Final = "POSTHOG_SESSION_COOKIE"
 WRITES_WARNING: Final = (
@@ -54,6 +56,9 @@ class Redactor:
     def clean(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "[redacted]")
+            # A value cut short (`...`) may end inside a secret: its start goes too.
+            for length in range(len(secret) - 1, MIN_SECRET_START - 1, -1):
+                text = text.replace(secret[:length] + "...", "[redacted]...")
         return text
 
     def clean_value(self, value: Any) -> Any:
@@ -276,14 +281,15 @@ def run_snapshot(args: argparse.Namespace, *, sleep: Callable[[float], None] = t
         if progress is not None:
             progress.finish()
     seeding = seed_fixture(snapshot)
-    _tell_left_out(seeding.problems)
+    _tell_left_out(seeding.problems, redactor)
+    written = len(seeding.fixture["conversations"])
     # Taken out of the values, not the file's text: a scalar replaced in YAML could change type.
     fixture = redactor.clean_value(seeding.fixture)
     if args.scrub:
         fixture = scrub_fixture(fixture)
     header = (
         f"fakeserver snapshot of {origin}, project {args.project}: "
-        f"{len(snapshot.listed)} conversations, "
+        f"{written} conversations, "
         f"{datetime.now(UTC).isoformat(timespec='seconds')}"
         f"{' (scrubbed)' if args.scrub else ''}.\n"
         f"The personal API key is a placeholder: {PLACEHOLDER_KEY}, the session too: "
@@ -291,7 +297,7 @@ def run_snapshot(args: argparse.Namespace, *, sleep: Callable[[float], None] = t
     )
     text = render_fixture(fixture, args.output, redactor.clean(header))
     if args.output is None:
-        sys.stdout.write(redactor.clean(text))
+        sys.stdout.write(text)
         return 0
     try:
         args.output.write_text(text, encoding="utf-8")
@@ -299,23 +305,20 @@ def run_snapshot(args: argparse.Namespace, *, sleep: Callable[[float], None] = t
         print(f"fakeserver snapshot: cannot write {args.output}: {error.strerror}", file=sys.stderr)
         return EXIT_CANNOT_CHECK
     print(
-        f"snapshot: {len(snapshot.listed)} conversations written to {args.output} "
-        f"(key: {PLACEHOLDER_KEY})",
+        f"snapshot: {written} conversations written to {args.output} (key: {PLACEHOLDER_KEY})",
         file=sys.stderr,
     )
     return 0
 
 
-def _tell_left_out(problems: list[SeedProblem]) -> None:
+def _tell_left_out(problems: list[SeedProblem], redactor: Redactor) -> None:
     """One line per value the fixture format did not take (at most `MAX_TOLD`)."""
     for problem in problems[:MAX_TOLD]:
         where = f"conversation {problem.conversation} " if problem.conversation else ""
-        print(
-            f"snapshot: left out {where}{problem.path} = {problem.target}: {problem.reason}",
-            file=sys.stderr,
-        )
+        said = f"{where}{problem.path} = {problem.target}: {problem.reason}"
+        redactor.write(sys.stderr, f"snapshot: left out {said}\n")
     if len(problems) > MAX_TOLD:
-        print(f"snapshot: ... and {len(problems) - MAX_TOLD} more values", file=sys.stderr)
+        redactor.write(sys.stderr, f"snapshot: ... and {len(problems) - MAX_TOLD} more values\n")
 
 
 def run(argv: Sequence[str], *, sleep: Callable[[float], None] = time.sleep) -> int:
