@@ -75,7 +75,8 @@ def proxy(upstream: str, mutations: list[Mutation]) -> Starlette:
 @contextlib.contextmanager
 def serving(app: Starlette) -> Iterator[str]:
     """The app live on 127.0.0.1 and a free port, from a daemon thread; yields its URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    # No log_config: uvicorn would bind its handlers to this moment's (captured) stderr.
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
