@@ -183,7 +183,10 @@ def _conversation(
     source = {**item, **retrieved} if isinstance(retrieved, dict) else item
 
     def read_of(name: str) -> str:
-        return RETRIEVE_READ if isinstance(retrieved, dict) and name in retrieved else LIST_READ
+        """The read a value came from (or, missing everywhere, the last that should have had it)."""
+        if not isinstance(retrieved, dict):
+            return LIST_READ
+        return RETRIEVE_READ if name in retrieved or name not in item else LIST_READ
 
     reader = _Reader(identifier, problems)
     names = tuple(CONVERSATION_READERS) if isinstance(retrieved, dict) else MINIMAL_FIELDS
