@@ -240,7 +240,7 @@ async def test_profile_header_switches_create_per_request(make_server: ServerFac
 
 
 async def test_keepalive_comment_after_silence(make_server: ServerFactory) -> None:
-    server, pacer = gated(make_server, keepalive_interval=0.001)
+    server, pacer = gated(make_server, keepalive=0.001)
     live = await stream(server.app, message_body(ERROR_SPIKES, "hello"))
     frames = await live.read_until(lambda frames: KEEPALIVE in frames)
     assert frames[0].event == "message" and frames[-1] == KEEPALIVE
