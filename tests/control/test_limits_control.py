@@ -168,7 +168,7 @@ def test_bad_control_calls_are_refused_and_change_nothing(
     assert server.limits() == before
 
 
-def test_malformed_json_is_a_parse_error(control: tuple[FakeServer, httpx.Client]):
+def test_malformed_json_to_the_clock_is_a_parse_error(control: tuple[FakeServer, httpx.Client]):
     _, http = control
     answer = http.post(
         "/_fakeserver/clock", content=b"{", headers={"content-type": "application/json"}
