@@ -7,42 +7,24 @@ a third profile is one more subclass. Every difference is listed in `fakeserver.
 
 from __future__ import annotations
 
-import json
-import re
 from functools import cached_property
-from importlib import resources
 from typing import ClassVar, Final
 
-import yaml
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fakeserver.api import serializers
+from fakeserver.api import openapi_documents, serializers
 from fakeserver.api.errors import envelope
 from fakeserver.api.json import JSON_MEDIA_TYPE, dumps, json_response
 from fakeserver.api.pagination import PageRequest
 from fakeserver.api.rendered import RENDERED
 from fakeserver.api.stream import accepts_event_stream, sse_response
 from fakeserver.domain.models import Conversation, JSONValue
-from fakeserver.domain.posthog_version import posthog_mirror
 from fakeserver.domain.sandbox import SandboxRun
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Page, StreamSubscription
 
 PROFILE_HEADER: Final = "x-fakeserver-profile"
-MIRROR_EXTENSION: Final = "x-posthog-mirror"
-
-
-def with_posthog_mirror(document_yaml: str) -> str:
-    """The document with `info.x-posthog-mirror` (from the one data file), written as a JSON
-    line (valid YAML) right under `info:`, so the file's comments stay as they are."""
-    mirror = json.dumps(posthog_mirror().as_dict())
-    stamped, found = re.subn(
-        r"^info:\n", f"info:\n  {MIRROR_EXTENSION}: {mirror}\n", document_yaml, count=1, flags=re.M
-    )
-    if not found:
-        raise ValueError("the OpenAPI document has no top-level info")
-    return stamped
 
 
 class Profile:
@@ -135,17 +117,13 @@ class Profile:
 
     @cached_property
     def openapi_yaml(self) -> str:
-        """The profile's OpenAPI document as its data file holds it (YAML, with comments), its
-        `info` stamped with the PostHog the fake mirrors (`x-posthog-mirror`)."""
-        text = (resources.files("fakeserver.api") / "openapi" / f"{self.name}.yaml").read_text(
-            "utf-8"
-        )
-        return with_posthog_mirror(text)
+        """The profile's OpenAPI document as YAML, with a comment that says where it comes from."""
+        return openapi_documents.as_yaml(self.name)
 
     @cached_property
     def openapi_document(self) -> bytes:
-        """The same document as JSON, as `/api/schema/` serves it."""
-        return dumps(yaml.safe_load(self.openapi_yaml))
+        """The same document as JSON, as `/api/schema/` serves it (built once, then kept)."""
+        return dumps(openapi_documents.openapi_document(self.name))
 
     def schema(self) -> Response:
         return Response(self.openapi_document, media_type="application/json")

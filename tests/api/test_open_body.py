@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from runs_harness import ADA, ADA_SESSION, BASE, SANDBOX, asgi_client, create_app_for_tests
+from conftest import ServerFactory
+from runs_harness import ADA, ADA_SESSION, BASE, SANDBOX
 
 pytestmark = pytest.mark.anyio
 
@@ -64,10 +65,10 @@ def invalid(detail: str, code: str, attr: str | None) -> dict[str, Any]:
     ],
 )
 async def test_attached_context_refusals(
-    profile: str, attached: Any, error: dict[str, Any]
+    make_server: ServerFactory, profile: str, attached: Any, error: dict[str, Any]
 ) -> None:
     ada = ADA_SESSION if profile == "actual" else ADA  # the docs know personal API keys only
-    async with asgi_client(create_app_for_tests(profile)) as http:
+    async with make_server(profile=profile).async_client() as http:
         url = f"{BASE}/{SANDBOX}/open/"
         response = await http.post(url, headers=ada, json={"attached_context": attached})
         assert (response.status_code, response.json()) == (400, error)
@@ -75,7 +76,7 @@ async def test_attached_context_refusals(
         assert retrieved.json()["updated_at"] == "2026-10-28T10:00:00Z"  # unchanged
 
 
-async def test_attached_context_that_passes() -> None:
+async def test_attached_context_that_passes(make_server: ServerFactory) -> None:
     """`id` is any JSON, names and values may be numbers (DRF's CharField), unknown keys and an
     empty list are ignored."""
     attached = [
@@ -83,16 +84,16 @@ async def test_attached_context_that_passes() -> None:
         {"type": "insight", "id": {"short_id": "abc"}, "name": 5, "extra": True},
         {"type": "text", "value": "a free note"},
     ]
-    async with asgi_client(create_app_for_tests("actual")) as http:
+    async with make_server(profile="actual").async_client() as http:
         for body in ({"attached_context": attached}, {"attached_context": []}):
             response = await http.post(f"{BASE}/{SANDBOX}/open/", headers=ADA_SESSION, json=body)
             assert response.status_code == 200, response.text
 
 
-async def test_first_bad_field_wins() -> None:
+async def test_first_bad_field_wins(make_server: ServerFactory) -> None:
     """Serializer order: a bad `trace_id` is reported before a bad `attached_context`."""
     body = {"trace_id": "nope", "attached_context": [{"type": "event", "name": True}]}
-    async with asgi_client(create_app_for_tests("actual")) as http:
+    async with make_server(profile="actual").async_client() as http:
         response = await http.post(f"{BASE}/{SANDBOX}/open/", headers=ADA_SESSION, json=body)
         assert response.json() == invalid("Must be a valid UUID.", "invalid_input", "trace_id")
 
@@ -118,10 +119,10 @@ async def test_first_bad_field_wins() -> None:
     ],
 )
 async def test_queue_json_fields_refuse_null_and_ui_context_must_be_an_object(
-    suffix: str, body: dict[str, Any], error: dict[str, Any]
+    make_server: ServerFactory, suffix: str, body: dict[str, Any], error: dict[str, Any]
 ) -> None:
     conversation = "8a2e4f6b-3c5d-4e7f-9a1b-2c3d4e5f6a70"
-    async with asgi_client(create_app_for_tests("actual")) as http:
+    async with make_server(profile="actual").async_client() as http:
         url = f"{BASE}/{conversation}/{suffix}"
         response = await http.post(url, headers=ADA_SESSION, json=body)
         assert (response.status_code, response.json()) == (400, error)
@@ -139,7 +140,7 @@ async def test_queue_json_fields_refuse_null_and_ui_context_must_be_an_object(
     ],
 )
 async def test_create_json_fields_refuse_null_and_ui_context_must_be_an_object(
-    extra: dict[str, Any], error: dict[str, Any]
+    make_server: ServerFactory, extra: dict[str, Any], error: dict[str, Any]
 ) -> None:
     body = {
         "content": "hi",
@@ -147,13 +148,15 @@ async def test_create_json_fields_refuse_null_and_ui_context_must_be_an_object(
         "trace_id": "4f8c1e2b-1b7a-4c39-9d5e-6a4f8c1e2b10",
         **extra,
     }
-    async with asgi_client(create_app_for_tests("actual")) as http:
+    async with make_server(profile="actual").async_client() as http:
         response = await http.post(f"{BASE}/", headers=ADA, json=body)
         assert (response.status_code, response.json()) == (400, error)
         assert (await http.get(f"{BASE}/{body['conversation']}/", headers=ADA)).status_code == 404
 
 
-async def test_a_resume_without_a_message_skips_the_message_check() -> None:
+async def test_a_resume_without_a_message_skips_the_message_check(
+    make_server: ServerFactory,
+) -> None:
     """`content: null` builds no HumanMessage: a non-object `ui_context` passes (PostHog's
     `validate` runs the check only for a message)."""
     body = {
@@ -162,16 +165,16 @@ async def test_a_resume_without_a_message_skips_the_message_check() -> None:
         "trace_id": "4f8c1e2b-1b7a-4c39-9d5e-6a4f8c1e2b10",
         "ui_context": "page",
     }
-    async with asgi_client(create_app_for_tests("actual")) as http:
+    async with make_server(profile="actual").async_client() as http:
         response = await http.post(f"{BASE}/", headers=ADA, json=body)
         assert response.json() == {"error": "Cannot stream from non-existent conversation"}
 
 
-async def test_contextual_tools_values_may_not_be_null() -> None:
+async def test_contextual_tools_values_may_not_be_null(make_server: ServerFactory) -> None:
     """DRF's DictField runs its JSONField child on each value: null is refused, under its key."""
     conversation = "8a2e4f6b-3c5d-4e7f-9a1b-2c3d4e5f6a70"
     body = {"content": "x", "contextual_tools": {"search": {"q": None}, "create_insight": None}}
-    async with asgi_client(create_app_for_tests("actual")) as http:
+    async with make_server(profile="actual").async_client() as http:
         url = f"{BASE}/{conversation}/queue/"
         response = await http.post(url, headers=ADA_SESSION, json=body)
         expected = invalid(

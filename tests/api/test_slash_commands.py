@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ServerFactory
 from runs_harness import Frame, parse_sse
 
 from fakeserver import FakeServer
@@ -20,9 +20,8 @@ ADA = {"Authorization": "Bearer phx_ada_all"}
 
 
 @pytest.fixture
-def server() -> Iterator[FakeServer]:
-    with FakeServer((default_fixture_path(), USAGE_FIXTURE), profile="actual", id_seed=5) as fake:
-        yield fake
+def server(make_server: ServerFactory) -> FakeServer:
+    return make_server((default_fixture_path(), USAGE_FIXTURE), profile="actual", id_seed=5)
 
 
 def send(
@@ -139,9 +138,11 @@ def test_usage_takes_the_billing_period_of_the_request(server: FakeServer) -> No
     )
 
 
-def test_usage_without_a_billing_period_covers_the_past_30_days() -> None:
-    with FakeServer(profile="actual") as server:  # the default fixture: no ai_usage
-        _, frames = send(server, "/usage")
+def test_usage_without_a_billing_period_covers_the_past_30_days(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server(profile="actual")  # the default fixture: no ai_usage
+    _, frames = send(server, "/usage")
     report = answer(frames)["content"]
     assert "**Past 30 days**: 0 credits\n" in report
     assert "**Free tier limit**: 2,000 credits\n" in report

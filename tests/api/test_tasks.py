@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import ServerFactory
 
-from fakeserver.app import ServerConfig, create_app
 from fakeserver.fixture_files import default_fixture_path
 
 pytestmark = pytest.mark.anyio
@@ -81,12 +81,9 @@ NOT_FOUND = {"type": "invalid_request", "code": "not_found", "detail": "Not foun
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        ServerConfig(profile="actual", fixtures=(default_fixture_path(), TASKS_FIXTURE), id_seed=3)
-    )
-    transport = httpx.ASGITransport(app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+async def http(make_server: ServerFactory) -> AsyncIterator[httpx.AsyncClient]:
+    server = make_server((default_fixture_path(), TASKS_FIXTURE), profile="actual", id_seed=3)
+    async with server.async_client() as client:
         yield client
 
 

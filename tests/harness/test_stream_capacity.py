@@ -8,8 +8,9 @@ import uuid
 
 import httpx
 import pytest
+from conftest import ServerFactory
 
-from fakeserver import FakeServer, FaultError
+from fakeserver import FaultError
 from fakeserver.harness.fault_rules import FaultAction
 
 BASE = "/api/projects/1/conversations/"
@@ -21,8 +22,8 @@ def _create_body(content: str = "hello") -> dict[str, str]:
 
 
 @pytest.mark.parametrize("profile", ["actual", "documented"])
-def test_a_stream_tells_proxies_not_to_buffer_it(profile: str) -> None:
-    with FakeServer(profile=profile) as server, server.client() as client:
+def test_a_stream_tells_proxies_not_to_buffer_it(make_server: ServerFactory, profile: str) -> None:
+    with make_server(profile=profile).client() as client:
         headers = {**ADA, "Accept": "text/event-stream"}
         response = client.post(BASE, headers=headers, json=_create_body())
         assert response.status_code == 200
@@ -31,8 +32,9 @@ def test_a_stream_tells_proxies_not_to_buffer_it(profile: str) -> None:
         assert response.headers["x-accel-buffering"] == "no"
 
 
-def test_at_stream_capacity_create_gets_503_with_retry_after() -> None:
-    with FakeServer(profile="actual") as server, server.client() as client:
+def test_at_stream_capacity_create_gets_503_with_retry_after(make_server: ServerFactory) -> None:
+    server = make_server(profile="actual")
+    with server.client() as client:
         server.add_fault("conversations_create", stream_capacity=True, times=1)
         body = _create_body()
         refused = client.post(BASE, headers=ADA, json=body)
@@ -48,8 +50,8 @@ def test_at_stream_capacity_create_gets_503_with_retry_after() -> None:
         assert again.status_code == 200 and again.text.startswith("event: conversation\n")
 
 
-def test_the_fault_header_and_its_own_wait() -> None:
-    with FakeServer(profile="actual") as server, server.client() as client:
+def test_the_fault_header_and_its_own_wait(make_server: ServerFactory) -> None:
+    with make_server(profile="actual").client() as client:
         fault = json.dumps({"stream_capacity": True, "retry_after": 40})
         refused = client.post(BASE, headers={**ADA, "X-Fakeserver-Fault": fault}, json={})
         assert (refused.status_code, refused.headers["retry-after"]) == (503, "40")
