@@ -177,3 +177,13 @@ def test_a_queued_command_is_answered_too(server: FakeServer) -> None:
         None,
         {"source": "slash_command:remember"},
     ]
+
+
+def test_a_command_is_a_create_for_the_quota(make_server: ServerFactory) -> None:
+    """Commands spend no credits themselves, but they are creates: over quota, 402 first."""
+    over_quota = {"organizations": [{"id": "default", "ai_credit_quota_exceeded": True}]}
+    server = make_server((default_fixture_path(), over_quota), profile="actual", limits="posthog")
+    body = {"content": "/usage", "conversation": str(uuid.uuid4()), "trace_id": str(uuid.uuid4())}
+    with server.client() as http:
+        refused = http.post(CREATE, headers=ADA, json=body)
+    assert (refused.status_code, refused.json()["code"]) == (402, "quota_limit_exceeded")
