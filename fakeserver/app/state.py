@@ -30,6 +30,8 @@ class ServerConfig:
     """Seed for generated ids (queue messages, ...); None for random ones."""
     reply_delay: float = 0.0
     """Seconds between the frames of a simulated agent run (0: a turn plays at once)."""
+    replay_speed: float = 0.0
+    """Recorded runs replay at this multiple of their recorded timing; 0 as fast as possible."""
     keepalive_interval: float = 15.0
     """Seconds of silence after which a stream writes `: keepalive`."""
     pacer: RunPacer | None = None
@@ -90,7 +92,8 @@ class ServerState:
         workspace = self.workspaces.get(name)
         if workspace is None:
             # Each namespace has its own clock: moving one's time moves no other's.
-            fresh = Workspace(self.seed, None, IdFactory(self.config.id_seed), self.pacer)
+            ids = IdFactory(self.config.id_seed)
+            fresh = Workspace(self.seed, None, ids, self.pacer, self.config.replay_speed)
             workspace = self.workspaces.setdefault(name, fresh)
             workspace.set_limit_mode(self.limit_mode(name))
         return workspace

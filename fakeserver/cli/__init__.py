@@ -168,6 +168,13 @@ def _serve_arguments(command: argparse.ArgumentParser) -> None:
     )
     _setting(
         command,
+        "--replay-speed",
+        FromEnv("replay_speed", "FAKESERVER_REPLAY_SPEED", settings.seconds(allow_zero=True), 1.0),
+        "recorded runs replay at this multiple of their timing (0: as fast as possible)",
+        metavar="FACTOR",
+    )
+    _setting(
+        command,
         "--keepalive",
         FromEnv("keepalive", "FAKESERVER_KEEPALIVE", settings.seconds(allow_zero=False), 15.0),
         "seconds of stream silence before a ': keepalive' comment",
@@ -322,6 +329,7 @@ def _serve(args: argparse.Namespace) -> int:
         profile=args.profile,
         id_seed=args.id_seed,
         reply_delay=args.reply_delay,
+        replay_speed=args.replay_speed,
         keepalive_interval=args.keepalive,
         control_enabled=args.control,
         control_token=args.control_token,

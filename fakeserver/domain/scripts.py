@@ -1,9 +1,11 @@
 """What the simulated agent answers: scripted turns, chosen by rules from the fixtures.
 
 A `Turn` is what one run plays after the human message: tool `update`s, streamed text chunks,
-then how it ends (a final message, a failure message, a `generation_error` status, or a final
-message that asks for an approval). An `AgentScript` is an ordered list of rules, each a regular
-expression on the human message and the turn to play; the first rule that matches wins.
+messages of any kind (`steps`), then how it ends (a final message, a failure message, a
+`generation_error` status, a final message that asks for an approval, or nothing more). A
+recorded turn (`recorded`) replays a real run's frames instead. An `AgentScript` is an ordered
+list of rules, each a regular expression on the human message and the turn to play; the first
+rule that matches wins.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from fakeserver.domain.models import JSONValue
 FAILURE_TEXT: Final = "Oops! Something went wrong. Please try again."
 GENERATION_ERROR: Final = "generation_error"
 
-TurnEnding = Literal["reply", "failure", "generation_error"]
+TurnEnding = Literal["reply", "failure", "generation_error", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,49 @@ class ApprovalRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageStep:
+    """A message of any kind, streamed as PostHog streams it: `chunks` (an `ai` message's
+    text, each chunk frame carrying the text so far, no id), then the message with a new id."""
+
+    message: dict[str, JSONValue]
+    """The message without its id (unless the fixture gave one), keys in PostHog's order."""
+    chunks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateStep:
+    """Tool progress: an `update` event for the turn's tool call."""
+
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventStep:
+    """An event streamed exactly as given (the escape hatch for what PostHog adds later)."""
+
+    event: str
+    data: JSONValue
+
+
+Step = MessageStep | UpdateStep | EventStep
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedFrame:
+    """One frame of a recorded run: `after` seconds after the previous one.
+
+    `event`/`data` for a server-sent event whose data is JSON; `raw` for anything else the
+    target sent (a frame that is not JSON, a comment); `dropped` where the target's connection
+    broke."""
+
+    after: float = 0.0
+    event: str | None = None
+    data: JSONValue = None
+    raw: str | None = None
+    dropped: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Turn:
     updates: tuple[str, ...] = ()
     """Tool progress texts, each sent as an `update` event."""
@@ -39,6 +84,12 @@ class Turn:
     """The final message's content; the chunks joined when None."""
     ending: TurnEnding = "reply"
     approval: ApprovalRequest | None = None
+    steps: tuple[Step, ...] = ()
+    """Messages and events of any kind, after the updates and chunks, before the ending."""
+    recorded: tuple[RecordedFrame, ...] | None = None
+    """A recorded run's frames, replayed instead of everything above."""
+    recorded_conversation: str | None = None
+    """The recorded conversation's id, which a replay replaces with the new one."""
 
     @property
     def final_text(self) -> str:

@@ -26,9 +26,10 @@ from fakeserver.domain.errors import (
     StreamFromNothing,
     StreamOtherUsersConversation,
 )
+from fakeserver.domain.frames import FrameLog
 from fakeserver.domain.limits import OFF, Limiter, limit_mode
 from fakeserver.domain.models import Conversation, JSONValue, QueueMessage
-from fakeserver.domain.runs import AgentRun, FrameLog, RunPacer, Runs, TurnRequest
+from fakeserver.domain.runs import AgentRun, RunPacer, Runs, TurnRequest
 from fakeserver.domain.scripts import Turn, resume_turn
 from fakeserver.domain.store import Seed, Store
 
@@ -107,11 +108,12 @@ class Workspace:
         clock: Clock | None = None,
         ids: IdFactory | None = None,
         pacer: RunPacer | None = None,
+        replay_speed: float = 0.0,
     ):
         self.clock = clock or Clock()
         self.ids = ids or IdFactory()
         self.store = Store(seed)
-        self.runs = Runs(pacer)
+        self.runs = Runs(pacer, replay_speed)
         self.limiter = Limiter(seed, self.clock)
         self.limits: Limiter | None = None
         """The limiter while its mode limits anything, else None: the one thing a request
@@ -291,6 +293,7 @@ class Workspace:
             self.ids,
             self.seed.script_for(request.conversation_id),
             self.runs.pacer,
+            self.runs.replay_speed,
         )
         first = TurnRequest(request.content, request.trace_id, self._resolve_approval(request))
         run.open(announce=is_new, agent_mode=request.agent_mode)
