@@ -23,6 +23,7 @@ from fakeserver.app.serving import serve
 from fakeserver.app.settings import FromEnv, SettingError
 from fakeserver.cli import schemathesis_config
 from fakeserver.conformance import commands as conformance
+from fakeserver.conformance import record_command
 from fakeserver.control.access import is_loopback_bind
 from fakeserver.domain.limits import LIMIT_MODES, OFF
 from fakeserver.domain.models import READ_SCOPE
@@ -127,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     conformance.register(commands)
+    record_command.register(commands)
     return parser
 
 

@@ -1,0 +1,137 @@
+"""`fakeserver record`: a recording proxy in front of a PostHog; Ctrl-C writes the fixture.
+
+The fixture holds the conversations the recorded runs used (read back from the target, as
+`snapshot` writes them, the key a placeholder) and, per recorded run, a rule that replays it
+(`recording.py`). `fakeserver serve --fixture FILE` then replays a run when the same message
+is sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import socket
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from fakeserver.conformance.client import ApiClient, TargetError
+from fakeserver.conformance.commands import (
+    EXIT_CANNOT_CHECK,
+    Redactor,
+    _key,
+    _target_arguments,
+)
+from fakeserver.conformance.record_proxy import RecordingProxy
+from fakeserver.conformance.recording import Recording
+from fakeserver.conformance.snapshot import (
+    PLACEHOLDER_KEY,
+    Snapshot,
+    as_fixture,
+    conversations_path,
+    render_fixture,
+)
+
+DEFAULT_PORT: Final = 8020
+
+
+def register(commands: Any) -> None:
+    """Add `record` to the CLI's subcommands."""
+    record = commands.add_parser(
+        "record",
+        help="a proxy to a PostHog that records agent runs as a replayable fixture",
+        description="Serve a proxy on 127.0.0.1 that passes every request to --target and "
+        "records each agent run's stream. Ctrl-C writes the fixture (-o): the conversations "
+        "seen and a rule per run that `fakeserver serve --fixture FILE` replays.",
+    )
+    _target_arguments(record)
+    record.add_argument("-o", "--output", type=Path, required=True, help="the fixture file")
+    record.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="the proxy's port (default %(default)s)"
+    )
+    record.set_defaults(handler=run_record)
+
+
+def run_record(args: argparse.Namespace, **_: Any) -> int:
+    key = _key(args)
+    if key is None:
+        return EXIT_CANNOT_CHECK
+    redactor = Redactor(key)
+    recording = Recording()
+    drawing = sys.stderr.isatty()
+
+    def show() -> None:
+        if drawing:
+            sys.stderr.write("\r" + recording.progress_line())
+            sys.stderr.flush()
+
+    proxy = RecordingProxy(args.target, key, recording, show, timeout=args.timeout)
+    try:
+        served = _serve(proxy, args.port, args.output)
+    finally:
+        asyncio.run(proxy.aclose())
+    if drawing:
+        sys.stderr.write("\n")
+    if not served:
+        return EXIT_CANNOT_CHECK
+    fixture = redactor.clean_value(_fixture(args, key, recording))
+    header = redactor.clean(_header(args, recording))
+    try:
+        args.output.write_text(render_fixture(fixture, args.output, header), encoding="utf-8")
+    except OSError as error:
+        print(f"fakeserver record: cannot write {args.output}: {error.strerror}", file=sys.stderr)
+        return EXIT_CANNOT_CHECK
+    print(f"{recording.progress_line()}; written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _serve(proxy: RecordingProxy, port: int, output: Path) -> bool:
+    import uvicorn
+
+    try:
+        listening = socket.create_server(("127.0.0.1", port))
+    except OSError as error:
+        print(f"fakeserver record: cannot listen on port {port}: {error.strerror}", file=sys.stderr)
+        return False
+    bound = listening.getsockname()[1]
+    config = uvicorn.Config(proxy, log_level="warning", access_log=False, lifespan="off")
+    config.timeout_graceful_shutdown = 1
+    server = uvicorn.Server(config)
+    print(
+        f"fakeserver record: proxy on http://127.0.0.1:{bound}; Ctrl-C writes {output}",
+        file=sys.stderr,
+        flush=True,
+    )
+    # uvicorn raises Ctrl-C again once it has shut down.
+    with listening, contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[listening])
+    return True
+
+
+def _fixture(args: argparse.Namespace, key: str, recording: Recording) -> dict[str, Any]:
+    snapshot = Snapshot(args.project)
+    try:
+        with ApiClient(args.target, key, timeout=args.timeout) as client:
+            for conversation in recording.conversations:
+                path = f"{conversations_path(args.project)}{conversation}/"
+                answer = client.request("GET", path)
+                if answer.status == 200 and isinstance(answer.json, dict):
+                    snapshot.conversations.append(answer.json)
+    except TargetError as error:
+        recording.errors.append(f"reading the recorded conversations back: {error}")
+    fixture = as_fixture(snapshot)
+    fixture["agent"] = {"rules": recording.rules()}
+    return fixture
+
+
+def _header(args: argparse.Namespace, recording: Recording) -> str:
+    lines = [
+        f"fakeserver record of {args.target}, project {args.project}, "
+        f"{datetime.now(UTC).isoformat(timespec='seconds')}: {recording.progress_line()}.",
+        f"The personal API key is a placeholder: {PLACEHOLDER_KEY}; no session cookie is kept.",
+        "Each agent.rules entry replays a recorded run (`fakeserver serve --fixture` this file).",
+    ]
+    lines += [f"Not a stream (not replayed): {error}" for error in recording.errors]
+    return "\n".join(lines)
