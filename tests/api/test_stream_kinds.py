@@ -125,3 +125,10 @@ def test_the_pending_approval_validates() -> None:
     if pending is None:
         pytest.skip("this profile does not render pending_approvals")
     assert pending and all(check("events", "pending_approval", p) == [] for p in pending)
+
+
+def test_the_actual_schema_documents_the_stream_message_kinds() -> None:
+    with FakeServer(profile="actual") as server, server.client() as client:
+        document = client.get("/api/schema/").json()
+    kinds = document["components"]["schemas"]["StreamMessage"]["properties"]["type"]["enum"]
+    assert kinds == list(known_kinds())
