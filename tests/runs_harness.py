@@ -10,18 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import uvicorn
+from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message
 
 from fakeserver.app import ServerConfig, ServerState, create_app
+from fakeserver.app.serving import Serving
 from fakeserver.domain.runs import GatedPacer
 
 ADA = {"Authorization": "Bearer phx_ada_all"}
@@ -193,22 +192,12 @@ def create_app_for_tests(profile: str) -> ASGIApp:
 
 
 @contextlib.contextmanager
-def serve_in_thread(app: ASGIApp) -> Iterator[str]:
-    """A live uvicorn on 127.0.0.1, any free port; stopped (lifespan shutdown included) on exit."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(2000):  # bounded: 10 s
-        if server.started or not thread.is_alive():
-            break
-        time.sleep(0.005)
-    assert server.started, "uvicorn did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
+def serve_in_thread(app: Starlette) -> Iterator[str]:
+    """The app live on 127.0.0.1, any free port, through the launcher FakeServer and `serve` use;
+    stopped (agent runs ended) on exit."""
+    serving = Serving(app, "127.0.0.1", 0)
+    serving.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield serving.url
     finally:
-        server.should_exit = True
-        thread.join(10)
-        assert not thread.is_alive(), "uvicorn did not stop"
+        serving.stop()

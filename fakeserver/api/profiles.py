@@ -166,7 +166,6 @@ class ActualProfile(Profile):
 PROFILES: Final[dict[str, Profile]] = {
     profile.name: profile for profile in (Profile(), ActualProfile())
 }
-DEFAULT_PROFILE: Final = "documented"
 
 
 def profile_named(name: str) -> Profile:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TextIO
+
+import click
 
 from fakeserver.conformance.client import DEFAULT_TIMEOUT, ApiClient, TargetError
 from fakeserver.conformance.progress import Progress
@@ -69,7 +71,7 @@ def _positive_int(text: str) -> int:
     except ValueError:
         value = 0
     if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        raise ValueError(f"expected a positive integer, got {text!r}")
     return value
 
 
@@ -79,76 +81,108 @@ def _timeout(text: str) -> float:
     except ValueError:
         value = 0.0
     if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
+        raise ValueError(f"expected a number of seconds > 0, got {text!r}")
     return value
 
 
-def _target_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--target",
-        required=True,
-        help="the PostHog to check: https://us.posthog.com, https://eu.posthog.com or your own",
-    )
-    parser.add_argument(
-        "--personal-api-key",
-        default=os.environ.get(KEY_ENV),
-        help=f"a personal API key with conversation:read (env {KEY_ENV}); never printed",
-    )
-    parser.add_argument("--project", type=_positive_int, required=True, help="the project id")
-    parser.add_argument(
-        "--timeout",
-        type=_timeout,
-        default=DEFAULT_TIMEOUT,
-        help="seconds to wait for each answer (default %(default)s)",
-    )
+def _target_arguments(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(
+        [
+            click.option(
+                "--target",
+                required=True,
+                help="the PostHog to check: https://us.posthog.com, https://eu.posthog.com or "
+                "your own",
+            ),
+            click.option(
+                "--personal-api-key",
+                envvar=KEY_ENV,
+                show_envvar=True,
+                help="a personal API key with conversation:read; never printed",
+            ),
+            click.option(
+                "--project", type=_positive_int, required=True, metavar="ID", help="the project id"
+            ),
+            click.option(
+                "--timeout",
+                type=_timeout,
+                default=DEFAULT_TIMEOUT,
+                show_default=True,
+                metavar="SECONDS",
+                help="seconds to wait for each answer",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
 
 
-def register(commands: Any) -> None:
-    """Add `verify` and `snapshot` to the CLI's subcommands."""
-    check = commands.add_parser(
-        "verify",
-        help="compare the fake with a real PostHog; exit 1 on a new difference",
-        description="Send the same requests to the fake and to a real PostHog and report where "
-        "their answers differ, beyond the documented divergences. Read-only unless "
-        "--allow-writes. Exit status 1 on a new difference, 2 when the target cannot be checked.",
-    )
-    _target_arguments(check)
-    check.add_argument(
-        "--profile",
-        choices=("actual", "documented"),
-        default="actual",
-        help="the fake's profile to compare (default %(default)s)",
-    )
-    check.add_argument("--json", action="store_true", help="print the report as JSON (for CI)")
-    check.add_argument(
-        "--allow-writes",
-        action="store_true",
-        help="also create a conversation (a billed agent run), use its queue, cancel, delete it",
-    )
-    check.add_argument("--yes", action="store_true", help="do not ask before --allow-writes")
-    check.set_defaults(handler=run_verify)
+@click.command(
+    "verify",
+    short_help="compare the fake with a real PostHog; exit 1 on a new difference",
+    help="Send the same requests to the fake and to a real PostHog and report where their "
+    "answers differ, beyond the documented divergences. Read-only unless --allow-writes. Exit "
+    "status 1 on a new difference, 2 when the target cannot be checked.",
+)
+@_target_arguments
+@click.option(
+    "--profile",
+    type=click.Choice(["actual", "documented"]),
+    default="actual",
+    show_default=True,
+    help="the fake's profile to compare",
+)
+@click.option("--json", "json", is_flag=True, help="print the report as JSON (for CI)")
+@click.option(
+    "--allow-writes",
+    is_flag=True,
+    help="also create a conversation (a billed agent run), use its queue, cancel, delete it",
+)
+@click.option("--yes", is_flag=True, help="do not ask before --allow-writes")
+def verify_command(**arguments: Any) -> int:
+    return run_verify(argparse.Namespace(command="verify", **arguments), sleep=_sleep())
 
-    snapshot = commands.add_parser(
-        "snapshot",
-        help="write a project's conversations on a PostHog as a fixture file",
-        description="Read a project's conversations from a PostHog (read-only) and write them "
-        "as a fixture that `fakeserver serve --fixture` loads; --scrub replaces their texts.",
-    )
-    _target_arguments(snapshot)
-    snapshot.add_argument("--limit", type=_positive_int, help="at most this many conversations")
-    snapshot.add_argument(
-        "--scrub",
-        action="store_true",
-        help="replace message texts, titles, names and emails with generated ones of the "
-        "same length and shape",
-    )
-    snapshot.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        help="the fixture file (.json: JSON, else YAML); default stdout",
-    )
-    snapshot.set_defaults(handler=run_snapshot)
+
+@click.command(
+    "snapshot",
+    short_help="write a project's conversations on a PostHog as a fixture file",
+    help="Read a project's conversations from a PostHog (read-only) and write them as a fixture "
+    "that `fakeserver serve --fixture` loads; --scrub replaces their texts.",
+)
+@_target_arguments
+@click.option("--limit", type=_positive_int, metavar="N", help="at most this many conversations")
+@click.option(
+    "--scrub",
+    is_flag=True,
+    help="replace message texts, titles, names and emails with generated ones of the same "
+    "length and shape",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="the fixture file (.json: JSON, else YAML); default stdout",
+)
+def snapshot_command(**arguments: Any) -> int:
+    return run_snapshot(argparse.Namespace(command="snapshot", **arguments), sleep=_sleep())
+
+
+def register(group: click.Group) -> None:
+    """Add `verify` and `snapshot` to the CLI's commands."""
+    group.add_command(verify_command)
+    group.add_command(snapshot_command)
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """The wait between retries after a 429, as `run` injects it (tests: no real sleep)."""
+
+    wait: Callable[[float], None]
+
+
+def _sleep() -> Callable[[float], None]:
+    injected = click.get_current_context().find_object(Sleep)
+    return injected.wait if injected is not None else time.sleep
 
 
 def _key(args: argparse.Namespace) -> str | None:
@@ -262,8 +296,11 @@ def run_snapshot(args: argparse.Namespace, *, sleep: Callable[[float], None] = t
 
 def run(argv: Sequence[str], *, sleep: Callable[[float], None] = time.sleep) -> int:
     """`verify` or `snapshot` from its arguments, with the 429 wait injectable (for tests)."""
-    parser = argparse.ArgumentParser(prog="fakeserver")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    handler: Callable[..., int] = args.handler
-    return handler(args, sleep=sleep)
+    group = click.Group("fakeserver")
+    register(group)
+    try:
+        status = group.main(list(argv), "fakeserver", standalone_mode=False, obj=Sleep(sleep))
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    return int(status or 0)

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+import click
+
 from fakeserver.conformance.client import ApiClient, TargetError
 from fakeserver.conformance.commands import (
     EXIT_CANNOT_CHECK,
@@ -37,21 +39,25 @@ from fakeserver.conformance.snapshot import (
 DEFAULT_PORT: Final = 8020
 
 
-def register(commands: Any) -> None:
-    """Add `record` to the CLI's subcommands."""
-    record = commands.add_parser(
-        "record",
-        help="a proxy to a PostHog that records agent runs as a replayable fixture",
-        description="Serve a proxy on 127.0.0.1 that passes every request to --target and "
-        "records each agent run's stream. Ctrl-C writes the fixture (-o): the conversations "
-        "seen and a rule per run that `fakeserver serve --fixture FILE` replays.",
-    )
-    _target_arguments(record)
-    record.add_argument("-o", "--output", type=Path, required=True, help="the fixture file")
-    record.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help="the proxy's port (default %(default)s)"
-    )
-    record.set_defaults(handler=run_record)
+@click.command(
+    "record",
+    short_help="a proxy to a PostHog that records agent runs as a replayable fixture",
+    help="Serve a proxy on 127.0.0.1 that passes every request to --target and records each "
+    "agent run's stream. Ctrl-C writes the fixture (-o): the conversations seen and a rule per "
+    "run that `fakeserver serve --fixture FILE` replays.",
+)
+@_target_arguments
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), required=True, help="the fixture file"
+)
+@click.option("--port", type=int, default=DEFAULT_PORT, show_default=True, help="the proxy's port")
+def record_command(**arguments: Any) -> int:
+    return run_record(argparse.Namespace(command="record", **arguments))
+
+
+def register(group: click.Group) -> None:
+    """Add `record` to the CLI's commands."""
+    group.add_command(record_command)
 
 
 def run_record(args: argparse.Namespace, **_: Any) -> int:

@@ -235,7 +235,7 @@ async def test_profile_header_switches_create_per_request() -> None:
 
 
 async def test_keepalive_comment_after_silence() -> None:
-    app, pacer, state = gated_app(keepalive_interval=0.001)
+    app, pacer, state = gated_app(keepalive=0.001)
     live = await stream(app, message_body(ERROR_SPIKES, "hello"))
     frames = await live.read_until(lambda frames: KEEPALIVE in frames)
     assert frames[0].event == "message" and frames[-1] == KEEPALIVE

@@ -9,7 +9,7 @@ import pytest
 from conftest import ADA_KEY, FULL_QUEUE, FULL_QUEUE_ITEMS, ONE_QUEUED, bearer, queue_url
 
 from fakeserver import FakeServer
-from fakeserver.cli import _parser
+from fakeserver.cli.serve import serve_config
 
 NEW_CONVERSATION = "11111111-2222-4333-8444-555555555555"
 EXTRA_FIXTURE = {
@@ -374,7 +374,7 @@ def test_without_control_the_paths_are_plain_404s():
 
 
 def test_the_cli_flags_reach_the_config():
-    args = _parser().parse_args(["serve", "--no-control", "--control-token", "t"])
+    args = serve_config(["--no-control", "--control-token", "t"])
     assert (args.control, args.control_token) == (False, "t")
-    defaults = _parser().parse_args(["serve"])
+    defaults = serve_config([])
     assert (defaults.control, defaults.control_token) == (True, None)

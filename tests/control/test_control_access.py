@@ -12,7 +12,7 @@ import pytest
 from conftest import ADA_KEY, bearer
 
 from fakeserver import FakeServer
-from fakeserver.cli import _exposure_warning, _parser
+from fakeserver.cli.serve import _exposure_warning, serve_config
 from fakeserver.control.access import ControlAccess
 
 EVIL = "http://evil.example"
@@ -284,15 +284,15 @@ def test_json_bodies_and_empty_bodies_are_accepted(server: FakeServer, content_t
 
 
 def test_serve_takes_repeatable_allow_options(monkeypatch: pytest.MonkeyPatch):
-    args = _parser().parse_args(
-        ["serve", "--allow-origin", "http://a", "--allow-origin", "http://b", "--allow-host", "h"]
+    args = serve_config(
+        ["--allow-origin", "http://a", "--allow-origin", "http://b", "--allow-host", "h"]
     )
-    assert args.allowed_origins == ["http://a", "http://b"]
-    assert args.allowed_hosts == ["h"]
+    assert args.allow_origins == ("http://a", "http://b")
+    assert args.allow_hosts == ("h",)
     monkeypatch.setenv("FAKESERVER_ALLOW_ORIGIN", "http://c, http://d")
-    defaults = _parser().parse_args(["serve"])
-    assert defaults.allowed_origins == ["http://c", "http://d"]
-    assert defaults.allowed_hosts == []
+    defaults = serve_config([])
+    assert defaults.allow_origins == ("http://c", "http://d")
+    assert defaults.allow_hosts == ()
 
 
 def test_a_network_bind_is_announced_with_the_token_advice():

@@ -515,7 +515,7 @@ def test_a_cross_site_page_cannot_reset_through_the_dashboards_api() -> None:
 
 
 def test_serve_prints_the_dashboard_url() -> None:
-    from fakeserver.cli import banner
+    from fakeserver.cli.serve import banner
     from fakeserver.fixture_files import default_fixture_path, load_seed
 
     seed = load_seed([default_fixture_path()])

@@ -8,12 +8,13 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import click
 import httpx
 import pytest
 from conftest import ADA_KEY, bearer
 
 from fakeserver import FakeServer
-from fakeserver.cli import _parser, banner
+from fakeserver.cli.serve import banner, serve_config
 from fakeserver.fixture_files import FixtureError, default_fixture_path, load_seed
 
 pytest_plugins = ["pytester"]
@@ -275,12 +276,12 @@ def test_fixture_problems_with_limits_name_their_paths():
 
 
 def test_serve_takes_limits_from_the_flag_or_the_environment(monkeypatch: pytest.MonkeyPatch):
-    assert _parser().parse_args(["serve"]).limits is None
-    assert _parser().parse_args(["serve", "--limits", "posthog"]).limits == "posthog"
+    assert serve_config([]).limits is None
+    assert serve_config(["--limits", "posthog"]).limits == "posthog"
     monkeypatch.setenv("FAKESERVER_LIMITS", "posthog-debug")
-    assert _parser().parse_args(["serve"]).limits == "posthog-debug"
-    with pytest.raises(SystemExit):
-        _parser().parse_args(["serve", "--limits", "fast"])
+    assert serve_config([]).limits == "posthog-debug"
+    with pytest.raises(click.UsageError):
+        serve_config(["--limits", "fast"])
     seed = load_seed([default_fixture_path()])
     text = banner("http://x", "documented", [default_fixture_path()], seed, limits="posthog")
     assert "  limits     posthog (" in text
