@@ -105,3 +105,29 @@ class FrameLog:
         except TimeoutError:
             return False
         return True
+
+
+def frame_kind(frame: Frame) -> str:
+    """What a frame is, in a word: the event, a message's `type` (`ai chunk` for a chunk)."""
+    if isinstance(frame, MessageFrame):
+        kind = str(frame.message.get("type", "message"))
+        return kind if "id" in frame.message else f"{kind} chunk"
+    if isinstance(frame, EventFrame):
+        return frame.event
+    names = {
+        ConversationFrame: "conversation",
+        UpdateFrame: "update",
+        StatusFrame: "status",
+        RawFrame: "raw",
+        DroppedFrame: "dropped",
+    }
+    return names[type(frame)]
+
+
+def kinds_of(frames: list[Frame]) -> tuple[tuple[str, int], ...]:
+    """How many frames of each kind, in the order the kinds first appear."""
+    counts: dict[str, int] = {}
+    for frame in frames:
+        kind = frame_kind(frame)
+        counts[kind] = counts.get(kind, 0) + 1
+    return tuple(counts.items())

@@ -26,6 +26,7 @@ from fakeserver.domain.frames import (
     MessageFrame,
     StatusFrame,
     UpdateFrame,
+    kinds_of,
 )
 from fakeserver.domain.models import JSONValue
 from fakeserver.domain.replay import ReplayIds, replayed
@@ -162,6 +163,10 @@ class AgentRun:
             "trace_id": request.trace_id,
         }
         self._add_message(message)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
 
     def stop(self) -> None:
         """Cancel: no further frames or state changes; subscribers end."""
@@ -324,6 +329,8 @@ class Runs:
         self.pacer: RunPacer = pacer or DelayPacer()
         self.replay_speed = replay_speed
         """Recorded delays are divided by it; 0 replays as fast as possible."""
+        self._last_kinds: dict[str, tuple[tuple[str, int], ...]] = {}
+        """Each conversation's last ended run: its frames counted by kind (the dashboard's)."""
         self._active: dict[str, AgentRun] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -354,6 +361,15 @@ class Runs:
     def _ended(self, run: AgentRun) -> None:
         if self._active.get(run.conversation_id) is run:
             del self._active[run.conversation_id]
+        if not run.stopped:
+            self._last_kinds[run.conversation_id] = kinds_of(run.log.frames)
+
+    def frame_kinds(self, conversation_id: str) -> tuple[tuple[str, int], ...]:
+        """The frames by kind of the conversation's run in progress, else of its last one."""
+        run = self._active.get(conversation_id)
+        if run is not None:
+            return kinds_of(run.log.frames)
+        return self._last_kinds.get(conversation_id, ())
 
     def stop(self, conversation_id: str) -> None:
         run = self._active.pop(conversation_id, None)
@@ -363,6 +379,7 @@ class Runs:
     def stop_all(self) -> None:
         for conversation_id in list(self._active):
             self.stop(conversation_id)
+        self._last_kinds.clear()
 
     async def join(self, conversation_id: str) -> None:
         """Wait until the conversation's current run (if any) has ended."""
