@@ -139,5 +139,7 @@ def _header(args: argparse.Namespace, recording: Recording) -> str:
         f"The personal API key is a placeholder: {PLACEHOLDER_KEY}; no session cookie is kept.",
         "Each agent.rules entry replays a recorded run (`fakeserver serve --fixture` this file).",
     ]
-    lines += [f"Not a stream (not replayed): {error}" for error in recording.errors]
+    lines += [f"Not a stream: {error}" for error in recording.errors]
+    if recording.answers:
+        lines.append("An error answer to a message is replayed by an `answer:` rule.")
     return "\n".join(lines)

@@ -15,7 +15,7 @@ from typing import Any, Final
 import httpx
 from starlette.types import Receive, Scope, Send
 
-from fakeserver.conformance.recording import Recording, StreamRecording
+from fakeserver.conformance.recording import AnswerRecording, Recording, StreamRecording
 from fakeserver.harness.faults import ConnectionDropped, abort_connection
 
 CREATE_PATH: Final = re.compile(r"^/api/(?:projects|environments)/[^/]+/conversations/?$")
@@ -63,7 +63,16 @@ class RecordingProxy:
             await _answer(send, 502, {"detail": f"fakeserver record: target unreachable: {error}"})
             return
         stream = self._stream_of(scope, body, answer)
-        await self._pass_on(answer, stream, send)
+        kept: list[bytes] | None = None
+        if stream is None and _is_create(scope) and 400 <= answer.status_code <= 599:
+            kept = []
+        await self._pass_on(answer, stream, send, kept)
+        content = _content_of(body)
+        if kept is not None and content is not None:
+            media = answer.headers.get("content-type", "")
+            text = b"".join(kept).decode("utf-8", "replace")
+            self.recording.answers.append(AnswerRecording(content, answer.status_code, media, text))
+            self._on_change()
 
     def _headers(self, scope: Scope) -> dict[str, str]:
         headers = {
@@ -78,7 +87,7 @@ class RecordingProxy:
     def _stream_of(
         self, scope: Scope, body: bytes, answer: httpx.Response
     ) -> StreamRecording | None:
-        if scope["method"] != "POST" or not CREATE_PATH.match(scope["path"]):
+        if not _is_create(scope):
             return None
         media = answer.headers.get("content-type", "").split(";")[0].strip()
         if answer.status_code != 200 or media != "text/event-stream":
@@ -93,7 +102,11 @@ class RecordingProxy:
         self._on_change()
 
     async def _pass_on(
-        self, answer: httpx.Response, stream: StreamRecording | None, send: Send
+        self,
+        answer: httpx.Response,
+        stream: StreamRecording | None,
+        send: Send,
+        kept: list[bytes] | None,
     ) -> None:
         headers = [
             (name.encode("latin-1"), value.encode("latin-1"))
@@ -108,6 +121,8 @@ class RecordingProxy:
                 if stream is not None:
                     stream.feed(chunk)
                     self._on_change()
+                elif kept is not None:
+                    kept.append(chunk)
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except httpx.HTTPError as error:
             if stream is not None:
@@ -124,13 +139,25 @@ class RecordingProxy:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-def _conversation_of(body: bytes) -> str | None:
+def _is_create(scope: Scope) -> bool:
+    return scope["method"] == "POST" and CREATE_PATH.match(scope["path"]) is not None
+
+
+def _field_of(body: bytes, name: str) -> str | None:
     try:
         parsed: Any = json.loads(body)
     except ValueError:
         return None
-    conversation = parsed.get("conversation") if isinstance(parsed, dict) else None
-    return conversation if isinstance(conversation, str) else None
+    value = parsed.get(name) if isinstance(parsed, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _conversation_of(body: bytes) -> str | None:
+    return _field_of(body, "conversation")
+
+
+def _content_of(body: bytes) -> str | None:
+    return _field_of(body, "content")
 
 
 async def _body(receive: Receive) -> bytes:

@@ -75,6 +75,10 @@ class StreamRecording:
         self._add({"event": event, "data": data})
 
 
+def _exactly(content: str) -> str:
+    return f"^{re.escape(content)}$"
+
+
 def _event_and_data(text: str) -> tuple[str | None, Any]:
     """An SSE block with one `event:` and one `data:` line holding JSON; else (None, None)."""
     lines = text.split("\n")
@@ -87,11 +91,22 @@ def _event_and_data(text: str) -> tuple[str | None, Any]:
     return lines[0][len("event: ") :], data
 
 
+@dataclass(frozen=True)
+class AnswerRecording:
+    """A create answered with an error instead of a stream: replayed as that answer."""
+
+    content: str
+    status: int
+    content_type: str
+    body: str
+
+
 @dataclass
 class Recording:
     """Every run and error the proxy saw."""
 
     streams: list[StreamRecording] = field(default_factory=list)
+    answers: list[AnswerRecording] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     """One line per answer that was not a stream (an error of the target), for the header."""
 
@@ -117,8 +132,15 @@ class Recording:
                 replay: dict[str, Any] = {"frames": lead + turn.frames}
                 if stream.conversation:
                     replay = {"conversation": stream.conversation, **replay}
-                rules.append({"match": f"^{re.escape(turn.content)}$", "replay": replay})
+                rules.append({"match": _exactly(turn.content), "replay": replay})
                 lead = []
+        for answer in self.answers:
+            if answer.content in seen:
+                continue
+            seen.add(answer.content)
+            recorded = {"status": answer.status, "body": answer.body}
+            recorded["content_type"] = answer.content_type or "application/json"
+            rules.append({"match": _exactly(answer.content), "answer": recorded})
         return rules
 
     def progress_line(self) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Final, Literal
 
 from fakeserver.domain.models import JSONValue
@@ -75,6 +76,15 @@ class RecordedFrame:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordedAnswer:
+    """A recorded answer that was not a stream (an error of the target), replayed as it was."""
+
+    status: int
+    body: str
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
 class Turn:
     updates: tuple[str, ...] = ()
     """Tool progress texts, each sent as an `update` event."""
@@ -90,6 +100,8 @@ class Turn:
     """A recorded run's frames, replayed instead of everything above."""
     recorded_conversation: str | None = None
     """The recorded conversation's id, which a replay replaces with the new one."""
+    answer: RecordedAnswer | None = None
+    """Instead of a run: the create is answered with this (a recorded error)."""
 
     @property
     def final_text(self) -> str:
@@ -106,9 +118,20 @@ class ScriptRule:
         return self.pattern is None or self.pattern.search(content) is not None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AgentScript:
     rules: tuple[ScriptRule, ...] = field(default_factory=tuple)
+
+    @cached_property
+    def answers(self) -> bool:
+        """Whether any rule answers instead of running (so most creates skip the lookup)."""
+        return any(rule.turn.answer is not None for rule in self.rules)
+
+    def answer_for(self, content: str) -> RecordedAnswer | None:
+        if not self.answers:
+            return None
+        turn = self.turn_for(content)
+        return turn.answer if turn is not None else None
 
     def turn_for(self, content: str) -> Turn | None:
         for rule in self.rules:

@@ -19,6 +19,7 @@ from fakeserver.domain.errors import (
     OpenOtherUsersConversation,
     OtherUsersConversation,
     QueueConversationNotFound,
+    RecordedAnswerReplayed,
     RunInProgress,
     SandboxNotStreamable,
     SandboxTaskNotFound,
@@ -280,6 +281,11 @@ class Workspace:
             return StreamSubscription(run.log, run.log.run_start)
         if conversation is not None and request.content is None and request.resume_payload is None:
             raise IdleWithoutMessage(request.conversation_id)
+        if request.content is not None:
+            script = self.seed.script_for(request.conversation_id)
+            answer = script.answer_for(request.content)
+            if answer is not None:
+                raise RecordedAnswerReplayed(answer.status, answer.body, answer.content_type)
         is_new = conversation is None
         if conversation is None:
             self._create_conversation(project_id, user_id, request)

@@ -39,7 +39,7 @@ from fakeserver.domain.scripts import (
 )
 from fakeserver.fixture_files import values as v
 from fakeserver.fixture_files.records import Record
-from fakeserver.fixture_files.steps import read_replay, read_steps
+from fakeserver.fixture_files.steps import read_answer, read_replay, read_steps
 
 AGENT_KEYS: Final = {"rules"}
 RULE_KEYS: Final = {
@@ -52,6 +52,7 @@ RULE_KEYS: Final = {
     "approval",
     "messages",
     "replay",
+    "answer",
 }
 APPROVAL_KEYS: Final = ("tool_name", "preview", "payload")
 
@@ -99,7 +100,7 @@ def _rule(record: Record) -> ScriptRule:
         )
     ending: TurnEnding = "failure" if failure else GENERATION_ERROR if status else "reply"
     pattern = record.optional("match", _pattern, None)
-    if "replay" in record.data:
+    if "replay" in record.data or "answer" in record.data:
         return ScriptRule(pattern, _replayed_turn(record))
     steps: tuple[Step, ...] = ()
     if "messages" in record.data:
@@ -135,11 +136,15 @@ def _refuse_with_messages(record: Record, approval: bool, steps: tuple[Step, ...
 
 
 def _replayed_turn(record: Record) -> Turn:
-    others = sorted(key for key in record.data if key not in ("match", "replay"))
+    """A recorded run (`replay:`) or a recorded answer (`answer:`): nothing else goes with it."""
+    chosen = "replay" if "replay" in record.data else "answer"
+    others = sorted(key for key in record.data if key not in ("match", chosen))
     if others:
         record.problems.add(
-            record.source, f"{record.path}.{others[0]}", "cannot be combined with replay"
+            record.source, f"{record.path}.{others[0]}", f"cannot be combined with {chosen}"
         )
+    if chosen == "answer":
+        return Turn(ending="none", answer=read_answer(record))
     conversation, frames = read_replay(record)
     return Turn(ending="none", recorded=frames, recorded_conversation=conversation)
 

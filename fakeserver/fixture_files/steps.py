@@ -16,6 +16,8 @@ recorded run's frames).
         - {after: 0.01, raw: "data: not json\n\n"}
         - {after: 0.5, dropped: true}
 
+    answer: {status: 503, body: '{"detail": "busy"}', content_type: application/json}
+
 Every message of a known kind is checked against the JSON Schemas of `message_kinds`; a problem
 names its path (`agent.rules[3].messages[1].query`) and the kind.
 """
@@ -24,7 +26,14 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from fakeserver.domain.scripts import EventStep, MessageStep, RecordedFrame, Step, UpdateStep
+from fakeserver.domain.scripts import (
+    EventStep,
+    MessageStep,
+    RecordedAnswer,
+    RecordedFrame,
+    Step,
+    UpdateStep,
+)
 from fakeserver.fixture_files import values as v
 from fakeserver.fixture_files.message_kinds import known_kinds, message_problems
 from fakeserver.fixture_files.records import Record
@@ -32,6 +41,7 @@ from fakeserver.fixture_files.records import Record
 STEP_ONLY_KEYS: Final = ("chunks", "unchecked")
 """Keys of a `messages:` item that tell fakeserver how to stream it, not part of the message."""
 REPLAY_KEYS: Final = {"conversation", "frames"}
+ANSWER_KEYS: Final = {"status", "body", "content_type"}
 FRAME_KEYS: Final = {"after", "event", "data", "raw", "dropped"}
 
 
@@ -126,3 +136,25 @@ def read_replay(record: Record) -> tuple[str | None, tuple[RecordedFrame, ...]]:
     conversation = replay.optional("conversation", v.string, None)
     frames = [_frame(frame) for frame in replay.records("frames", FRAME_KEYS)]
     return conversation, tuple(frame for frame in frames if frame is not None)
+
+
+def _error_status(value: Any) -> int:
+    status = v.integer(value)
+    if not 400 <= status <= 599:
+        raise v.InvalidValue(f"expected an error status (400 to 599), got {status}")
+    return status
+
+
+def read_answer(record: Record) -> RecordedAnswer | None:
+    """A rule's `answer:`: a recorded answer that was not a stream, replayed as it was."""
+    answer = Record(
+        record.data.get("answer"),
+        record.source,
+        f"{record.path}.answer",
+        record.problems,
+        ANSWER_KEYS,
+    )
+    status = answer.required("status", _error_status)
+    body = answer.optional("body", v.string, "")
+    content_type = answer.optional("content_type", v.non_blank_string, "application/json")
+    return RecordedAnswer(status, body, content_type) if status is not None else None

@@ -132,3 +132,23 @@ def test_the_actual_schema_documents_the_stream_message_kinds() -> None:
         document = client.get("/api/schema/").json()
     kinds = document["components"]["schemas"]["StreamMessage"]["properties"]["type"]["enum"]
     assert kinds == list(known_kinds())
+
+
+def test_an_approval_closes_a_messages_turn_on_its_last_ai_message() -> None:
+    rule = {
+        "match": "^Tidy up$",
+        "messages": [
+            {"type": "ai/reasoning", "content": "Looking for stale insights"},
+            {"type": "ai", "content": "I can delete 3 stale insights once you approve."},
+        ],
+        "approval": {"tool_name": "delete_insights", "preview": "Delete 3 insights"},
+    }
+    fixtures = [default_fixture_path(), {"agent": {"rules": [rule]}}]
+    with FakeServer(fixtures, id_seed=1) as server:
+        frames = stream(server, "Tidy up")
+        (conversation,) = [c for c in server.conversations() if c.title == "Tidy up"]
+    asked = [f.json for f in frames if f.event == "message"][-1]
+    assert asked["type"] == "ai" and asked["content"].startswith("I can delete")
+    (pending,) = conversation.pending_approvals
+    assert pending["message_id"] == asked["id"] and pending["tool_name"] == "delete_insights"
+    assert check("events", "pending_approval", pending) == []

@@ -3,6 +3,7 @@ file with `serve --fixture`'s server, and read the same frames (after ids are ma
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import uuid
@@ -197,10 +198,79 @@ def test_a_dropped_stream_is_recorded_and_replayed_as_dropped(tmp_path: Path) ->
             client.post(CREATE, json=body(), headers=headers("documented"))
 
 
-def test_errors_of_the_target_are_noted_not_recorded(tmp_path: Path) -> None:
-    with FakeServer(live=True) as target, LiveProxy(target.url) as proxy:
-        answer = httpx.post(proxy.url + CREATE, json={"content": "x"}, headers=bearer())
-        assert answer.status_code == 400
-    assert proxy.recording.streams == [] and proxy.recording.errors == [
-        "POST /api/projects/1/conversations/: 400 application/json"
+def test_an_error_answer_is_recorded_and_replayed_as_that_answer(tmp_path: Path) -> None:
+    with FakeServer(live=True) as target:
+        target.add_fault("conversations_create", status=503, body={"detail": "busy"})
+        with LiveProxy(target.url) as proxy:
+            answer = httpx.post(proxy.url + CREATE, json=body("Are you there?"), headers=bearer())
+            assert answer.status_code == 503
+            refused = httpx.post(proxy.url + CREATE, json={"trace_id": "x"}, headers=bearer())
+            assert refused.status_code == 503
+    recording = proxy.recording
+    assert recording.streams == [] and len(recording.answers) == 1  # the second had no content
+    assert recording.errors == [f"POST {CREATE}: 503 application/json"] * 2
+    path = tmp_path / "answers.yaml"
+    fixture = {"agent": {"rules": recording.rules()}}
+    path.write_text(render_fixture(fixture, path, "answers"), encoding="utf-8")
+    with FakeServer([default_fixture_path(), path]) as fake, fake.client() as client:
+        before = len(fake.conversations())
+        replayed = client.post(CREATE, json=body("Are you there?"), headers=bearer())
+        assert (replayed.status_code, replayed.text) == (503, answer.text)
+        assert replayed.headers["content-type"] == answer.headers["content-type"]
+        assert len(fake.conversations()) == before  # nothing was created
+        other = client.post(CREATE, json=body("Something else"), headers=headers("documented"))
+        assert other.status_code == 200
+
+
+RAW_STREAM = (
+    b'event: message\ndata: {"content":"Odd frames","id":"h1","type":"human","trace_id":"t"}\n\n'
+    b"data: this is not json\n\n"
+    b": keepalive\n\n"
+    b'event: message\ndata: {"content":"still here","id":"m1","type":"ai"}\n\n'
+)
+
+
+async def odd_target(scope: Any, receive: Any, send: Any) -> None:
+    """A target whose stream holds a frame that is not JSON and a comment."""
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    headers = [(b"content-type", b"text/event-stream")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": RAW_STREAM})
+
+
+def test_frames_that_are_not_json_are_recorded_and_replayed_as_they_were(tmp_path: Path) -> None:
+    config = uvicorn.Config(odd_target, port=0, log_level="warning", lifespan="off")
+    target = uvicorn.Server(config)
+    thread = threading.Thread(target=target.run, daemon=True)
+    thread.start()
+    while not target.started:
+        thread.join(0.01)
+    try:
+        url = f"http://127.0.0.1:{target.servers[0].sockets[0].getsockname()[1]}"
+        with LiveProxy(url) as proxy:
+            passed = httpx.post(proxy.url + CREATE, json=body("Odd frames"), headers=bearer())
+    finally:
+        target.should_exit = True
+        thread.join(10)
+    assert passed.content == RAW_STREAM  # the proxy passes the stream on unchanged
+    (rule,) = proxy.recording.rules()
+    frames = rule["replay"]["frames"]
+    assert [frame.get("raw") for frame in frames[:2]] == [
+        "data: this is not json\n\n",
+        ": keepalive\n\n",
     ]
+    path = tmp_path / "odd.yaml"
+    path.write_text(render_fixture({"agent": {"rules": [rule]}}, path, "odd"), encoding="utf-8")
+    request = body("Odd frames")
+    texts = []
+    for _ in range(2):  # the same seed, the same new ids
+        with FakeServer([default_fixture_path(), path], id_seed=1) as fake, fake.client() as client:
+            replayed = client.post(CREATE, json=request, headers=headers("documented"))
+        texts.append(replayed.text.split("event: message", 1)[1])
+    assert texts[0] == texts[1]
+    assert "data: this is not json\n\n: keepalive\n\nevent: message\n" in replayed.text
+    last = json.loads(replayed.text.split("\n\n")[-2].split("data: ", 1)[1])
+    assert last["content"] == "still here" and last["type"] == "ai" and last["id"] != "m1"
