@@ -50,7 +50,13 @@ DEFAULT_PORT: Final = 8020
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), required=True, help="the fixture file"
 )
-@click.option("--port", type=int, default=DEFAULT_PORT, show_default=True, help="the proxy's port")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=DEFAULT_PORT,
+    show_default=True,
+    help="the proxy's port on 127.0.0.1 (0: any free one, printed)",
+)
 def record_command(**arguments: Any) -> int:
     return run_record(argparse.Namespace(command="record", **arguments))
 
