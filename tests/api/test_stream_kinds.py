@@ -108,9 +108,18 @@ def test_a_viz_without_its_query_fails_the_validation() -> None:
 
 def test_the_schemas_name_every_kind_of_posthog_ai() -> None:
     assert set(known_kinds()) == {
-        "human", "ai", "ai/failure", "ai/viz", "ai/multi_viz", "ai/reasoning", "ai/planning",
-        "ai/notebook", "ai/artifact", "ai/task_execution", "tool",
-    }  # fmt: skip
+        "human",
+        "ai",
+        "ai/failure",
+        "ai/viz",
+        "ai/multi_viz",
+        "ai/reasoning",
+        "ai/planning",
+        "ai/notebook",
+        "ai/artifact",
+        "ai/task_execution",
+        "tool",
+    }
 
 
 def test_the_pending_approval_validates() -> None:

@@ -27,15 +27,31 @@ def free_port() -> int:
 def test_record_writes_the_runs_on_ctrl_c_without_the_key(tmp_path: Path) -> None:
     output, port = tmp_path / "recorded.yaml", free_port()
     with FakeServer(live=True) as target:
-        command = [sys.executable, "-m", "fakeserver", "record", "--target", target.url,
-                   "--personal-api-key", "phx_ada_all", "--project", "1", "-o", str(output),
-                   "--port", str(port)]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "fakeserver",
+            "record",
+            "--target",
+            target.url,
+            "--personal-api-key",
+            "phx_ada_all",
+            "--project",
+            "1",
+            "-o",
+            str(output),
+            "--port",
+            str(port),
+        ]
         process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
         assert process.stderr is not None
         try:
             assert "proxy on" in process.stderr.readline()
-            body = {"content": "How many signups last week?", "conversation": str(uuid.uuid4()),
-                    "trace_id": str(uuid.uuid4())}  # fmt: skip
+            body = {
+                "content": "How many signups last week?",
+                "conversation": str(uuid.uuid4()),
+                "trace_id": str(uuid.uuid4()),
+            }
             headers = {**bearer("anything"), "Accept": "text/event-stream"}
             headers.pop("Authorization")  # the proxy adds the recording key
             answer = httpx.post(
@@ -56,8 +72,12 @@ def test_record_writes_the_runs_on_ctrl_c_without_the_key(tmp_path: Path) -> Non
     (rule,) = fixture["agent"]["rules"]
     assert rule["match"] == r"^How\ many\ signups\ last\ week\?$"
     assert [frame.get("event") for frame in rule["replay"]["frames"]] == [
-        "conversation", "update", "message", "message", "message"
-    ]  # fmt: skip
+        "conversation",
+        "update",
+        "message",
+        "message",
+        "message",
+    ]
     assert fixture["conversations"][0]["id"] == body["conversation"]
     seed = load_seed([output])
     assert seed.agent_script.turn_for("How many signups last week?") is not None

@@ -135,8 +135,14 @@ def record(profile: str, tmp_path: Path, talk: Any) -> tuple[Any, Path, Recordin
 
 
 def replay_server(path: Path, profile: str) -> FakeServer:
-    return FakeServer([default_fixture_path(), path], profile=profile, live=True, reply_delay=0.02,
-                      replay_speed=1.0, id_seed=3)  # fmt: skip
+    return FakeServer(
+        [default_fixture_path(), path],
+        profile=profile,
+        live=True,
+        reply_delay=0.02,
+        replay_speed=1.0,
+        id_seed=3,
+    )
 
 
 def test_a_recorded_run_replays_frame_for_frame(profile: str, tmp_path: Path) -> None:

@@ -141,10 +141,14 @@ def test_a_queued_message_shows_in_the_conversation_detail(page: Page, api: http
 
 
 def test_a_runs_frames_show_by_kind(page: Page, api: httpx.Client) -> None:
-    body = {"content": "Draw a chart", "conversation": str(uuid.uuid4()),
-            "trace_id": str(uuid.uuid4())}  # fmt: skip
-    streamed = api.post("/api/projects/1/conversations/", json=body,
-                        headers={"Accept": "text/event-stream"})  # fmt: skip
+    body = {
+        "content": "Draw a chart",
+        "conversation": str(uuid.uuid4()),
+        "trace_id": str(uuid.uuid4()),
+    }
+    streamed = api.post(
+        "/api/projects/1/conversations/", json=body, headers={"Accept": "text/event-stream"}
+    )
     assert streamed.status_code == 200
     page.locator("#conversations").get_by_role("button", name="Draw a chart").click()
     kinds = page.locator("#detail-frames .frame-kind")
