@@ -77,7 +77,7 @@ def divergences() -> int:
     type=click.Choice(["json", "yaml"]),
     default="json",
     show_default=True,
-    help="json: as /api/schema/ serves it; yaml: the data file, with its comments",
+    help="json: as /api/schema/ serves it; yaml: the same document as YAML",
 )
 def openapi(profile: str, form: str) -> int:
     from fakeserver.api.profiles import profile_named

@@ -28,10 +28,11 @@ from fakeserver.conformance.commands import (
 )
 from fakeserver.conformance.record_proxy import RecordingProxy
 from fakeserver.conformance.recording import Recording
+from fakeserver.conformance.seeding import seed_fixture
 from fakeserver.conformance.snapshot import (
     PLACEHOLDER_KEY,
+    PLACEHOLDER_SESSION,
     Snapshot,
-    as_fixture,
     conversations_path,
     render_fixture,
 )
@@ -70,7 +71,7 @@ def run_record(args: argparse.Namespace, **_: Any) -> int:
     key = _key(args)
     if key is None:
         return EXIT_CANNOT_CHECK
-    redactor = Redactor(key)
+    redactor = Redactor(key, args.session_cookie)
     recording = Recording()
     drawing = sys.stderr.isatty()
 
@@ -130,10 +131,11 @@ def _fixture(args: argparse.Namespace, key: str, recording: Recording) -> dict[s
                 path = f"{conversations_path(args.project)}{conversation}/"
                 answer = client.request("GET", path)
                 if answer.status == 200 and isinstance(answer.json, dict):
-                    snapshot.conversations.append(answer.json)
+                    snapshot.listed.append(answer.json)
+                    snapshot.retrieved[conversation] = answer.json
     except TargetError as error:
         recording.errors.append(f"reading the recorded conversations back: {error}")
-    fixture = as_fixture(snapshot)
+    fixture = seed_fixture(snapshot).fixture
     fixture["agent"] = {"rules": recording.rules()}
     return fixture
 
@@ -142,7 +144,8 @@ def _header(args: argparse.Namespace, recording: Recording) -> str:
     lines = [
         f"fakeserver record of {args.target}, project {args.project}, "
         f"{datetime.now(UTC).isoformat(timespec='seconds')}: {recording.progress_line()}.",
-        f"The personal API key is a placeholder: {PLACEHOLDER_KEY}; no session cookie is kept.",
+        f"The personal API key is a placeholder: {PLACEHOLDER_KEY}, the session too: "
+        f"{PLACEHOLDER_SESSION}.",
         "Each agent.rules entry replays a recorded run (`fakeserver serve --fixture` this file).",
     ]
     lines += [f"Not a stream: {error}" for error in recording.errors]
