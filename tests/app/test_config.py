@@ -1,5 +1,8 @@
 """One name and one default per setting: ServerConfig's field, FakeServer's argument, the pytest
-marker's argument and ini option, `fakeserver serve`'s flag and its FAKESERVER_* variable."""
+marker's argument and ini option, `fakeserver serve`'s flag and its FAKESERVER_* variable.
+
+FakeServer's own arguments are under test here, so these tests build it themselves (not through
+conftest's `make_server`)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ADA_KEY, FULL_QUEUE
+from conftest import ADA_KEY, FULL_QUEUE, ServerFactory
 from verify_harness import (
     ADA_SESSION,
     READ_ONLY_STEPS,
@@ -240,13 +240,14 @@ def test_a_missing_field_is_a_new_difference_with_its_json_path(
 
 
 def test_with_no_conversation_the_steps_that_need_one_are_skipped(
+    make_server: ServerFactory,
     capsys: pytest.CaptureFixture[str],
 ):
     empty = {
         "projects": [{"id": 1}],
         "users": [{"id": 1, "email": "a@example.com", "personal_api_keys": [{"key": "phx_e"}]}],
     }
-    with FakeServer(empty, profile="actual", live=True) as bare:
+    with make_server(empty, profile="actual", live=True) as bare:
         code, out, _ = verify(capsys, bare.url, key="phx_e")
     assert code == 0
     assert "skipped (the target lists no conversation)" in out

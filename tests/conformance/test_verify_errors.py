@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from conftest import ADA_KEY
+from conftest import ADA_KEY, ServerFactory
 from verify_harness import report, target, verdicts, verify
 
 from fakeserver import FakeServer
@@ -124,8 +124,10 @@ def test_a_server_error_on_the_list_is_one_line(
     )
 
 
-def test_a_target_that_is_not_posthog_is_named(capsys: pytest.CaptureFixture[str]):
-    with FakeServer(live=True) as other:
+def test_a_target_that_is_not_posthog_is_named(
+    make_server: ServerFactory, capsys: pytest.CaptureFixture[str]
+):
+    with make_server(live=True) as other:
         code, _, err = verify(capsys, other.url + "/_fakeserver")
     assert code == 2
     assert "not PostHog's conversation list; check --target" in err

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ADA_KEY
+from conftest import ADA_KEY, ServerFactory
 from posthog_standin import Mutation, max_queue_messages_as_string, proxy, serving
 
 from fakeserver import FakeServer
@@ -91,9 +91,9 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def target() -> Iterator[FakeServer]:
+def target(make_server: ServerFactory) -> Iterator[FakeServer]:
     held = HeldRuns()
-    with FakeServer(default_fixture_path(), profile="actual", live=True, pacer=held) as server:
+    with make_server(default_fixture_path(), profile="actual", live=True, pacer=held) as server:
         yield server
         held.release()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ADA_KEY
+from conftest import ADA_KEY, ServerFactory
 from posthog_standin import CSRF_SECRET, Mutation, proxy, serving
 from verify_harness import SECRET_COOKIE, SECRET_KEY, standin, target
 
@@ -113,7 +113,10 @@ def test_the_session_can_come_from_the_environment(
 
 
 def test_snapshot_with_a_session_holds_the_queues(
-    target: FakeServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    make_server: ServerFactory,
+    target: FakeServer,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ):
     path = tmp_path / "snap.json"
     argv = ["snapshot", "--target", target.url, "--personal-api-key", ADA_KEY, "--project", "1"]
@@ -122,7 +125,7 @@ def test_snapshot_with_a_session_holds_the_queues(
     fixture = json.loads(path.read_text())
     queued = {c["id"]: len(c.get("queue", [])) for c in fixture["conversations"]}
     assert sorted(queued.values()) == [0, 0, 1, 2]
-    with FakeServer(path, profile="actual") as served:
+    with make_server(path, profile="actual") as served:
         assert (
             served.conversation(next(c for c, n in queued.items() if n == 2)).drain_closed is False
         )

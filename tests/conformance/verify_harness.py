@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import ADA_KEY
+from conftest import ADA_KEY, ServerFactory
 from posthog_standin import proxy, serving
 
 from fakeserver import FakeServer
@@ -51,11 +51,11 @@ WRITING_STEPS = 23
 
 
 @pytest.fixture
-def target() -> Iterator[FakeServer]:
+def target(make_server: ServerFactory) -> Iterator[FakeServer]:
     """PostHog as its server behaves: a live fake in `actual`, whose agent runs wait for a
     cancel (as verify's own fakes do), so that the queue steps find the run going."""
     held = HeldRuns()
-    with FakeServer(
+    with make_server(
         [default_fixture_path(), SECRET_FIXTURE], profile="actual", live=True, pacer=held
     ) as server:
         yield server

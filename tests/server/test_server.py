@@ -1,4 +1,7 @@
-"""`FakeServer`, the Python API: in-process and live, state accessors, fixtures, restore."""
+"""`FakeServer`, the Python API: in-process and live, state accessors, fixtures, restore.
+
+These tests build `FakeServer` themselves (not through conftest's `make_server`): its
+constructor, context manager and lifecycle are what they test."""
 
 from __future__ import annotations
 
