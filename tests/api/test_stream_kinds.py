@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import ADA_KEY, bearer
+from conftest import ADA_KEY, ServerFactory, bearer
 from runs_harness import Frame, parse_sse
 
 from fakeserver import FakeServer
@@ -66,10 +66,10 @@ def test_every_rule_of_the_default_fixture_has_a_trigger() -> None:
 @pytest.mark.parametrize("profile", ["documented", "actual"])
 @pytest.mark.parametrize("content", list(TRIGGERS))
 def test_every_streamed_message_validates_against_posthogs_kinds(
-    profile: str, content: str
+    make_server: ServerFactory, profile: str, content: str
 ) -> None:
-    with FakeServer(profile=profile, id_seed=1) as server:
-        frames = stream(server, content)
+    server = make_server(profile=profile, id_seed=1)
+    frames = stream(server, content)
     for frame in frames:
         assert frame_problems(frame) == [], (frame.event, frame.data)
     kinds = [
@@ -81,9 +81,9 @@ def test_every_streamed_message_validates_against_posthogs_kinds(
     assert tuple(dict.fromkeys(kinds[1:])) == tuple(dict.fromkeys(TRIGGERS[content]))
 
 
-def test_chunks_have_no_id_and_the_final_message_has_one() -> None:
-    with FakeServer(id_seed=1) as server:
-        frames = stream(server, "Draw a chart")
+def test_chunks_have_no_id_and_the_final_message_has_one(make_server: ServerFactory) -> None:
+    server = make_server(id_seed=1)
+    frames = stream(server, "Draw a chart")
     messages = [frame.json for frame in frames if frame.event == "message"]
     chunks = [m for m in messages if m["type"] == "ai" and "id" not in m]
     assert [m["content"] for m in chunks] == [
@@ -97,9 +97,9 @@ def test_chunks_have_no_id_and_the_final_message_has_one() -> None:
     assert viz["answer"]["kind"] == "TrendsQuery" and "id" in viz
 
 
-def test_a_viz_without_its_query_fails_the_validation() -> None:
-    with FakeServer(id_seed=1) as server:
-        frames = stream(server, "Draw a chart")
+def test_a_viz_without_its_query_fails_the_validation(make_server: ServerFactory) -> None:
+    server = make_server(id_seed=1)
+    frames = stream(server, "Draw a chart")
     viz = next(f for f in frames if f.event == "message" and f.json["type"] == "ai/viz")
     assert frame_problems(viz) == []
     mutated = {key: value for key, value in viz.json.items() if key != "query"}
@@ -122,28 +122,31 @@ def test_the_schemas_name_every_kind_of_posthog_ai() -> None:
     }
 
 
-def test_the_pending_approval_validates() -> None:
-    with FakeServer(id_seed=1) as server:
-        stream(server, "Please delete it")
-        with server.client() as client:
-            listed = client.get("/api/projects/1/conversations/", headers=bearer()).json()
-            newest = client.get(
-                f"/api/projects/1/conversations/{listed['results'][0]['id']}/", headers=bearer()
-            ).json()
+def test_the_pending_approval_validates(make_server: ServerFactory) -> None:
+    server = make_server(id_seed=1)
+    stream(server, "Please delete it")
+    with server.client() as client:
+        listed = client.get("/api/projects/1/conversations/", headers=bearer()).json()
+        newest = client.get(
+            f"/api/projects/1/conversations/{listed['results'][0]['id']}/", headers=bearer()
+        ).json()
     pending = newest.get("pending_approvals")
     if pending is None:
         pytest.skip("this profile does not render pending_approvals")
     assert pending and all(check("events", "pending_approval", p) == [] for p in pending)
 
 
-def test_the_actual_schema_documents_the_stream_message_kinds() -> None:
-    with FakeServer(profile="actual") as server, server.client() as client:
+def test_the_actual_schema_documents_the_stream_message_kinds(make_server: ServerFactory) -> None:
+    server = make_server(profile="actual")
+    with server.client() as client:
         document = client.get("/api/schema/").json()
     kinds = document["components"]["schemas"]["StreamMessage"]["properties"]["type"]["enum"]
     assert kinds == list(known_kinds())
 
 
-def test_an_approval_closes_a_messages_turn_on_its_last_ai_message() -> None:
+def test_an_approval_closes_a_messages_turn_on_its_last_ai_message(
+    make_server: ServerFactory,
+) -> None:
     rule = {
         "match": "^Tidy up$",
         "messages": [
@@ -153,9 +156,9 @@ def test_an_approval_closes_a_messages_turn_on_its_last_ai_message() -> None:
         "approval": {"tool_name": "delete_insights", "preview": "Delete 3 insights"},
     }
     fixtures = [default_fixture_path(), {"agent": {"rules": [rule]}}]
-    with FakeServer(fixtures, id_seed=1) as server:
-        frames = stream(server, "Tidy up")
-        (conversation,) = [c for c in server.conversations() if c.title == "Tidy up"]
+    server = make_server(fixtures, id_seed=1)
+    frames = stream(server, "Tidy up")
+    (conversation,) = [c for c in server.conversations() if c.title == "Tidy up"]
     asked = [f.json for f in frames if f.event == "message"][-1]
     assert asked["type"] == "ai" and asked["content"].startswith("I can delete")
     (pending,) = conversation.pending_approvals

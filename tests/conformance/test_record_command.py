@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import re
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -11,60 +11,55 @@ from pathlib import Path
 
 import httpx
 import yaml
-from conftest import bearer
+from conftest import ServerFactory
 
-from fakeserver import FakeServer
 from fakeserver.conformance.snapshot import PLACEHOLDER_KEY
 from fakeserver.fixture_files import load_seed
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def test_record_writes_the_runs_on_ctrl_c_without_the_key(tmp_path: Path) -> None:
-    output, port = tmp_path / "recorded.yaml", free_port()
-    with FakeServer(live=True) as target:
-        command = [
-            sys.executable,
-            "-m",
-            "fakeserver",
-            "record",
-            "--target",
-            target.url,
-            "--personal-api-key",
-            "phx_ada_all",
-            "--project",
-            "1",
-            "-o",
-            str(output),
-            "--port",
-            str(port),
-        ]
-        process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-        assert process.stderr is not None
-        try:
-            assert "proxy on" in process.stderr.readline()
-            body = {
-                "content": "How many signups last week?",
-                "conversation": str(uuid.uuid4()),
-                "trace_id": str(uuid.uuid4()),
-            }
-            headers = {**bearer("anything"), "Accept": "text/event-stream"}
-            headers.pop("Authorization")  # the proxy adds the recording key
-            answer = httpx.post(
-                f"http://127.0.0.1:{port}/api/projects/1/conversations/",
-                json=body,
-                headers=headers,
-                timeout=10,
-            )
-            assert answer.status_code == 200 and "42 signups" in answer.text
-        finally:
-            process.send_signal(signal.SIGINT)
-            assert process.wait(timeout=20) == 0
-        last = process.stderr.read()
+def test_record_writes_the_runs_on_ctrl_c_without_the_key(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    output = tmp_path / "recorded.yaml"
+    target = make_server(live=True)
+    command = [
+        sys.executable,
+        "-m",
+        "fakeserver",
+        "record",
+        "--target",
+        target.url,
+        "--personal-api-key",
+        "phx_ada_all",
+        "--project",
+        "1",
+        "-o",
+        str(output),
+        "--port",
+        "0",
+    ]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    try:
+        banner = process.stderr.readline()
+        found = re.search(r"proxy on (http://127\.0\.0\.1:\d+);", banner)
+        assert found is not None, banner
+        body = {
+            "content": "How many signups last week?",
+            "conversation": str(uuid.uuid4()),
+            "trace_id": str(uuid.uuid4()),
+        }
+        answer = httpx.post(  # no credentials: the proxy adds the recording key
+            f"{found.group(1)}/api/projects/1/conversations/",
+            json=body,
+            headers={"Accept": "text/event-stream"},
+            timeout=10,
+        )
+        assert answer.status_code == 200 and "42 signups" in answer.text
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+    last = process.stderr.read()
     assert "1 conversations, 1 streams" in last
     text = output.read_text()
     assert "phx_ada_all" not in text and PLACEHOLDER_KEY in text

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from conftest import bearer, session
+from conftest import ServerFactory, bearer, session
 from runs_harness import Frame, parse_sse
 
 from fakeserver import FakeServer
@@ -123,19 +123,21 @@ def profile(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def record(profile: str, tmp_path: Path, talk: Any) -> tuple[Any, Path, Recording]:
+def record(
+    make_server: ServerFactory, profile: str, tmp_path: Path, talk: Any
+) -> tuple[Any, Path, Recording]:
     fixtures = [default_fixture_path(), TARGET_FIXTURE]
-    with FakeServer(fixtures, profile=profile, live=True, reply_delay=0.02) as target:
-        with LiveProxy(target.url) as proxy:
-            seen = talk(proxy.url, target.url)
-        fixture: dict[str, Any] = {"agent": {"rules": proxy.recording.rules()}}
+    target = make_server(fixtures, profile=profile, live=True, reply_delay=0.02)
+    with LiveProxy(target.url) as proxy:
+        seen = talk(proxy.url, target.url)
+    fixture: dict[str, Any] = {"agent": {"rules": proxy.recording.rules()}}
     path = tmp_path / "recorded.yaml"
     path.write_text(render_fixture(fixture, path, "recorded"), encoding="utf-8")
     return seen, path, proxy.recording
 
 
-def replay_server(path: Path, profile: str) -> FakeServer:
-    return FakeServer(
+def replay_server(make_server: ServerFactory, path: Path, profile: str) -> FakeServer:
+    return make_server(
         [default_fixture_path(), path],
         profile=profile,
         live=True,
@@ -145,7 +147,9 @@ def replay_server(path: Path, profile: str) -> FakeServer:
     )
 
 
-def test_a_recorded_run_replays_frame_for_frame(profile: str, tmp_path: Path) -> None:
+def test_a_recorded_run_replays_frame_for_frame(
+    make_server: ServerFactory, profile: str, tmp_path: Path
+) -> None:
     def talk(proxy: str, target: str) -> dict[str, list[Frame]]:
         return {
             "every kind": converse(proxy, profile, queue_base=target),
@@ -153,7 +157,7 @@ def test_a_recorded_run_replays_frame_for_frame(profile: str, tmp_path: Path) ->
             "approval": one_shot(proxy, profile, "Approve something"),
         }
 
-    recorded, path, recording = record(profile, tmp_path, talk)
+    recorded, path, recording = record(make_server, profile, tmp_path, talk)
     assert len(recording.streams) == 3 and recording.errors == []
     kinds = {f.json.get("type") for f in recorded["every kind"] if f.event == "message"}
     assert {"ai/viz", "ai/multi_viz", "tool", "ai/notebook", "ai/from_the_future"} <= kinds
@@ -162,24 +166,26 @@ def test_a_recorded_run_replays_frame_for_frame(profile: str, tmp_path: Path) ->
         == 2
     )
     load_seed([path])  # the recorded file loads, every message checked by kind
-    with replay_server(path, profile) as fake:
-        replayed = {
-            "every kind": converse(fake.url, profile),
-            "failure": one_shot(fake.url, profile, "Fail please"),
-            "approval": one_shot(fake.url, profile, "Approve something"),
-        }
+    fake = replay_server(make_server, path, profile)
+    replayed = {
+        "every kind": converse(fake.url, profile),
+        "failure": one_shot(fake.url, profile, "Fail please"),
+        "approval": one_shot(fake.url, profile, "Approve something"),
+    }
     for name in recorded:
         assert normalized(replayed[name]) == normalized(recorded[name]), name
 
 
-def test_replays_take_the_new_requests_ids_and_fresh_message_ids(tmp_path: Path) -> None:
+def test_replays_take_the_new_requests_ids_and_fresh_message_ids(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
     def talk(proxy: str, target: str) -> list[Frame]:
         return one_shot(proxy, "documented", "Fail please")
 
-    recorded, path, _ = record("documented", tmp_path, talk)
-    with replay_server(path, "documented") as fake:
-        first = one_shot(fake.url, "documented", "Fail please")
-        second = one_shot(fake.url, "documented", "Fail please")
+    recorded, path, _ = record(make_server, "documented", tmp_path, talk)
+    fake = replay_server(make_server, path, "documented")
+    first = one_shot(fake.url, "documented", "Fail please")
+    second = one_shot(fake.url, "documented", "Fail please")
     ids = [
         {f.json["id"] for f in frames if f.event == "message" and "id" in f.json}
         for frames in (recorded, first, second)
@@ -187,38 +193,43 @@ def test_replays_take_the_new_requests_ids_and_fresh_message_ids(tmp_path: Path)
     assert all(ids) and not ids[0] & ids[1] and not ids[1] & ids[2]
 
 
-def test_a_dropped_stream_is_recorded_and_replayed_as_dropped(tmp_path: Path) -> None:
+def test_a_dropped_stream_is_recorded_and_replayed_as_dropped(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
     fixtures = [default_fixture_path(), TARGET_FIXTURE]
-    with FakeServer(fixtures, live=True) as target:
-        target.add_fault("conversations_create", drop_after_frames=4)
-        with LiveProxy(target.url) as proxy, pytest.raises(httpx.RemoteProtocolError):
-            httpx.post(proxy.url + CREATE, json=body(), headers=headers("documented"))
-        rules = proxy.recording.rules()
+    target = make_server(fixtures, live=True)
+    target.add_fault("conversations_create", drop_after_frames=4)
+    with LiveProxy(target.url) as proxy, pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(proxy.url + CREATE, json=body(), headers=headers("documented"))
+    rules = proxy.recording.rules()
     assert rules[0]["replay"]["frames"][-1]["dropped"] is True
     path = tmp_path / "dropped.yaml"
     path.write_text(render_fixture({"agent": {"rules": rules}}, path, "dropped"), encoding="utf-8")
-    with FakeServer([default_fixture_path(), path], live=True) as fake:
-        with pytest.raises(httpx.RemoteProtocolError):
-            httpx.post(fake.url + CREATE, json=body(), headers=headers("documented"))
-        with fake.client() as client, pytest.raises(httpx.RemoteProtocolError):
-            client.post(CREATE, json=body(), headers=headers("documented"))
+    fake = make_server([default_fixture_path(), path], live=True)
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(fake.url + CREATE, json=body(), headers=headers("documented"))
+    with fake.client() as client, pytest.raises(httpx.RemoteProtocolError):
+        client.post(CREATE, json=body(), headers=headers("documented"))
 
 
-def test_an_error_answer_is_recorded_and_replayed_as_that_answer(tmp_path: Path) -> None:
-    with FakeServer(live=True) as target:
-        target.add_fault("conversations_create", status=503, body={"detail": "busy"})
-        with LiveProxy(target.url) as proxy:
-            answer = httpx.post(proxy.url + CREATE, json=body("Are you there?"), headers=bearer())
-            assert answer.status_code == 503
-            refused = httpx.post(proxy.url + CREATE, json={"trace_id": "x"}, headers=bearer())
-            assert refused.status_code == 503
+def test_an_error_answer_is_recorded_and_replayed_as_that_answer(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    target = make_server(live=True)
+    target.add_fault("conversations_create", status=503, body={"detail": "busy"})
+    with LiveProxy(target.url) as proxy:
+        answer = httpx.post(proxy.url + CREATE, json=body("Are you there?"), headers=bearer())
+        assert answer.status_code == 503
+        refused = httpx.post(proxy.url + CREATE, json={"trace_id": "x"}, headers=bearer())
+        assert refused.status_code == 503
     recording = proxy.recording
     assert recording.streams == [] and len(recording.answers) == 1  # the second had no content
     assert recording.errors == [f"POST {CREATE}: 503 application/json"] * 2
     path = tmp_path / "answers.yaml"
     fixture = {"agent": {"rules": recording.rules()}}
     path.write_text(render_fixture(fixture, path, "answers"), encoding="utf-8")
-    with FakeServer([default_fixture_path(), path]) as fake, fake.client() as client:
+    fake = make_server([default_fixture_path(), path])
+    with fake.client() as client:
         before = len(fake.conversations())
         replayed = client.post(CREATE, json=body("Are you there?"), headers=bearer())
         assert (replayed.status_code, replayed.text) == (503, answer.text)
@@ -247,7 +258,9 @@ async def odd_target(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": RAW_STREAM})
 
 
-def test_frames_that_are_not_json_are_recorded_and_replayed_as_they_were(tmp_path: Path) -> None:
+def test_frames_that_are_not_json_are_recorded_and_replayed_as_they_were(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
     config = uvicorn.Config(odd_target, port=0, log_level="warning", lifespan="off")
     target = uvicorn.Server(config)
     thread = threading.Thread(target=target.run, daemon=True)
@@ -273,7 +286,8 @@ def test_frames_that_are_not_json_are_recorded_and_replayed_as_they_were(tmp_pat
     request = body("Odd frames")
     texts = []
     for _ in range(2):  # the same seed, the same new ids
-        with FakeServer([default_fixture_path(), path], id_seed=1) as fake, fake.client() as client:
+        fake = make_server([default_fixture_path(), path], id_seed=1)
+        with fake.client() as client:
             replayed = client.post(CREATE, json=request, headers=headers("documented"))
         texts.append(replayed.text.split("event: message", 1)[1])
     assert texts[0] == texts[1]
