@@ -127,7 +127,9 @@ def record(
     make_server: ServerFactory, profile: str, tmp_path: Path, talk: Any
 ) -> tuple[Any, Path, Recording]:
     fixtures = [default_fixture_path(), TARGET_FIXTURE]
-    target = make_server(fixtures, profile=profile, live=True, reply_delay=0.02)
+    # Frames 50 ms apart: the follow-up is queued (right after the human echo) while the first
+    # turn still has 14 frames to go, so even a loaded machine queues it during the run.
+    target = make_server(fixtures, profile=profile, live=True, reply_delay=0.05)
     with LiveProxy(target.url) as proxy:
         seen = talk(proxy.url, target.url)
     fixture: dict[str, Any] = {"agent": {"rules": proxy.recording.rules()}}
@@ -141,7 +143,7 @@ def replay_server(make_server: ServerFactory, path: Path, profile: str) -> FakeS
         [default_fixture_path(), path],
         profile=profile,
         live=True,
-        reply_delay=0.02,
+        reply_delay=0.0,
         replay_speed=1.0,
         id_seed=3,
     )
