@@ -18,6 +18,7 @@ import click
 from fakeserver.cli.options import with_settings
 from fakeserver.cli.serve import serve
 from fakeserver.conformance import commands as conformance
+from fakeserver.conformance import record_command
 from fakeserver.domain.posthog_version import version_text
 
 EXIT_USAGE: Final = 2
@@ -119,6 +120,7 @@ def contract_config(profile: str, host: str, port: int, base_url: str | None) ->
 
 fakeserver.add_command(serve)
 conformance.register(fakeserver)
+record_command.register(fakeserver)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
