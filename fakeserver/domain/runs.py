@@ -28,7 +28,7 @@ from fakeserver.domain.frames import (
     UpdateFrame,
     kinds_of,
 )
-from fakeserver.domain.models import AiUsage, JSONValue
+from fakeserver.domain.models import JSONValue
 from fakeserver.domain.replay import ReplayIds, replayed
 from fakeserver.domain.scripts import (
     FAILURE_TEXT,
@@ -290,22 +290,11 @@ class AgentRun:
     def _answer_command(self, command: str, request: TurnRequest) -> None:
         conversation = self._store.conversation(self.conversation_id)
         assert conversation is not None and request.content is not None
-        project = self._store.seed.projects.get(conversation.project_id)
-        context = CommandContext(
-            conversation=conversation,
-            usage=project.ai_usage if project is not None else AiUsage(),
-            now=self._clock.now(),
-            billing_context=request.billing_context,
+        context = CommandContext.of(
+            conversation, self._store.seed.projects, self._clock.now(), request.billing_context
         )
         reply = command_reply(command, request.content.strip(), context)
-        self._add_message(
-            {
-                "content": reply["content"],
-                "id": self._ids.new_id(),
-                "meta": reply["meta"],
-                "type": "ai",
-            }
-        )
+        self._add_message({"content": reply["content"], "id": self._ids.new_id(), **reply})
 
     def _add_message(self, message: dict[str, JSONValue]) -> None:
         with self._store.update(self.conversation_id) as conversation:

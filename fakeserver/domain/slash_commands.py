@@ -9,11 +9,12 @@ earlier messages answers a summary made from the user's messages (PostHog asks a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from fakeserver.domain.models import AiUsage, Conversation, JSONValue
+from fakeserver.domain.models import AiUsage, Conversation, JSONValue, Project
 
 COMMANDS: Final = ("/usage", "/remember", "/feedback", "/ticket")
 GA_LAUNCH: Final = datetime(2025, 11, 17, tzinfo=UTC)
@@ -44,12 +45,25 @@ class CommandContext:
     now: datetime
     billing_context: JSONValue = None
 
+    @classmethod
+    def of(
+        cls,
+        conversation: Conversation,
+        projects: Mapping[int, Project],
+        now: datetime,
+        billing_context: JSONValue,
+    ) -> CommandContext:
+        project = projects.get(conversation.project_id)
+        usage = project.ai_usage if project is not None else AiUsage()
+        return cls(conversation, usage, now, billing_context)
+
 
 def command_reply(command: str, content: str, context: CommandContext) -> dict[str, JSONValue]:
-    """The command's answer, as the assistant message's content and meta (no id yet)."""
+    """The command's answer: the assistant message without its id, in PostHog's key order."""
     argument = content[len(command) :].strip() if content.startswith(command) else ""
     text = _ANSWERS[command](argument, context)
-    return {"content": text, "meta": {"source": f"slash_command:{command.lstrip('/')}"}}
+    source = f"slash_command:{command.lstrip('/')}"
+    return {"content": text, "meta": {"source": source}, "type": "ai"}
 
 
 def _feedback(argument: str, _context: CommandContext) -> str:
