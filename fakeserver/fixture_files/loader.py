@@ -29,7 +29,7 @@ from fakeserver.domain.scripts import AgentScript
 from fakeserver.domain.store import Seed
 from fakeserver.fixture_files import schema
 from fakeserver.fixture_files import values as v
-from fakeserver.fixture_files.organizations import OrganizationsReader
+from fakeserver.fixture_files.organizations import OrganizationsReader, read_ai_usage
 from fakeserver.fixture_files.records import (
     FixtureError as FixtureError,  # part of this module's API
 )
@@ -42,6 +42,7 @@ from fakeserver.fixture_files.records import (
     refuse_lone_surrogates,
 )
 from fakeserver.fixture_files.scripts import AGENT_KEYS, read_agent_script
+from fakeserver.fixture_files.tasks import TasksReader
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -88,6 +89,7 @@ class _FixtureReader:
         self.agent_script = AgentScript()
         """Later files' rules are tried first, so a fixture can override the one it extends."""
         self.organizations = OrganizationsReader(self.problems)
+        self.tasks = TasksReader(self.problems, loaded_at)
 
     def read_file(self, path: Path) -> None:
         source = str(path)
@@ -129,6 +131,7 @@ class _FixtureReader:
             self._project(record)
         for record in top.records("users", schema.USER_KEYS):
             self._user(record)
+        self.tasks.read(top)
         for index, record in enumerate(top.records("conversations", schema.CONVERSATION_KEYS)):
             self._conversation(record, index)
         if "agent" in top.data:
@@ -150,10 +153,11 @@ class _FixtureReader:
         name = record.optional("name", v.string, f"Project {project_id}")
         organization = record.optional("organization", v.non_blank_string, DEFAULT_ORGANIZATION)
         exempt = record.optional("research_exempt", v.boolean, False)
+        pool_full = record.optional("sandbox_pool_full", v.boolean, False)
+        usage = read_ai_usage(record)
         if project_id is not None and self._claim(self.projects, project_id, record, "project"):
-            self.projects[project_id] = Located(
-                Project(project_id, name, organization, exempt), record.source, record.path
-            )
+            project = Project(project_id, name, organization, exempt, pool_full, usage)
+            self.projects[project_id] = Located(project, record.source, record.path)
 
     def _user(self, record: Record) -> None:
         user_id = record.required("id", v.integer)
@@ -178,6 +182,7 @@ class _FixtureReader:
             ),
             "hedgehog_config": record.optional("hedgehog_config", readers["hedgehog_config"], None),
             "session": record.optional("session", v.nullable(v.non_blank_string), None),
+            "sandbox_mode": record.optional("sandbox_mode", v.boolean, False),
         }
         refs = {
             "projects": record.optional("projects", v.nullable(v.list_of(v.integer)), None),
@@ -237,6 +242,7 @@ class _FixtureReader:
             "drain_closed": record.optional("drain_closed", v.boolean, False),
             "deleted": record.optional("deleted", v.boolean, False),
             "deleted_at": record.optional("deleted_at", schema.DELETED_AT, None),
+            "task_id": record.optional("task", schema.TASK_ID, None),
         }
         if conversation_id is None or project_id is None or user_id is None:
             return
@@ -318,6 +324,7 @@ class _FixtureReader:
             self._resolve_conversation(located) for located in self.conversations.values()
         ]
         organizations = self.organizations.resolve(self.projects)
+        tasks = self.tasks.resolve(self.projects, self.users, self.conversations)
         if self.problems.found:
             raise FixtureError(self.problems.found)
         return Seed.build(
@@ -333,6 +340,7 @@ class _FixtureReader:
             },
             organizations=organizations,
             limits=self.organizations.limits,
+            tasks=tasks,
         )
 
     def _missing(self, located: Located, key: str, kind: str, ident: Any) -> None:

@@ -176,7 +176,8 @@ def test_a_json_file_that_is_not_json_is_refused(tmp_path: Path, text: str, prob
         (
             "projects: [{id: 1, colour: red}]",
             "projects[0].colour: unknown key "
-            "(expected one of: id, name, organization, research_exempt)",
+            "(expected one of: ai_usage, id, name, organization, research_exempt, "
+            "sandbox_pool_full)",
         ),
         ("projects: [{id: one}]", "projects[0].id: expected an integer, got a string"),
         (
@@ -242,7 +243,7 @@ def test_a_json_file_that_is_not_json_is_refused(tmp_path: Path, text: str, prob
         (
             "wat: 1",
             "wat: unknown key (expected one of: agent, conversations, limits, organizations, "
-            "projects, users)",
+            "projects, tasks, users)",
         ),
         (
             "projects: [",
