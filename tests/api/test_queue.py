@@ -21,7 +21,7 @@ from conftest import (
     session,
 )
 
-from fakeserver.fixture_files.loader import derived_id
+from fakeserver.fixture_files import derived_id
 
 pytestmark = pytest.mark.anyio
 

@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from fakeserver.fixture_files import FixtureError, check_fixture, default_fixture_path, load_seed
-from fakeserver.fixture_files.loader import derived_id
+from fakeserver.fixture_files import (
+    FixtureError,
+    check_fixture,
+    default_fixture_path,
+    derived_id,
+    load_seed,
+)
 
 CONVERSATION_START = (
     "conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 1, "
