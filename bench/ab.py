@@ -35,7 +35,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from measure.live import empty_queues, sample_bodies
 from measure.load import Load, Shape, ensure_wrk, run_load
-from measure.package import default_fixture_path
 from measure.servers import RunningServer, fakeserver
 from measure.workload import live_loads, write_extra_fixture
 
@@ -59,6 +58,11 @@ def checkout(revision: str, into: Path) -> Path:
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
     return target
+
+
+def own_default_fixture(code: Path) -> Path:
+    """The version's own default fixture: a newer one may use keys an older version refuses."""
+    return code / "fixtures" / "default.yaml"
 
 
 def environment(code: Path) -> dict[str, str]:
@@ -90,7 +94,7 @@ def live_ab(
     rows = []
     with ExitStack() as stack:
         servers = [
-            stack.enter_context(fakeserver([default_fixture_path(), extra], python_path=code))
+            stack.enter_context(fakeserver([own_default_fixture(code), extra], python_path=code))
             for code in codes
         ]
         bench_loads = live_loads(shape.cycle_conversations)
