@@ -123,6 +123,11 @@ def settings(profile: str, document: dict[str, Any], implemented: set[str]) -> d
     return {
         **config,
         "parameters": {"project_id": str(PROJECT_ID)},
+        # The WFC files' fixed headers (in `actual` a Cookie header) are sent on every request,
+        # whatever the case: a negative case that only drops or spoils a security parameter
+        # would go out with valid credentials and be served (ST201). ignored_auth still removes
+        # and spoils the credentials.
+        "generation": {"with-security-parameters": False},
         "auth": {
             # Both users of the default fixture: Ada runs every operation, Bob is the peer
             # `object_level_authorization` replays Ada's reads as. Fixed headers make the
