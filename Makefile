@@ -68,7 +68,7 @@ test: lint typecheck imports browser $(STAMP)
 	$(MAKE) --no-print-directory contract-live
 	$(BIN)/python -m pytest -q
 
-# Speed targets (issue 6): writes bench/results.json and bench/RESULTS.md, then runs any other
+# Speed targets: writes bench/results.json and bench/RESULTS.md, then runs any other
 # bench/*.py script but ab.py (it compares two revisions: run it by hand). Installs wrk with
 # apt when it can, else uses a Python load generator.
 bench: $(STAMP)

@@ -4,7 +4,7 @@
 
 OLD and NEW are git revisions, or `.` for the working tree. Each revision is copied out with
 `git archive` and run from its copy through PYTHONPATH, from a directory outside any checkout
-(RESULTS.md, fifth round: a server started inside a checkout imports that checkout's code).
+(docs/performance.md, fifth round: a server started inside a checkout imports that checkout's code).
 This checkout's bench and virtualenv drive both.
 
 - live: both servers run side by side; for each load of the bench, runs alternate A B B A ...

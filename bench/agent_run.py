@@ -2,7 +2,7 @@
 
 Measures the wall time of POST conversations/ from the request to the end of its SSE body
 (a new conversation: `conversation` event, human echo, update, two chunks, final message),
-through httpx's ASGI transport, and checks it against the issue's target (under 5 ms).
+through httpx's ASGI transport, and checks it against its target (under 5 ms).
 
     .venv/bin/python bench/agent_run.py [--runs 500] [--profile actual] [--queued]
 """

@@ -1,4 +1,4 @@
-"""Benchmark: the dashboard's conversation table at 100k conversations (issue 19).
+"""Benchmark: the dashboard's conversation table at 100k conversations.
 
 A seed of 100k conversations (two projects, three users, one in twenty hidden from the API's
 lists), a thousand of them changed since (moved, deleted), then

@@ -1,4 +1,4 @@
-"""Measure fakeserver against the speed targets of issue 6; write results.json and RESULTS.md.
+"""Measure fakeserver against its speed targets; write results.json and RESULTS.md.
 
     python bench/speed_targets.py [--quick] [--only live,in_process,startup,scale]
 
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     results["targets"] = report.evaluate(results)
     report.write(results, args.output)
     print()
-    print(report.markdown(results).split("## Targets (issue 6)\n", 1)[1].split("\n## ", 1)[0])
+    print(report.markdown(results).split(report.TARGETS_HEADING + "\n", 1)[1].split("\n## ", 1)[0])
     print(f"written: {args.output / 'results.json'}, {args.output / 'RESULTS.md'}")
     return 0
 

@@ -17,13 +17,14 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from measure.verdict import report
 
 from fakeserver.domain.models import Conversation, PersonalApiKey, Project, User
 from fakeserver.domain.store import Seed
-from fakeserver.pytest_plugin import FakeServerPool, ServerSettings
+from fakeserver.pytest_plugin import FakeServerPool
 from fakeserver.server import FakeServer
 
 RESET_TARGET_MS = 1.0
@@ -99,7 +100,7 @@ def bench_live(rounds: int) -> bool:
             server.close()
 
     pool = FakeServerPool()
-    settings = ServerSettings(fixtures=None, profile=None, id_seed=None)
+    settings: dict[str, Any] = {}  # every setting at its default
     server = pool.get(settings, live=True)
     per_test: list[float] = []
     with httpx.Client(base_url=server.url, headers={"Authorization": "Bearer phx_ada_all"}) as http:

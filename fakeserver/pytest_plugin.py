@@ -7,25 +7,24 @@
 
 Session auth (the `actual` profile's browser sign-in): `fakeserver.client(as_user="ada@...")`.
 
-Servers are built once per (fixtures, profile, id seed, limits) per process and restored between
-tests, never restarted; under pytest-xdist every worker process has its own. Choose fixtures,
-profile and PostHog's limits with `@pytest.mark.fakeserver(fixtures=[...], profile="actual",
-limits="posthog")` on a test, class or module (`pytestmark`; the closer marker wins argument by
-argument), or for the whole suite with the ini options `fakeserver_fixtures`,
-`fakeserver_profile` and `fakeserver_limits`.
+Servers are built once per settings per process and restored between tests, never restarted;
+under pytest-xdist every worker process has its own. The settings are FakeServer's
+(`app.config.ServerConfig`), by the same names: per test, class or module with
+`@pytest.mark.fakeserver(fixtures=[...], profile="actual", limits="posthog")` (`pytestmark`; the
+closer marker wins setting by setting; fixture paths are relative to the test file), or for the
+whole suite with the ini option `fakeserver_<name>` (e.g. `fakeserver_profile = actual`), whose
+text is read as the setting's FAKESERVER_* variable is.
 
 The request log (one line per request, logger `fakeserver.access`) is off; turn it on with
 `access_log=True` in the marker or the ini option `fakeserver_access_log = true`, and pytest
-shows the lines with a failing test's captured log (or live with `--log-cli-level=INFO`); a
-server with the log is a server of its own in the pool.
+shows the lines with a failing test's captured log (or live with `--log-cli-level=INFO`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
@@ -37,41 +36,28 @@ if TYPE_CHECKING:
 
 MARKER = "fakeserver"
 MARKER_HELP = (
-    "fakeserver(fixtures=None, profile=None, id_seed=None, limits=None, access_log=None): fixture "
-    "files (paths relative to the test file), profile, limits mode and request log of the "
-    "fakeserver fixtures for this test, class or module"
+    "fakeserver(**settings): settings of the fakeserver fixtures for this test, class or "
+    "module, by FakeServer's names (fixtures: paths relative to the test file)"
 )
 
-
-@dataclass(frozen=True)
-class ServerSettings:
-    fixtures: tuple[Path, ...] | None
-    profile: str | None
-    id_seed: int | None
-    limits: str | None = None
-    access_log: bool = False
+ServerKey = tuple[tuple[str, Any], ...]
+"""A server's settings, hashable: (name, value) pairs in name order."""
+_SUITE_SETTINGS = pytest.StashKey[dict[str, Any]]()
 
 
 class FakeServerPool:
     """The servers of one test session, one per settings, kept and restored between tests."""
 
     def __init__(self) -> None:
-        self._servers: dict[tuple[ServerSettings, bool], FakeServer] = {}
+        self._servers: dict[tuple[ServerKey, bool], FakeServer] = {}
 
-    def get(self, settings: ServerSettings, live: bool) -> FakeServer:
-        from fakeserver.api.profiles import DEFAULT_PROFILE
+    def get(self, settings: dict[str, Any], live: bool) -> FakeServer:
         from fakeserver.server import FakeServer
 
-        key = (settings, live)
+        key = (_hashable(settings), live)
         server = self._servers.get(key)
         if server is None:
-            server = FakeServer(
-                list(settings.fixtures) if settings.fixtures is not None else None,
-                settings.profile or DEFAULT_PROFILE,
-                id_seed=settings.id_seed,
-                limits=settings.limits,
-                access_log=settings.access_log,
-            )
+            server = FakeServer(**settings)
             if live:
                 server.start()
             self._servers[key] = server
@@ -85,47 +71,68 @@ class FakeServerPool:
         self._servers.clear()
 
 
+def _hashable(settings: dict[str, Any]) -> ServerKey:
+    return tuple(
+        (name, tuple(value) if isinstance(value, list) else value)
+        for name, value in sorted(settings.items())
+    )
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addini("fakeserver_fixtures", "fixture files for the fakeserver fixtures", type="paths")
-    parser.addini("fakeserver_profile", "profile of the fakeserver fixtures (documented|actual)")
-    parser.addini(
-        "fakeserver_limits",
-        "PostHog's limits in the fakeserver fixtures (off|posthog|posthog-debug)",
-    )
-    parser.addini(
-        "fakeserver_access_log",
-        "log each request of the fakeserver fixtures (logger fakeserver.access)",
-        type="bool",
-        default=False,
-    )
+    from fakeserver.app.config import text_settings
+
+    for spec in text_settings():
+        kind: Literal["paths", "string"] = "paths" if spec.name == "fixtures" else "string"
+        parser.addini(spec.ini, f"{spec.help} (the fakeserver fixtures)", type=kind)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    config.stash[_SUITE_SETTINGS] = _ini_settings(config)
 
 
-def _settings(request: pytest.FixtureRequest) -> ServerSettings:
-    options: dict[str, Any] = {}
+def _ini_settings(config: pytest.Config) -> dict[str, Any]:
+    """The settings the ini file gives, each read by its setting's parser."""
+    from fakeserver.app.config import text_settings
+    from fakeserver.app.settings import SettingError
+
+    found: dict[str, Any] = {}
+    for spec in text_settings():
+        value = config.getini(spec.ini)
+        if spec.name == "fixtures":
+            if value:
+                found[spec.name] = [Path(path) for path in value]
+            continue
+        if not str(value).strip():
+            continue
+        try:
+            found[spec.name] = spec.from_text(str(value))
+        except SettingError as error:
+            raise pytest.UsageError(f"ini option {spec.ini}: {error}") from None
+    return found
+
+
+def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The suite's settings (ini), with those of the markers over them."""
+    from fakeserver.app.config import renamed, server_settings
+
+    marked: dict[str, Any] = {}
     for marker in request.node.iter_markers(MARKER):  # closest first: the test's beats its module's
-        options = {**marker.kwargs, **options}
-    unknown = set(options) - {"fixtures", "profile", "id_seed", "limits", "access_log"}
+        marked = {**renamed(dict(marker.kwargs)), **marked}
+    unknown = set(marked) - {spec.name for spec in server_settings()}
     if unknown:
         raise pytest.UsageError(f"@pytest.mark.fakeserver: unknown argument(s) {sorted(unknown)}")
-    fixtures: tuple[Path, ...] | None = None
-    if options.get("fixtures") is not None:
-        given = options["fixtures"]
-        paths = [given] if isinstance(given, str | Path) else list(given)
-        base = Path(request.node.path).parent
-        fixtures = tuple((base / path).resolve() for path in paths)
-    else:
-        configured = request.config.getini("fakeserver_fixtures")
-        fixtures = tuple(Path(path) for path in configured) or None
-    profile = options.get("profile") or request.config.getini("fakeserver_profile") or None
-    limits = options.get("limits") or request.config.getini("fakeserver_limits") or None
-    access_log = options.get("access_log")
-    if access_log is None:
-        access_log = request.config.getini("fakeserver_access_log")
-    return ServerSettings(fixtures, profile, options.get("id_seed"), limits, bool(access_log))
+    suite: dict[str, Any] = request.config.stash[_SUITE_SETTINGS]
+    settings = dict(suite)
+    for name, value in marked.items():
+        if value is None:
+            continue
+        if name == "fixtures":
+            paths = [value] if isinstance(value, str | Path) else list(value)
+            base = Path(request.node.path).parent
+            value = [(base / path).resolve() for path in paths]
+        settings[name] = value
+    return settings
 
 
 @pytest.fixture(scope="session")

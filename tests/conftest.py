@@ -1,4 +1,9 @@
-"""Shared test helpers: an in-process app per test and the default fixture's well-known ids."""
+"""Shared test helpers: the one way the tests build a server (`make_server`, and `server`,
+`client`, `make_client` over it) and the default fixture's well-known ids.
+
+Every test that needs a server asks `make_server` for a `FakeServer` (in process unless started),
+with FakeServer's own arguments; only the tests of a lower layer build that layer themselves
+(`tests/app/` calls `create_app`, the domain tests build a `Workspace`), each saying why."""
 
 from __future__ import annotations
 
@@ -10,7 +15,6 @@ import httpx
 import pytest
 
 from fakeserver import FakeServer
-from fakeserver.app import ServerConfig, create_app
 
 ADA_KEY = "phx_ada_all"
 ADA_READ_KEY = "phx_ada_read"
@@ -30,18 +34,34 @@ BOBS = "b0b0b0b0-1111-4222-8333-444455556604"
 BOBS_ITEM = "7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2905"
 ADA_PROJECT2 = "2a2a2a2a-3b3b-4c4c-8d5d-6e6e6e6e6e06"
 
-BASE = "http://testserver"
+BASE = "http://fakeserver"
+"""The in-process base URL of `FakeServer`'s clients."""
 CSRF = "a" * 32
 
+ServerFactory = Callable[..., FakeServer]
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
 @pytest.fixture
-def server() -> Iterator[FakeServer]:
+def make_server() -> Iterator[ServerFactory]:
+    """`make_server(fixtures, profile, live=..., id_seed=..., ...)`: a `FakeServer` built with
+    its own arguments, closed (live thread, runs) when the test ends."""
+    made: list[FakeServer] = []
+
+    def factory(*args: Any, **settings: Any) -> FakeServer:
+        made.append(FakeServer(*args, **settings))
+        return made[-1].__enter__()
+
+    yield factory
+    for built in reversed(made):
+        built.close()
+
+
+@pytest.fixture
+def server(make_server: ServerFactory) -> FakeServer:
     """A `FakeServer` on the default fixture, in process; files override it where they need
-    other options."""
-    with FakeServer() as server:
-        yield server
+    other options (through `make_server`)."""
+    return make_server()
 
 
 @pytest.fixture
@@ -78,18 +98,15 @@ def session(user: str = "ada", csrf: bool = True) -> dict[str, str]:
 
 
 @pytest.fixture
-def make_client() -> ClientFactory:
-    """`async with make_client(profile="actual", key=...) as client:` on a fresh app."""
+def make_client(make_server: ServerFactory) -> ClientFactory:
+    """`async with make_client(profile="actual", key=..., **settings) as client:` an async
+    client (with Ada's key unless told otherwise) of a fresh `make_server(...)`."""
 
     @asynccontextmanager
     async def factory(
-        profile: str = "documented", key: str | None = ADA_KEY, **config: Any
+        profile: str = "documented", key: str | None = ADA_KEY, **settings: Any
     ) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(ServerConfig(profile=profile, **config))
-        headers = bearer(key) if key else {}
-        transport = httpx.ASGITransport(app)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE, headers=headers) as client:
-            client.app = app  # type: ignore[attr-defined]
+        async with make_server(profile=profile, **settings).async_client(api_key=key) as client:
             yield client
 
     return factory

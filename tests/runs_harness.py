@@ -1,4 +1,17 @@
-"""Helpers for the agent-run tests: a hand-driven ASGI request that streams, and an SSE parser.
+"""Helpers for the agent-run tests: a server whose runs wait for the test (`gated`), a
+hand-driven ASGI request that streams, and an SSE parser.
+
+The agent-run tests, one concern a file:
+- tests/domain/test_runs_domain.py: the run machinery on a Workspace, no HTTP (frame log, pacing,
+  drain, cancel, reset);
+- tests/fixture_files/test_runs_fixtures.py: the fixture's `agent:` sections (loading, merging,
+  their mistakes);
+- tests/api/test_runs_stream.py: POST conversations/, the stream's exact frames per profile;
+- tests/api/test_runs_errors.py: create, append_message and open: every refusal with its exact
+  body, and the non-streaming answers of append_message and open;
+- tests/api/test_runs_lifecycle.py: a run over time: queue drain, cancel, reconnect, disconnect,
+  reset, approvals;
+- tests/api/test_runs_concurrency.py: many streams at once, in process and live.
 
 httpx's ASGITransport returns a response only once the app has finished it, and never signals
 a disconnect before that; `LiveRequest` drives the app directly instead, so a test reads frames
@@ -8,21 +21,18 @@ as they are written and can disconnect whenever it likes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-import uvicorn
+from conftest import ServerFactory
 from starlette.types import ASGIApp, Message
 
-from fakeserver.app import ServerConfig, ServerState, create_app
-from fakeserver.domain.runs import GatedPacer
+from fakeserver import FakeServer, GatedPacer
+
+GatedServer = tuple[FakeServer, GatedPacer]
 
 ADA = {"Authorization": "Bearer phx_ada_all"}
 BOB = {"Authorization": "Bearer phx_bob_all"}
@@ -42,10 +52,10 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def gated_app(profile: str = "actual", **config: Any) -> tuple[ASGIApp, GatedPacer, ServerState]:
+def gated(make_server: ServerFactory, profile: str = "actual", **settings: Any) -> GatedServer:
+    """A server whose agent runs advance only when the test opens the returned pacer."""
     pacer = GatedPacer()
-    app = create_app(ServerConfig(profile=profile, pacer=pacer, id_seed=7, **config))
-    return app, pacer, app.state.fakeserver
+    return make_server(profile=profile, pacer=pacer, id_seed=7, **settings), pacer
 
 
 def message_body(conversation: str, content: str | None, **extra: Any) -> dict[str, Any]:
@@ -181,34 +191,3 @@ async def stream(
     path: str = BASE + "/",
 ) -> LiveRequest:
     return await LiveRequest(app, "POST", path, {**ADA, **(headers or {})}, body).start()
-
-
-def asgi_client(app: ASGIApp) -> httpx.AsyncClient:
-    """An in-process client; enough where no test needs to act mid-stream (else `stream`)."""
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://testserver")
-
-
-def create_app_for_tests(profile: str) -> ASGIApp:
-    return create_app(ServerConfig(profile=profile))
-
-
-@contextlib.contextmanager
-def serve_in_thread(app: ASGIApp) -> Iterator[str]:
-    """A live uvicorn on 127.0.0.1, any free port; stopped (lifespan shutdown included) on exit."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(2000):  # bounded: 10 s
-        if server.started or not thread.is_alive():
-            break
-        time.sleep(0.005)
-    assert server.started, "uvicorn did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        assert not thread.is_alive(), "uvicorn did not stop"

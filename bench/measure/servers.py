@@ -77,8 +77,9 @@ def fakeserver(
     for fixture in fixtures:
         args += ["--fixture", str(fixture)]
     # The request log (on by default in `serve`) is off: the bench measures serving, as
-    # uvicorn's own benchmarks run without its access log; RESULTS.md gives the log's cost. An
-    # environment variable, not a flag, so that versions from before the log run the same way.
+    # uvicorn's own benchmarks run without its access log; docs/performance.md gives the log's
+    # cost. An environment variable, not a flag, so that versions from before the log run the
+    # same way.
     env = {**os.environ, "FAKESERVER_ACCESS_LOG": "off"}
     if python_path is not None:
         env["PYTHONPATH"] = str(python_path)

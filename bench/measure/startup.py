@@ -60,7 +60,8 @@ def create_app_seconds() -> dict[str, float]:
 
 
 def _live_fixture_name() -> str | None:
-    """The pytest plugin's live-server fixture, if this checkout has one (another issue)."""
+    """The pytest plugin's live-server fixture, if this checkout has one (older
+    revisions, measured by ab.py, may not)."""
     if importlib.util.find_spec("fakeserver.pytest_plugin") is None:
         return None
     import fakeserver.pytest_plugin as plugin  # type: ignore[import-untyped,unused-ignore]

@@ -27,7 +27,7 @@ class ApiHost(Protocol):
     profile: Profile
     """The server's default profile (a request may choose another)."""
     authorizer: auth.Authorizer
-    keepalive_interval: float
+    keepalive: float
     """Seconds of silence after which a stream writes `: keepalive`."""
 
     def seed_for(self, scope: Scope) -> Seed:

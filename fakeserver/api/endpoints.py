@@ -138,7 +138,7 @@ class ConversationsEndpoint(PostHogEndpoint):
                 resume_payload=fields.get("resume_payload"),
             ),
         )
-        keepalive = api_host(request).keepalive_interval
+        keepalive = api_host(request).keepalive
         return call.profile.stream_started(
             request, message_echo(fields), subscription, call.workspace.seed, keepalive
         )

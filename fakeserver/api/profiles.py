@@ -8,14 +8,12 @@ a third profile is one more subclass. Every difference is listed in `fakeserver.
 from __future__ import annotations
 
 from functools import cached_property
-from importlib import resources
 from typing import ClassVar, Final
 
-import yaml
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fakeserver.api import serializers
+from fakeserver.api import openapi_documents, serializers
 from fakeserver.api.errors import envelope
 from fakeserver.api.json import JSON_MEDIA_TYPE, dumps, json_response
 from fakeserver.api.pagination import PageRequest
@@ -114,15 +112,13 @@ class Profile:
 
     @cached_property
     def openapi_yaml(self) -> str:
-        """The profile's OpenAPI document as its data file holds it (YAML, with comments)."""
-        return (resources.files("fakeserver.api") / "openapi" / f"{self.name}.yaml").read_text(
-            "utf-8"
-        )
+        """The profile's OpenAPI document as YAML, with a comment that says where it comes from."""
+        return openapi_documents.as_yaml(self.name)
 
     @cached_property
     def openapi_document(self) -> bytes:
-        """The same document as JSON, as `/api/schema/` serves it."""
-        return dumps(yaml.safe_load(self.openapi_yaml))
+        """The same document as JSON, as `/api/schema/` serves it (built once, then kept)."""
+        return dumps(openapi_documents.openapi_document(self.name))
 
     def schema(self) -> Response:
         return Response(self.openapi_document, media_type="application/json")
@@ -166,7 +162,6 @@ class ActualProfile(Profile):
 PROFILES: Final[dict[str, Profile]] = {
     profile.name: profile for profile in (Profile(), ActualProfile())
 }
-DEFAULT_PROFILE: Final = "documented"
 
 
 def profile_named(name: str) -> Profile:

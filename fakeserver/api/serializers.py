@@ -145,7 +145,7 @@ _EMPTY_QUEUE: Final = f'{{"messages":[],"max_queue_messages":{MAX_QUEUE_MESSAGES
 def render_queue(conversation: Conversation, _seed: Seed | None = None) -> bytes:
     """`serialize_queue` as JSON bytes, joined from its values' encodings: the same bytes as
     `dumps` would give (each value goes through the same encoder) for about half the work, as
-    every queue write renders the queue anew (bench/RESULTS.md)."""
+    every queue write renders the queue anew (docs/performance.md)."""
     if not conversation.queue:
         return _EMPTY_QUEUE
     messages = ",".join([_queue_message_text(message) for message in conversation.queue])

@@ -14,9 +14,10 @@ from starlette.types import ASGIApp
 
 from fakeserver.api.profiles import profile_for
 from fakeserver.api.routes import conversation_routes, slash_optional
+from fakeserver.app.config import ServerConfig
 from fakeserver.app.dispatch import ShapeIndexedRouter
 from fakeserver.app.gateway import Gateway
-from fakeserver.app.state import ServerConfig, ServerState
+from fakeserver.app.state import ServerState
 from fakeserver.control.api import control_routes
 from fakeserver.control.dashboard import PAGES, dashboard_routes
 from fakeserver.control.limits import limit_routes
@@ -85,7 +86,7 @@ def create_app(config: ServerConfig | None = None, seed: Seed | None = None) -> 
             *conversation_routes(),
             *(
                 control_routes(*limit_routes(), *dashboard_routes(), pages=PAGES)
-                if config.control_enabled
+                if config.control
                 else []
             ),
         ],

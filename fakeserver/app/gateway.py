@@ -3,7 +3,7 @@
 Every request passes, in this order: namespace prefix, journal, fault injection, error answers,
 then the router. These used to be six stacked middlewares (four of fakeserver's and Starlette's
 two error layers), each with its own frame, scope copy, header scan and send wrapper; every
-request paid all of them (bench/RESULTS.md). Here the headers are indexed once, send is wrapped
+request paid all of them (docs/performance.md). Here the headers are indexed once, send is wrapped
 once, and each concern is a plain object this layer calls.
 """
 

@@ -1,21 +1,17 @@
-"""Server settings given as text (a command-line flag, an environment variable): one parser per
-kind, the same whichever way the text came.
+"""Settings given as text (a command-line flag, an environment variable, a pytest ini option):
+one parser per kind, the same whichever way the text came.
 
 Each parser returns the value or raises `SettingError`, whose message names the value and what
-was expected, and reads well after the setting's name (`--port: ...`, `FAKESERVER_PORT: ...`).
+was expected, and reads well after where it came from (`--port: ...`, `FAKESERVER_PORT: ...`).
+Light to import: the pytest plugin reads the settings when pytest starts.
 """
 
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Final
+from collections.abc import Callable, Sequence
+from typing import Final
 from urllib.parse import urlsplit
-
-from fakeserver.api.profiles import PROFILES
-from fakeserver.domain.limits import LIMIT_MODES
 
 LOG_LEVELS: Final = ("critical", "error", "warning", "info", "debug", "trace")
 """uvicorn's log levels (trace is below debug)."""
@@ -28,50 +24,43 @@ class SettingError(ValueError):
     """A setting's text is not a valid value."""
 
 
-@dataclass(frozen=True)
-class FromEnv:
-    """A setting's environment variable: read when its flag is not given (`fill`), checked by
-    the same parser as the flag, and named in the error."""
+class OneOf:
+    """A parser that accepts exactly one of its choices (`choices()` lists them)."""
 
-    dest: str
-    variable: str
-    parse: Callable[[str], Any]
-    default: Any = None
-    separator: str | None = None
-    """For a list: what separates its items in the variable."""
+    def __init__(self, kind: str, choices: Callable[[], Sequence[str]]) -> None:
+        self.kind = kind
+        self._choices = choices
 
-    def value(self) -> Any:
-        """The variable's value (an empty variable counts as unset), else the default."""
-        text = os.environ.get(self.variable, "").strip()
-        if not text:
-            return self.default
-        try:
-            if self.separator is None:
-                return self.parse(text)
-            return [self.parse(part.strip()) for part in text.split(self.separator) if part.strip()]
-        except SettingError as error:
-            raise SettingError(f"{self.variable}: {error}") from None
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self._choices())
 
-    def fill(self, args: Any) -> None:
-        if getattr(args, self.dest) is None:
-            setattr(args, self.dest, self.value())
-
-
-def one_of(kind: str, choices: tuple[str, ...] | list[str]) -> Callable[[str], str]:
-    """A parser that accepts exactly one of `choices`."""
-    listed = " or ".join([", ".join(choices[:-1]), choices[-1]] if len(choices) > 2 else choices)
-
-    def parse(text: str) -> str:
+    def __call__(self, text: str) -> str:
+        choices = self.choices
         if text not in choices:
-            raise SettingError(f"{text!r} is not a {kind}; choose {listed}")
+            listed = " or ".join(
+                [", ".join(choices[:-1]), choices[-1]] if len(choices) > 2 else choices
+            )
+            raise SettingError(f"{text!r} is not a {self.kind}; choose {listed}")
         return text
 
-    return parse
+
+# Their homes are imported on first use: the profiles load their OpenAPI documents.
+def _profile_names() -> list[str]:
+    from fakeserver.api.profiles import PROFILES
+
+    return sorted(PROFILES)
 
 
-profile_name = one_of("profile", sorted(PROFILES))
-limits_mode = one_of("limits mode", list(LIMIT_MODES))
-log_level = one_of("log level", LOG_LEVELS)
+def _limit_modes() -> tuple[str, ...]:
+    from fakeserver.domain.limits import LIMIT_MODES
+
+    return LIMIT_MODES
+
+
+profile_name = OneOf("profile", _profile_names)
+limits_mode = OneOf("limits mode", _limit_modes)
+log_level = OneOf("log level", lambda: LOG_LEVELS)
 
 
 def port(text: str) -> int:
@@ -146,3 +135,14 @@ def path_text(text: str) -> str:
     if not text.strip():
         raise SettingError("expected a file path, got nothing")
     return text
+
+
+def count(text: str) -> int:
+    """An integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise SettingError(f"{text!r} is not a count; expected an integer >= 0")
+    return value

@@ -1,55 +1,23 @@
-"""The server's state: its configuration, the loaded seed, the workspaces of its namespaces,
-the journal and the fault rules. Built once per app by `create_app`."""
+"""The server's state: its configuration (`config.ServerConfig`), the loaded seed, the workspaces
+of its namespaces, the journal and the fault rules. Built once per app by `create_app`."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from starlette.types import Scope
 
 from fakeserver.api.auth import Authorizer
-from fakeserver.api.profiles import DEFAULT_PROFILE, Profile, profile_named
+from fakeserver.api.profiles import Profile, profile_named
+from fakeserver.app.config import ServerConfig
 from fakeserver.control.access import ControlAccess
 from fakeserver.domain.clock import IdFactory
 from fakeserver.domain.limits import OFF, limit_mode
 from fakeserver.domain.runs import DelayPacer, RunPacer
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
-from fakeserver.fixture_files import FixtureSource, default_fixture_path, load_seed
+from fakeserver.fixture_files import FixtureSource, load_seed
 from fakeserver.harness.fault_rules import FaultRegistry
-from fakeserver.harness.journal import DEFAULT_JOURNAL_SIZE, Journal
+from fakeserver.harness.journal import Journal
 from fakeserver.harness.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY
-
-
-@dataclass(frozen=True)
-class ServerConfig:
-    fixtures: Sequence[FixtureSource] = field(default_factory=lambda: (default_fixture_path(),))
-    profile: str = DEFAULT_PROFILE
-    id_seed: int | None = None
-    """Seed for generated ids (queue messages, ...); None for random ones."""
-    reply_delay: float = 0.0
-    """Seconds between the frames of a simulated agent run (0: a turn plays at once)."""
-    keepalive_interval: float = 15.0
-    """Seconds of silence after which a stream writes `: keepalive`."""
-    pacer: RunPacer | None = None
-    """Overrides `reply_delay`: e.g. a `GatedPacer` that lets tests step runs frame by frame."""
-    control_enabled: bool = True
-    """Serve the control API under /_fakeserver/."""
-    control_token: str | None = None
-    """If set, control API calls must send it in `X-Fakeserver-Control-Token`."""
-    allowed_origins: tuple[str, ...] = ()
-    """Origins (`http://host:port`, or `*`) whose pages may call the control API."""
-    allowed_hosts: tuple[str, ...] = ()
-    """Host names (or `*`) the control API answers for over a socket, besides loopback ones."""
-    journal_size: int = DEFAULT_JOURNAL_SIZE
-    fault_seed: int = 0
-    """Default seed of each fault rule's RNG (for rules with a probability)."""
-    limits: str | None = None
-    """PostHog's limits (`domain.limits.LIMIT_MODES`); None leaves it to the fixture (`limits:`),
-    else off."""
-    access_log: bool = False
-    """Log one line per API request to the `fakeserver.access` logger (`harness.request_log`)."""
 
 
 class ServerState:
@@ -72,9 +40,9 @@ class ServerState:
         self.journal = Journal(config.journal_size)
         self.faults = FaultRegistry(config.fault_seed)
         self.authorizer = Authorizer()
-        self.keepalive_interval = config.keepalive_interval
+        self.keepalive = config.keepalive
         self.control_access = ControlAccess.of(
-            config.control_token, config.allowed_origins, config.allowed_hosts
+            config.control_token, tuple(config.allow_origins), tuple(config.allow_hosts)
         )
 
     def workspace_for(self, scope: Scope) -> Workspace:

@@ -13,7 +13,8 @@ from fakeserver.conformance.client import Answer, TargetError
 _MISSING_SCOPE: Final = re.compile(r"missing required scope '([^']+)'")
 
 
-def _detail(answer: Answer) -> str:
+def detail(answer: Answer) -> str:
+    """The answer's `detail` or `error` text, else its first line (at most 200 characters)."""
     body: Any = answer.json if answer.is_json else None
     if isinstance(body, dict):
         for key in ("detail", "error"):
@@ -24,31 +25,31 @@ def _detail(answer: Answer) -> str:
 
 def check_list_answer(answer: Answer, project_id: int, origin: str) -> dict[str, Any]:
     """The page of a successful `GET conversations/`, or a TargetError naming the fix."""
-    detail = _detail(answer)
+    said = detail(answer)
     if answer.status == 401:
         raise TargetError(
-            f"{origin} refused the personal API key (401: {detail or 'not authenticated'}); "
+            f"{origin} refused the personal API key (401: {said or 'not authenticated'}); "
             "check --personal-api-key (a key from Settings > Personal API keys)"
         )
     if answer.status == 403:
-        scope = _MISSING_SCOPE.search(detail)
+        scope = _MISSING_SCOPE.search(said)
         if scope is not None:
             raise TargetError(
                 f"the personal API key lacks the scope {scope.group(1)}; give it "
                 "conversation:read (and conversation:write for --allow-writes)"
             )
         raise TargetError(
-            f"no access to project {project_id} ({detail or 'forbidden'}); check --project and "
+            f"no access to project {project_id} ({said or 'forbidden'}); check --project and "
             "the projects the key is limited to"
         )
-    if answer.status == 404 and "project" in detail.lower():
+    if answer.status == 404 and "project" in said.lower():
         raise TargetError(
-            f"project {project_id} not found on {origin} ({detail or 'not found'}); check "
+            f"project {project_id} not found on {origin} ({said or 'not found'}); check "
             "--project, and that --target is the instance (US or EU cloud) that holds it"
         )
     if answer.status >= 500:
         raise TargetError(
-            f"{origin} answered {answer.status} ({detail or 'a server error'}) to "
+            f"{origin} answered {answer.status} ({said or 'a server error'}) to "
             f"GET /api/projects/{project_id}/conversations/; the target has a problem, try later"
         )
     page = answer.json if answer.is_json else None

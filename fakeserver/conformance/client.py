@@ -1,8 +1,9 @@
 """The HTTP client of `verify` and `snapshot`: timeouts, bounded 429 retries, one-line errors.
 
 Every failure a user can fix (a wrong URL, a TLS problem, a refused key, a missing scope, a target
-that keeps throttling) becomes a `TargetError` whose message says what to do. The key is sent in
-the Authorization header only and never appears in a message.
+that keeps throttling) becomes a `TargetError` whose message says what to do. Each request carries
+one set of credentials (a personal API key, or a web session: `session.py`), none of them ever
+appears in a message, and no cookie a target sets is kept from one request to the next.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import json
+import logging
 import math
 import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import httpx
 
@@ -33,6 +35,32 @@ class TargetError(Exception):
     """The target cannot be checked; the message is one line that says what to fix."""
 
 
+class Credentials(Protocol):
+    """What signs a request in: the headers it adds for a method (a key, or a session's cookie
+    and CSRF headers)."""
+
+    def headers(self, method: str) -> dict[str, str]: ...
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The values that must never be printed or written."""
+        ...
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A personal API key, sent as PostHog's docs show: `Authorization: Bearer <key>`."""
+
+    key: str
+
+    def headers(self, method: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.key,)
+
+
 @dataclass
 class Answer:
     """What one request got back, reduced to what `verify` compares."""
@@ -46,6 +74,8 @@ class Answer:
     """Event names of a `text/event-stream` body, in order."""
     text: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    cookies: dict[str, str] = field(default_factory=dict)
+    """Cookies the answer set (`Set-Cookie`), by name."""
 
     @property
     def is_json(self) -> bool:
@@ -89,7 +119,8 @@ def _is_tls_problem(error: BaseException) -> bool:
 
 
 class ApiClient:
-    """One target: a base URL and a personal API key, over httpx.
+    """One target: a base URL and the credentials of its requests (a personal API key unless a
+    request names others), over httpx.
 
     `sleep` waits out a `Retry-After` (injectable, so tests do not wait); at most `retries`
     retries per request, each no longer than `max_wait` seconds.
@@ -98,7 +129,7 @@ class ApiClient:
     def __init__(
         self,
         base_url: str,
-        api_key: str,
+        api_key: str | None,
         *,
         timeout: float = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
@@ -109,10 +140,12 @@ class ApiClient:
         self.base_url = base_url.rstrip("/")
         self.timeout, self.retries, self.max_wait = timeout, retries, max_wait
         self._sleep = sleep
+        self.credentials: Credentials | None = ApiKey(api_key) if api_key else None
+        _keep_headers_out_of_logs()
         try:
             self._http = httpx.Client(
                 base_url=self.base_url + "/",
-                headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
+                headers={"Accept": "application/json"},
                 timeout=httpx.Timeout(timeout),
                 transport=transport,
             )
@@ -139,9 +172,13 @@ class ApiClient:
         body: Any = None,
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        credentials: Credentials | None = None,
     ) -> Answer:
-        """Send one request (retrying on 429) and read the whole answer."""
-        with self.stream(method, path, body=body, params=params, headers=headers) as response:
+        """Send one request (retrying on 429) and read the whole answer. `credentials`
+        replace the client's own for this request."""
+        with self.stream(
+            method, path, body=body, params=params, headers=headers, credentials=credentials
+        ) as response:
             return self.read(method, path, response)
 
     @contextlib.contextmanager
@@ -153,14 +190,21 @@ class ApiClient:
         body: Any = None,
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        credentials: Credentials | None = None,
     ) -> Iterator[httpx.Response]:
         """The response, open, for reading a stream as it comes; retries a 429 first."""
-        request = self._build(method, path, body, params, headers)
+        signed = (credentials or self.credentials or _NO_CREDENTIALS).headers(method.upper())
+        request = self._build(method, path, body, params, signed | (headers or {}))
         for attempt in range(self.retries + 1):
+            # Each request carries its own credentials: nothing a target sets is sent back.
+            self._http.cookies.clear()
             with (
                 self._translated(),
                 self._http.stream(
-                    request.method, request.url, headers=request.headers, content=request.content
+                    request.method,
+                    request.url,
+                    headers=request.headers,
+                    content=request.content,
                 ) as response,
             ):
                 if response.status_code != 429 or attempt == self.retries:
@@ -209,6 +253,7 @@ class ApiClient:
             text = response.read().decode("utf-8", errors="replace")
         answer = Answer(method, path, response.status_code, kind, text=text)
         answer.headers = {name.lower(): value for name, value in response.headers.items()}
+        answer.cookies = set_cookies(response)
         if text:
             with contextlib.suppress(ValueError):
                 answer.json = json.loads(text)
@@ -251,6 +296,31 @@ class ApiClient:
             raise TargetError(self._bad_url()) from None
         except httpx.HTTPError as error:
             raise TargetError(f"the connection to {origin} failed: {_first_line(error)}") from None
+
+
+def _keep_headers_out_of_logs() -> None:
+    """httpcore's debug log holds every header a response has, the CSRF cookie a target sets
+    among them: unless the user set its level, it logs from INFO up, where no header goes."""
+    logger = logging.getLogger("httpcore")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+
+
+class _Anonymous:
+    def headers(self, method: str) -> dict[str, str]:
+        return {}
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return ()
+
+
+_NO_CREDENTIALS: Final = _Anonymous()
+
+
+def set_cookies(response: httpx.Response) -> dict[str, str]:
+    """The cookies a response set (`Set-Cookie`), by name."""
+    return {cookie.name: cookie.value for cookie in response.cookies.jar if cookie.value}
 
 
 def _first_line(error: BaseException) -> str:

@@ -26,12 +26,16 @@ class Difference:
     """`status`, `content-type`, `events`, or a JSON path such as `$.results[0].task`."""
     target: str
     fake: str
+    note: str = ""
+    """Why, where the values alone do not say (a value the fake could not be seeded with)."""
 
     def describe(self) -> str:
-        return f"{self.path}: target {self.target}, fake {self.fake}"
+        described = f"{self.path}: target {self.target}, fake {self.fake}"
+        return f"{described} ({self.note})" if self.note else described
 
     def as_json(self) -> dict[str, str]:
-        return {"path": self.path, "target": self.target, "fake": self.fake}
+        found = {"path": self.path, "target": self.target, "fake": self.fake}
+        return found | ({"note": self.note} if self.note else {})
 
 
 def compare(target: Answer, fake: Answer) -> list[Difference]:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 from fakeserver import __version__
+from fakeserver.api.divergences import by_id
 from fakeserver.conformance.client import Answer
-from fakeserver.conformance.verify import StepResult, VerifyReport
+from fakeserver.conformance.verify import (
+    KNOWN,
+    NEEDS_SESSION,
+    NEW,
+    SAME,
+    SKIPPED,
+    VERDICTS,
+    StepResult,
+    VerifyReport,
+)
 
 _SHORT_TYPES: Final = {
     "application/json": "json",
@@ -15,6 +26,13 @@ _SHORT_TYPES: Final = {
     "text/html": "html",
 }
 HEADERS: Final = ("step", "target", "fake", "verdict")
+QUEUE_LINES: Final = {
+    "conversations_queue_destroy": "queue-delete-response",
+    "conversations_queue_clear_create": "queue-envelope",
+}
+"""The operations the project started from (delete a queued message, clear the queue), each
+with the divergence row that holds its documented answer."""
+QUEUE_HEADERS: Final = ("operation: step", "documented", "fake actual", "target", "verdict")
 
 
 def answer_cell(answer: Answer | None) -> str:
@@ -25,68 +43,136 @@ def answer_cell(answer: Answer | None) -> str:
 
 
 def verdict_cell(result: StepResult) -> str:
-    if result.verdict == "known":
+    if result.verdict == KNOWN:
         return "known divergence: " + ", ".join(result.divergences)
-    if result.verdict == "new":
+    if result.verdict == NEW:
         first = result.differences[0].describe()
         more = len(result.differences) - 1
         return f"NEW difference: {first}" + (f" (+{more} more)" if more else "")
-    if result.verdict == "skipped":
+    if result.verdict == SKIPPED:
         return "skipped (the target lists no conversation)"
-    return "same"
+    if result.verdict == NEEDS_SESSION:
+        return "needs a session (--session-cookie)"
+    return SAME
+
+
+def _ruled(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A header, a rule and the rows, every column but the last padded to its widest cell."""
+    table = [headers, *rows]
+    widths = [max(len(row[column]) for row in table) for column in range(len(headers) - 1)]
+    rule = [*("-" * width for width in widths), "-" * len(headers[-1])]
+    lines = []
+    for row in [headers, rule, *rows]:
+        padded = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        lines.append("  ".join([*padded, row[-1]]).rstrip())
+    return lines
+
+
+def header(report: VerifyReport) -> str:
+    signed_in = "a session and a key" if report.session else "a key only"
+    return (
+        f"fakeserver verify: {report.target}, project {report.project_id}, "
+        f"fake profile {report.profile}, {report.conversations} conversations, "
+        f"key scopes {' '.join(report.scopes)}, signed in with {signed_in}"
+    )
 
 
 def as_table(report: VerifyReport) -> str:
     rows = [
-        (
-            result.step.name,
-            answer_cell(result.target),
-            answer_cell(result.fake),
-            verdict_cell(result),
-        )
-        for result in report.results
+        (r.step.name, answer_cell(r.target), answer_cell(r.fake), verdict_cell(r))
+        for r in report.results
     ]
-    widths = [max(len(row[column]) for row in [HEADERS, *rows]) for column in range(3)]
-
-    def line(cells: tuple[str, str, str, str]) -> str:
-        padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=False)]
-        return "  ".join([*padded, cells[3]]).rstrip()
-
-    lines = [
-        f"fakeserver verify: {report.target}, project {report.project_id}, "
-        f"fake profile {report.profile}, {report.conversations} conversations, "
-        f"key scopes {' '.join(report.scopes)}",
-        "",
-        line(HEADERS),
-        line(("-" * widths[0], "-" * widths[1], "-" * widths[2], "-" * len(HEADERS[3]))),
-        *(line(row) for row in rows),
-    ]
-    new = [result for result in report.results if result.verdict == "new"]
-    for result in new:
-        lines += ["", f"NEW in '{result.step.name}' ({result.step.method} /{result.path}):"]
-        lines += [f"  {difference.describe()}" for difference in result.differences]
+    lines = [header(report), "", *_ruled(HEADERS, rows)]
+    lines += ["", *_queue_table(report)]
+    for result in report.results:
+        if result.verdict == NEW:
+            lines += ["", f"NEW in '{result.step.name}' ({result.step.method} /{result.path}):"]
+            lines += [f"  {difference.describe()}" for difference in result.differences]
     lines += ["", summary(report)]
     return "\n".join(lines) + "\n"
 
 
+def queue_results(report: VerifyReport) -> list[StepResult]:
+    """The steps of the queue's delete and clear, under both prefixes."""
+    return [r for r in report.results if _queue_row(r) is not None]
+
+
+def _queue_row(result: StepResult) -> str | None:
+    operation = (result.step.operation or "").removeprefix("environments_")
+    return QUEUE_LINES.get(operation)
+
+
+def documented_answer(result: StepResult) -> str:
+    row = _queue_row(result)
+    return by_id(row).documented if row is not None else ""
+
+
+def _queue_table(report: VerifyReport) -> list[str]:
+    rows = [
+        (
+            f"{r.step.method} {_operation_path(r)}: {r.step.name}",
+            documented_answer(r),
+            answer_cell(r.fake_actual),
+            answer_cell(r.target),
+            verdict_cell(r),
+        )
+        for r in queue_results(report)
+    ]
+    title = "The queue's delete and clear: the docs' answer on success, the fake's, this PostHog's"
+    return [title, *_ruled(QUEUE_HEADERS, rows)]
+
+
+def _operation_path(result: StepResult) -> str:
+    """`projects/.../queue/{queue_id}/` or `environments/.../queue/clear/`."""
+    prefix = "environments" if "environments" in (result.step.operation or "") else "projects"
+    end = "queue/clear/" if result.step.path.endswith("clear/") else "queue/{queue_id}/"
+    return f"{prefix}/.../{end}"
+
+
 def summary(report: VerifyReport) -> str:
-    counts = {verdict: 0 for verdict in ("same", "known", "new", "skipped")}
+    counts = dict.fromkeys(VERDICTS, 0)
     for result in report.results:
         counts[result.verdict] += 1
     text = (
-        f"{len(report.results)} steps: {counts['same']} same, {counts['known']} known "
-        f"divergences, {counts['new']} new differences"
+        f"{len(report.results)} steps: {counts[SAME]} same, {counts[KNOWN]} known "
+        f"divergences, {counts[NEW]} new differences"
     )
-    return text + (f", {counts['skipped']} skipped" if counts["skipped"] else "")
+    if counts[SKIPPED]:
+        text += f", {counts[SKIPPED]} skipped"
+    if counts[NEEDS_SESSION]:
+        text += f", {counts[NEEDS_SESSION]} need a session"
+    return text
 
 
 def _answer_json(answer: Answer | None) -> dict[str, Any] | None:
     if answer is None:
         return None
-    summary: dict[str, Any] = {"status": answer.status, "content_type": answer.content_type}
+    found: dict[str, Any] = {"status": answer.status, "content_type": answer.content_type}
     if answer.events is not None:
-        summary["events"] = answer.events
-    return summary
+        found["events"] = answer.events
+    return found
+
+
+def _status(answer: Answer | None) -> int | None:
+    return answer.status if answer is not None else None
+
+
+def step_json(result: StepResult) -> dict[str, Any]:
+    return {
+        "step": result.step.name,
+        "operation": result.step.operation,
+        "method": result.step.method,
+        "path": "/" + result.path,
+        "auth": result.step.auth,
+        "target_status": _status(result.target),
+        "fake_status": _status(result.fake),
+        "target": _answer_json(result.target),
+        "fake": _answer_json(result.fake),
+        "verdict": result.verdict,
+        "divergences": list(result.divergences),
+        "differing_paths": [difference.path for difference in result.differences],
+        "differences": [difference.as_json() for difference in result.differences],
+    }
 
 
 def as_json(report: VerifyReport) -> dict[str, Any]:
@@ -96,20 +182,23 @@ def as_json(report: VerifyReport) -> dict[str, Any]:
         "project": report.project_id,
         "profile": report.profile,
         "allow_writes": report.allow_writes,
+        "session": report.session,
         "conversations": report.conversations,
         "key_scopes": list(report.scopes),
         "new_differences": report.new_differences,
-        "steps": [
+        "steps": [step_json(result) for result in report.results],
+        "queue_delete_and_clear": [
             {
                 "step": result.step.name,
-                "request": {"method": result.step.method, "path": "/" + result.path},
+                "operation": result.step.operation,
+                "method": result.step.method,
+                "path": "/" + result.path,
+                "documented": documented_answer(result),
+                "fake_actual": _answer_json(result.fake_actual),
                 "target": _answer_json(result.target),
-                "fake": _answer_json(result.fake),
                 "verdict": result.verdict,
-                "divergences": list(result.divergences),
-                "differences": [difference.as_json() for difference in result.differences],
             }
-            for result in report.results
+            for result in queue_results(report)
         ],
         "summary": summary(report),
     }

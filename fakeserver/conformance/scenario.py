@@ -1,31 +1,42 @@
-"""The fixed conformance scenario of `fakeserver verify`: its steps, as data.
+"""The fixed conformance scenario of `fakeserver verify`: its steps, read from `scenario.yaml`.
 
-A path is a template over the run's `Context` and what earlier steps remembered on the same
-side (`{conversation}`, `{missing}`, `{queue_id}`, ...). `divergences` names the rows of the
-divergences table a step exercises: where the `documented` fake differs from the target only
-as those rows say, the difference is known.
+A path, a body or a header is a template over the run's `Context` and what earlier steps
+remembered on the same side (`{conversation}`, `{missing}`, `{queue_id}`, ...). `operation` is
+PostHog's operationId (`environments_` before it under `/api/environments/`); `auth` says how the
+step signs in: a personal API key, or a web session (the queue, cancel, append_message and open
+actions refuse keys). `divergences` names the rows of the divergences table a step exercises:
+where the `documented` fake differs from the target only as those rows say, the difference is
+known.
 
-The read-only steps cost nothing and change nothing: reads, requests the server refuses before
-doing anything (bad bodies, a wrong key, a missing conversation), and queue calls that a
-personal API key may not make. `--allow-writes` adds a real agent run (billed by PostHog) with
-queue calls while it runs, a cancel, and the deletion of the conversation it created.
+The read-only steps reach all twelve operations under both prefixes and change nothing: reads,
+and requests the server refuses before doing anything (bad bodies, a wrong key, missing
+conversations or queued messages). `--allow-writes` adds a real agent run (billed by PostHog) on
+a conversation verify creates, the queue's whole life while it runs (add, full, edit, read,
+delete, clear, under both prefixes), cancel, append_message and open, and the conversation's
+deletion.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any, Final
 
-from fakeserver.conformance.client import Answer
+import yaml
 
-WRONG_PROJECT_ID: Final = 2147483647
-"""A project id no instance has (the largest 32-bit id)."""
-WRONG_KEY: Final = "phx_fakeserver_verify_wrong_key"
-PAK: Final = "personal-api-key-actions"
-LIST_DIVERGENCES: Final = ("minimal-fields",)
-RETRIEVE_DIVERGENCES: Final = ("conversation-fields",)
+KEY: Final = "key"
+SESSION: Final = "session"
+PREFIXES: Final = {
+    "projects": ("api/projects/{project}/conversations/", "", ""),
+    "environments": (
+        "api/environments/{project}/conversations/",
+        "environments_",
+        " (environments/)",
+    ),
+}
+"""Prefix name -> (its conversations path, its operationId prefix, what its step names end with)."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +57,9 @@ class Context:
             "missing": self.missing,
             "created": self.created,
             "trace_id": self.trace_id,
-            "queue_id": self.missing,  # until a step remembers a real one
+            # Until a step remembers a real one.
+            "queue_id": self.missing,
+            "second_queue_id": self.missing,
         }
 
 
@@ -56,192 +69,75 @@ class Step:
     method: str
     path: str
     """Relative to the base URL, e.g. `api/projects/{project}/conversations/{conversation}/`."""
+    operation: str | None
+    """PostHog's operationId, None for a request that is no operation (an unsupported method)."""
+    auth: str = KEY
     body: Any = None
     params: dict[str, str] | None = None
     headers: dict[str, str] | None = None
     divergences: tuple[str, ...] = ()
     needs_conversation: bool = False
-    remember: Callable[[Answer], dict[str, str]] | None = None
-    """Values for later steps' paths, read from this step's answer."""
+    remembers: str | None = None
+    """The value this step's answer sets for later steps: the id of the last queued message."""
     during: tuple[Step, ...] = ()
     """Steps to run while this one's event stream is open (after its first `message`)."""
 
     def target_path(self, values: dict[str, Any]) -> str:
         return self.path.format(**values)
 
+    def request_body(self, values: dict[str, Any]) -> Any:
+        return _filled(self.body, values)
 
-def _conversations(suffix: str = "") -> str:
-    return "api/projects/{project}/conversations/" + suffix
-
-
-def _queued_id(answer: Answer) -> dict[str, str]:
-    """The id of the last queued message, from the queue envelope (if this answer is one)."""
-    body = answer.json if answer.is_json else None
-    messages = body.get("messages") if isinstance(body, dict) else None
-    if isinstance(messages, list) and messages and isinstance(messages[-1], dict):
-        return {"queue_id": str(messages[-1].get("id"))}
-    return {}
+    def request_headers(self, values: dict[str, Any]) -> dict[str, str] | None:
+        filled: dict[str, str] | None = _filled(self.headers, values)
+        return filled
 
 
-def read_only_steps(context: Context) -> list[Step]:
-    one = _conversations("{conversation}/")
-    return [
-        Step("list conversations", "GET", _conversations(), divergences=LIST_DIVERGENCES),
-        Step(
-            "list without the trailing slash",
-            "GET",
-            "api/projects/{project}/conversations",
-            divergences=LIST_DIVERGENCES,
-        ),
-        Step(
-            "list, first page of one",
-            "GET",
-            _conversations(),
-            params={"limit": "1"},
-            divergences=LIST_DIVERGENCES,
-        ),
-        Step(
-            "list, second page of one",
-            "GET",
-            _conversations(),
-            params={"limit": "1", "offset": "1"},
-            divergences=LIST_DIVERGENCES,
-        ),
-        Step(
-            "list with an invalid limit (falls back to 100)",
-            "GET",
-            _conversations(),
-            params={"limit": "0"},
-            divergences=LIST_DIVERGENCES,
-        ),
-        Step("list past the last page", "GET", _conversations(), params={"offset": "100000"}),
-        Step(
-            "retrieve a conversation",
-            "GET",
-            one,
-            divergences=RETRIEVE_DIVERGENCES,
-            needs_conversation=True,
-        ),
-        Step(
-            "retrieve without the trailing slash",
-            "GET",
-            _conversations("{conversation}"),
-            divergences=RETRIEVE_DIVERGENCES,
-            needs_conversation=True,
-        ),
-        Step("retrieve a missing conversation", "GET", _conversations("{missing}/")),
-        Step(
-            "read a conversation's queue",
-            "GET",
-            _conversations("{conversation}/queue/"),
-            divergences=(PAK,),
-            needs_conversation=True,
-        ),
-        Step(
-            "queue a message with no run going",
-            "POST",
-            _conversations("{conversation}/queue/"),
-            body={"content": "fakeserver verify: a queued message"},
-            divergences=(PAK,),
-            needs_conversation=True,
-        ),
-        Step(
-            "queue a message without content",
-            "POST",
-            _conversations("{conversation}/queue/"),
-            body={},
-            divergences=(PAK,),
-            needs_conversation=True,
-        ),
-        Step(
-            "send a message without content",
-            "POST",
-            _conversations(),
-            body={"conversation": context.missing, "trace_id": context.trace_id},
-        ),
-        Step(
-            "send a message to a conversation id that is not a UUID",
-            "POST",
-            _conversations(),
-            body={"content": "hello", "conversation": "not-a-uuid", "trace_id": context.trace_id},
-        ),
-        Step(
-            "a wrong personal API key",
-            "GET",
-            _conversations(),
-            headers={"Authorization": f"Bearer {WRONG_KEY}"},
-        ),
-        Step(
-            "a project that does not exist",
-            "GET",
-            f"api/projects/{WRONG_PROJECT_ID}/conversations/",
-        ),
-        Step("an unsupported method (PUT)", "PUT", _conversations("{missing}/"), body={}),
-        Step("delete a missing conversation", "DELETE", _conversations("{missing}/")),
-    ]
+def _filled(value: Any, values: dict[str, Any]) -> Any:
+    if isinstance(value, str):
+        return value.format(**values)
+    if isinstance(value, list):
+        return [_filled(item, values) for item in value]
+    if isinstance(value, dict):
+        return {name: _filled(item, values) for name, item in value.items()}
+    return value
 
 
-def write_steps(context: Context) -> list[Step]:
-    created = _conversations("{created}/")
-    during = (
-        Step(
-            "queue a message during the run",
-            "POST",
-            created + "queue/",
-            body={"content": "And say it in French."},
-            divergences=(PAK, "queue-envelope"),
-            remember=_queued_id,
-        ),
-        Step(
-            "edit the queued message",
-            "PATCH",
-            created + "queue/{queue_id}/",
-            body={"content": "And say it in German."},
-            divergences=(PAK, "queue-envelope"),
-        ),
-        Step("read the queue", "GET", created + "queue/", divergences=(PAK, "queue-envelope")),
-        Step(
-            "delete the queued message",
-            "DELETE",
-            created + "queue/{queue_id}/",
-            divergences=(PAK, "queue-delete-response"),
-        ),
-        Step(
-            "clear the queue",
-            "POST",
-            created + "queue/clear/",
-            body={},
-            divergences=(PAK, "queue-envelope"),
-        ),
-        Step("cancel the run", "PATCH", created + "cancel/", divergences=(PAK,)),
+def _step(data: dict[str, Any], prefix: str) -> Step:
+    base, operation_prefix, label = PREFIXES[data.get("prefix", prefix)]
+    operation = data.get("operation")
+    return Step(
+        name=data["name"] + label,
+        method=data["method"],
+        path=data.get("full_path", base + data.get("path", "")),
+        operation=operation_prefix + operation if operation else None,
+        auth=data.get("auth", KEY),
+        body=data.get("body"),
+        params=data.get("params"),
+        headers=data.get("headers"),
+        divergences=tuple(data.get("divergences", ())),
+        needs_conversation=data.get("needs_conversation", False),
+        remembers=data.get("remembers"),
+        during=tuple(_step(inner, prefix) for inner in data.get("during", ())),
     )
-    return [
-        Step(
-            "create a conversation and read its stream",
-            "POST",
-            _conversations(),
-            body={
-                "content": "fakeserver verify: reply with one word.",
-                "conversation": context.created,
-                "trace_id": context.trace_id,
-            },
-            divergences=("create-response",),
-            during=during,
-        ),
-        Step(
-            "retrieve the created conversation",
-            "GET",
-            created,
-            # `documented` accepted the key's cancel, which ends the run before it titles the
-            # conversation, so an untitled one is a 404 there.
-            divergences=(*RETRIEVE_DIVERGENCES, PAK),
-        ),
-        Step("delete the created conversation", "DELETE", created),
-    ]
 
 
-def steps(context: Context, allow_writes: bool) -> list[Step]:
-    chosen = read_only_steps(context)
-    if allow_writes:
-        chosen += write_steps(context)
-    return chosen
+@functools.cache
+def _scenario() -> dict[str, tuple[Step, ...]]:
+    text = resources.files("fakeserver.conformance").joinpath("scenario.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    return {
+        part: tuple(_step(step, group["prefix"]) for group in data[part] for step in group["steps"])
+        for part in ("read_only", "writes")
+    }
+
+
+def steps(allow_writes: bool) -> list[Step]:
+    """The scenario: the read-only steps, then the writing ones if allowed."""
+    scenario = _scenario()
+    return [*scenario["read_only"], *(scenario["writes"] if allow_writes else ())]
+
+
+def flattened(plan: list[Step]) -> list[Step]:
+    """Every step, those run during another one's stream right after it."""
+    return [item for step in plan for item in (step, *flattened(list(step.during)))]

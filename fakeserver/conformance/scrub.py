@@ -1,10 +1,11 @@
 """`snapshot --scrub`: the people's words out, the shapes kept.
 
-Message texts, titles, approval previews, Slack keys and the users' emails, names and distinct
-ids are replaced by generated text of the same length and shape: a letter by a letter of the same
-case, a digit by a digit, everything else (spaces, punctuation, `@`, `.`) kept. So an email stays
-an email and a title keeps its length, and nothing of the original is left. The generator does not
-depend on the text it replaces, so the result tells nothing about it but its shape.
+Message texts, titles, approval previews, Slack keys, queued messages and the users' emails,
+names and distinct ids are replaced by generated text of the same length and shape: a letter by
+a letter of the same case, a digit by a digit, everything else (spaces, punctuation, `@`, `.`)
+kept. So an email stays an email and a title keeps its length, and nothing of the original is
+left. The generator does not depend on the text it replaces, so the result tells nothing about
+it but its shape.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ _KEPT_KEYS: Final = frozenset({"id", "type", "decision_status", "tool_name", "st
 """Keys whose values are identifiers or enumerations, not anyone's words."""
 _USER_FIELDS: Final = ("email", "first_name", "last_name", "distinct_id")
 _CONVERSATION_FIELDS: Final = ("title", "slack_thread_key", "slack_workspace_domain")
+_QUEUED_TEXT_FIELDS: Final = ("content", "session_id")
+_QUEUED_CONTEXT_FIELDS: Final = ("contextual_tools", "ui_context", "billing_context")
 
 
 class Scrubber:
@@ -62,8 +65,19 @@ def scrub_fixture(fixture: dict[str, Any], seed: int = 0) -> dict[str, Any]:
         for name in ("messages", "pending_approvals"):
             if name in scrubbed:
                 scrubbed[name] = scrubber.free_form(scrubbed[name])
+        if "queue" in scrubbed:
+            scrubbed["queue"] = [_scrub_queued(queued, scrubber) for queued in scrubbed["queue"]]
         conversations.append(scrubbed)
     return {**fixture, "users": users, "conversations": conversations}
+
+
+def _scrub_queued(queued: dict[str, Any], scrubber: Scrubber) -> dict[str, Any]:
+    """A queued message's text and contexts scrubbed; its id, time and agent mode kept."""
+    copy = _scrub_fields(queued, _QUEUED_TEXT_FIELDS, scrubber)
+    for name in _QUEUED_CONTEXT_FIELDS:
+        if name in copy:
+            copy[name] = scrubber.free_form(copy[name])
+    return copy
 
 
 def _scrub_fields(

@@ -1,9 +1,9 @@
 """`fakeserver snapshot`: a project's conversations, read from a target, as a fixture.
 
-The list gives the ids (page by page), a retrieve of each gives the whole conversation, and the
-conversations' `user` objects give the users. The personal API key becomes a placeholder: the
-file never holds the real one. Values the fake would refuse (a choice PostHog added later than
-the fake knows) are left out rather than failing the file.
+The list gives the ids (page by page), a retrieve of each gives the whole conversation, and with
+a web session (`session.py`) its queue too (personal API keys may not read queues). What the
+target said becomes a fixture in `seeding.py`. The personal API key and the session become
+placeholders: the file never holds the real ones.
 """
 
 from __future__ import annotations
@@ -17,40 +17,16 @@ from typing import Any, Final
 import yaml
 
 from fakeserver.conformance.access import check_list_answer
-from fakeserver.conformance.client import ApiClient
-from fakeserver.domain.models import (
-    AGENT_MODES,
-    AGENT_RUNTIMES,
-    CONVERSATION_STATUSES,
-    CONVERSATION_TOPICS,
-    CONVERSATION_TYPES,
-    ROLES_AT_ORGANIZATION,
-)
-from fakeserver.fixture_files.schema import USER_PROFILE_KEYS
+from fakeserver.conformance.client import ApiClient, Credentials
 from fakeserver.fixture_files.values import InvalidValue, uuid_string
 
 PLACEHOLDER_KEY: Final = "phx_fakeserver_snapshot_key"
 """The key a snapshot fixture gives its user: never the key it was read with."""
+PLACEHOLDER_SESSION: Final = "fakeserver-snapshot-session"
+"""The session (cookie `sessionid`) a snapshot fixture gives its user, for the `actual` profile."""
 PAGE_SIZE: Final = 100
 SNAPSHOT_USER_ID: Final = 1
 """The user of a snapshot with no conversations (no answer names the key's owner then)."""
-
-_CHOICES: Final = {
-    "status": CONVERSATION_STATUSES,
-    "topic": CONVERSATION_TOPICS,
-    "type": CONVERSATION_TYPES,
-    "agent_mode": AGENT_MODES,
-    "agent_runtime": AGENT_RUNTIMES,
-}
-_PLAIN_FIELDS: Final = (
-    "title",
-    "is_internal",
-    "slack_thread_key",
-    "slack_workspace_domain",
-    "created_at",
-    "updated_at",
-    "has_unsupported_content",
-)
 
 
 def conversations_path(project_id: int) -> str:
@@ -59,11 +35,31 @@ def conversations_path(project_id: int) -> str:
 
 @dataclass
 class Snapshot:
-    """What a target holds for the key's user in one project."""
+    """What a target said about the key's user's conversations in one project, as it said it."""
 
     project_id: int
-    conversations: list[dict[str, Any]] = field(default_factory=list)
-    """Retrieved conversations (PostHog's `Conversation` JSON), in list order."""
+    listed: list[Any] = field(default_factory=list)
+    """The list's items (PostHog's `ConversationMinimal` JSON), in list order."""
+    retrieved: dict[str, Any] = field(default_factory=dict)
+    """Conversation id -> its retrieve's answer (`Conversation` JSON)."""
+    queues: dict[str, Any] = field(default_factory=dict)
+    """Conversation id -> its queue's answer (the `{"messages", ...}` envelope); with a session."""
+
+    @property
+    def conversation_ids(self) -> list[str]:
+        """The listed conversations' ids, in list order."""
+        return [
+            item["id"] for item in self.listed if isinstance(item, dict) and is_uuid(item.get("id"))
+        ]
+
+
+def is_uuid(value: Any) -> bool:
+    """Whether the fixture loader takes `value` as a conversation id (asked of its own check)."""
+    try:
+        uuid_string(value)
+    except InvalidValue:
+        return False
+    return True
 
 
 def read_snapshot(
@@ -72,34 +68,39 @@ def read_snapshot(
     *,
     limit: int | None = None,
     retrieve: int | None = None,
+    session: Credentials | None = None,
     on_total: Callable[[int], None] | None = None,
     on_conversation: Callable[[], None] | None = None,
 ) -> Snapshot:
     """List the conversations (at most `limit`), then retrieve the first `retrieve` (all when
-    None); the others keep what the list shows of them (no messages).
+    None), and with a `session` read their queues; the others keep what the list shows.
 
     `on_total` hears how many will be retrieved, `on_conversation` each one done (progress).
     """
-    listed = _list(client, project_id, limit)
-    wanted = listed if retrieve is None else listed[:retrieve]
+    snapshot = Snapshot(project_id, _list(client, project_id, limit))
+    wanted = snapshot.conversation_ids
+    wanted = wanted if retrieve is None else wanted[:retrieve]
     if on_total is not None:
         on_total(len(wanted))
-    snapshot = Snapshot(project_id)
-    for item in wanted:
-        answer = client.request("GET", f"{conversations_path(project_id)}{item['id']}/")
-        # A conversation deleted since the list was read is simply not in the snapshot.
-        if answer.status == 200 and isinstance(answer.json, dict):
-            snapshot.conversations.append(answer.json)
+    for conversation_id in wanted:
+        path = f"{conversations_path(project_id)}{conversation_id}/"
+        answer = client.request("GET", path)
+        # A conversation deleted since the list was read keeps what the list showed.
+        if answer.status == 200 and answer.is_json:
+            snapshot.retrieved[conversation_id] = answer.json
+        if session is not None:
+            queue = client.request("GET", path + "queue/", credentials=session)
+            if queue.status == 200 and queue.is_json:
+                snapshot.queues[conversation_id] = queue.json
         if on_conversation is not None:
             on_conversation()
-    snapshot.conversations += listed[len(wanted) :]
     return snapshot
 
 
-def _list(client: ApiClient, project_id: int, limit: int | None) -> list[dict[str, Any]]:
+def _list(client: ApiClient, project_id: int, limit: int | None) -> list[Any]:
     """The list, page after page, as PostHog orders it (most recently updated first)."""
     path = conversations_path(project_id)
-    listed: list[dict[str, Any]] = []
+    listed: list[Any] = []
     while limit is None or len(listed) < limit:
         page_size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - len(listed))
         params = {"limit": str(page_size)}
@@ -107,89 +108,10 @@ def _list(client: ApiClient, project_id: int, limit: int | None) -> list[dict[st
             params["offset"] = str(len(listed))
         answer = client.request("GET", path, params=params)
         page = check_list_answer(answer, project_id, client.base_url)
-        listed += [item for item in page["results"] if isinstance(item, dict) and "id" in item]
+        listed += page["results"]
         if not page.get("next") or not page["results"]:
             break
     return listed if limit is None else listed[:limit]
-
-
-def as_fixture(
-    snapshot: Snapshot, *, key: str = PLACEHOLDER_KEY, scopes: tuple[str, ...] = ("*",)
-) -> dict[str, Any]:
-    """The snapshot in the fixture format (`fakeserver serve --fixture` loads it)."""
-    users: dict[int, dict[str, Any]] = {}
-    conversations = []
-    for retrieved in snapshot.conversations:
-        user = _user(retrieved.get("user"), snapshot.project_id)
-        if user is None:
-            continue
-        users.setdefault(user["id"], user)
-        conversations.append(_conversation(retrieved, snapshot.project_id, user["id"]))
-    if not users:
-        users[SNAPSHOT_USER_ID] = {
-            "id": SNAPSHOT_USER_ID,
-            "email": "snapshot@example.com",
-            "projects": [snapshot.project_id],
-        }
-    # The list shows only the key owner's conversations, so their user is the key's owner.
-    owner = next(iter(users.values()))
-    owner["personal_api_keys"] = [{"key": key, "scopes": list(scopes)}]
-    return {
-        "projects": [{"id": snapshot.project_id, "name": f"Project {snapshot.project_id}"}],
-        "users": list(users.values()),
-        "conversations": conversations,
-    }
-
-
-def _user(basic: Any, project_id: int) -> dict[str, Any] | None:
-    if not isinstance(basic, dict) or not isinstance(basic.get("id"), int):
-        return None
-    user: dict[str, Any] = {"id": basic["id"]}
-    for name in USER_PROFILE_KEYS:
-        if name in basic:
-            user[name] = basic[name]
-    if not isinstance(user.get("email"), str):
-        user["email"] = f"user{basic['id']}@example.com"
-    if not _loads_as_uuid(user.get("uuid")):
-        user.pop("uuid", None)
-    if user.get("role_at_organization") not in (*ROLES_AT_ORGANIZATION, None):
-        user["role_at_organization"] = None
-    if not isinstance(user.get("hedgehog_config"), dict | None):
-        user["hedgehog_config"] = None
-    user["projects"] = [project_id]
-    return user
-
-
-def _conversation(retrieved: dict[str, Any], project_id: int, user_id: int) -> dict[str, Any]:
-    record: dict[str, Any] = {"id": retrieved["id"], "project": project_id, "user": user_id}
-    for name in _PLAIN_FIELDS:
-        if name in retrieved:
-            record[name] = retrieved[name]
-    for name, choices in _CHOICES.items():
-        if retrieved.get(name) in choices:
-            record[name] = retrieved[name]
-    messages = retrieved.get("messages")
-    if isinstance(messages, list):
-        record["messages"] = [
-            message
-            for message in messages
-            if isinstance(message, dict) and isinstance(message.get("type"), str)
-        ]
-    approvals = retrieved.get("pending_approvals")
-    if isinstance(approvals, list):
-        record["pending_approvals"] = [item for item in approvals if isinstance(item, dict)]
-    # A run that ended closed the queue's drain: a new queued message gets 409 not_running.
-    record["drain_closed"] = record.get("status", "idle") == "idle" and bool(record.get("messages"))
-    return record
-
-
-def _loads_as_uuid(value: Any) -> bool:
-    """Whether the fixture loader takes `value` as a UUID (asked of its own check)."""
-    try:
-        uuid_string(value)
-    except InvalidValue:
-        return False
-    return True
 
 
 def render_fixture(fixture: dict[str, Any], path: Path | None, header: str) -> str:

@@ -18,7 +18,6 @@ from typing import Any, Final, TypeVar
 
 from fakeserver.domain.models import (
     DEFAULT_ORGANIZATION,
-    ROLES_AT_ORGANIZATION,
     Conversation,
     PersonalApiKey,
     Project,
@@ -158,23 +157,26 @@ class _FixtureReader:
 
     def _user(self, record: Record) -> None:
         user_id = record.required("id", v.integer)
-        email = record.required("email", v.max_length(254))
+        email = record.required("email", schema.USER_READERS["email"])
         keys = [
             self._api_key(key_record)
             for key_record in record.records("personal_api_keys", schema.API_KEY_KEYS)
         ]
+        readers = schema.USER_READERS
         fields = {
-            "uuid": record.optional("uuid", v.uuid_string, derived_id("user", user_id)),
-            "first_name": record.optional("first_name", v.max_length(150), ""),
-            "last_name": record.optional("last_name", v.max_length(150), ""),
+            "uuid": record.optional("uuid", readers["uuid"], derived_id("user", user_id)),
+            "first_name": record.optional("first_name", readers["first_name"], ""),
+            "last_name": record.optional("last_name", readers["last_name"], ""),
             "distinct_id": record.optional(
-                "distinct_id", v.nullable(v.max_length(200)), derived_id("distinct", user_id)
+                "distinct_id", readers["distinct_id"], derived_id("distinct", user_id)
             ),
-            "is_email_verified": record.optional("is_email_verified", v.nullable(v.boolean), True),
+            "is_email_verified": record.optional(
+                "is_email_verified", readers["is_email_verified"], True
+            ),
             "role_at_organization": record.optional(
-                "role_at_organization", v.nullable(v.choice(ROLES_AT_ORGANIZATION)), None
+                "role_at_organization", readers["role_at_organization"], None
             ),
-            "hedgehog_config": record.optional("hedgehog_config", v.nullable(v.mapping), None),
+            "hedgehog_config": record.optional("hedgehog_config", readers["hedgehog_config"], None),
             "session": record.optional("session", v.nullable(v.non_blank_string), None),
         }
         refs = {

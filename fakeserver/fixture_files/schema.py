@@ -13,6 +13,7 @@ from fakeserver.domain.models import (
     CONVERSATION_STATUSES,
     CONVERSATION_TOPICS,
     CONVERSATION_TYPES,
+    ROLES_AT_ORGANIZATION,
 )
 from fakeserver.fixture_files import values as v
 
@@ -32,18 +33,49 @@ QUEUED_CONTENT: Final = v.max_length(40000, v.non_blank_string)
 NULLABLE_MAPPING: Final = v.nullable(v.mapping)
 SESSION_ID: Final = v.nullable(v.string)
 
+CONVERSATION_READERS: Final[dict[str, v.ValueReader[Any]]] = {
+    "title": TITLE,
+    "status": STATUS,
+    "topic": TOPIC,
+    "type": TYPE,
+    "is_internal": IS_INTERNAL,
+    "slack_thread_key": SLACK_THREAD_KEY,
+    "slack_workspace_domain": SLACK_WORKSPACE_DOMAIN,
+    "created_at": v.timestamp,
+    "updated_at": v.timestamp,
+    "has_unsupported_content": v.boolean,
+    "agent_mode": AGENT_MODE,
+    "agent_runtime": AGENT_RUNTIME,
+    "pending_approvals": PENDING_APPROVALS,
+}
+"""The readers of a conversation's fields as PostHog's API shows them (`fakeserver snapshot`
+and `verify` judge a target's values with these)."""
+USER_READERS: Final[dict[str, v.ValueReader[Any]]] = {
+    "uuid": v.uuid_string,
+    "email": v.max_length(254),
+    "first_name": v.max_length(150),
+    "last_name": v.max_length(150),
+    "distinct_id": v.nullable(v.max_length(200)),
+    "is_email_verified": v.nullable(v.boolean),
+    "role_at_organization": v.nullable(v.choice(ROLES_AT_ORGANIZATION)),
+    "hedgehog_config": v.nullable(v.mapping),
+}
+"""The readers of a user's fields as PostHog's API shows them (`UserBasicSerializer`)."""
+QUEUE_READERS: Final[dict[str, v.ValueReader[Any]]] = {
+    "id": v.non_blank_string,
+    "content": QUEUED_CONTENT,
+    "created_at": v.timestamp,
+    "contextual_tools": NULLABLE_MAPPING,
+    "ui_context": v.json_value,
+    "billing_context": NULLABLE_MAPPING,
+    "agent_mode": AGENT_MODE,
+    "session_id": SESSION_ID,
+}
+"""The readers of a queued message's fields (PostHog's queue envelope shows the same)."""
+
 TOP_KEYS: Final = {"projects", "users", "conversations", "agent", "organizations", "limits"}
 PROJECT_KEYS: Final = {"id", "name", "organization", "research_exempt"}
-USER_PROFILE_KEYS: Final = (
-    "uuid",
-    "email",
-    "first_name",
-    "last_name",
-    "distinct_id",
-    "is_email_verified",
-    "role_at_organization",
-    "hedgehog_config",
-)
+USER_PROFILE_KEYS: Final = tuple(USER_READERS)
 """A user's fields as PostHog's API shows them (`fakeserver snapshot` copies these)."""
 USER_KEYS: Final = {
     "id",

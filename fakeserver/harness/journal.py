@@ -23,7 +23,6 @@ from fakeserver.api.json import loads
 from fakeserver.api.profiles import PROFILE_HEADER, PROFILES
 from fakeserver.harness.operations import Diagnosis, OperationMatch, known_operation_id
 
-DEFAULT_JOURNAL_SIZE: Final = 1000
 BODY_LIMIT: Final = 16 * 1024
 """Bytes of each request and response body the journal keeps."""
 REDACTED: Final = "[redacted]"
@@ -247,7 +246,7 @@ class RecordedRequest:
 class Journal:
     """A bounded, thread-safe record of requests, with the helpers tests assert with."""
 
-    def __init__(self, size: int = DEFAULT_JOURNAL_SIZE) -> None:
+    def __init__(self, size: int) -> None:
         self._entries: deque[RecordedRequest] = deque(maxlen=size)
         self._lock = threading.Lock()
         self._sequence = 0

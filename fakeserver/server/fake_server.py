@@ -1,108 +1,85 @@
 """`FakeServer`: the fake as a Python object, in-process or live, in pytest or anywhere else.
 
 In-process, `.app` is the ASGI app and `.client()` / `.async_client()` are httpx clients wired to
-it (no socket). Live, `.start()` runs uvicorn in a daemon thread on 127.0.0.1 and a free port,
-and `.url` is its address. Either way the state, journal and faults are reachable from Python.
+it (no socket). Live, `.start()` serves it from a thread (`app.serving.Serving`, the launcher
+`fakeserver serve` uses too) on 127.0.0.1 and a free port, and `.url` is its address. Either
+way the state, journal, faults and limits are reachable from Python.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any
 
+import httpx
 from starlette.applications import Starlette
 
-from fakeserver.api.profiles import DEFAULT_PROFILE, Profile
-from fakeserver.app import ServerConfig, ServerState, create_app
-from fakeserver.app.in_process import EventLoopThread
-from fakeserver.control.access import OverSocket
-from fakeserver.domain.models import Conversation, QueueMessage
-from fakeserver.domain.runs import AgentRun, RunPacer, Runs
+from fakeserver.app.build import create_app
+from fakeserver.app.config import ServerConfig, renamed, server_settings
+from fakeserver.app.in_process import DroppingASGITransport, EventLoopThread, ThreadTransport
+from fakeserver.app.serving import START_TIMEOUT, Serving, bind_problem
+from fakeserver.app.state import ServerState
+from fakeserver.control.limit_report import limits_report
+from fakeserver.domain.models import DEFAULT_ORGANIZATION, Conversation, QueueMessage
+from fakeserver.domain.runs import AgentRun, Runs
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
-from fakeserver.fixture_files import FixtureSource, FixtureText, default_fixture_path, load_seed
+from fakeserver.fixture_files import FixtureSource, load_seed
 from fakeserver.harness.fault_rules import FaultAction, FaultRegistry, FaultRule
-from fakeserver.harness.journal import DEFAULT_JOURNAL_SIZE, Journal
+from fakeserver.harness.journal import Journal
 from fakeserver.harness.namespaces import DEFAULT_NAMESPACE, is_valid_name, namespace_prefix
 from fakeserver.harness.request_log import show_request_log
-from fakeserver.server.clients import IN_PROCESS_URL, ClientFactory
-from fakeserver.server.limits import LimitControls
+from fakeserver.server.clients import IN_PROCESS_URL, client_options, session_credentials
 
-START_TIMEOUT: Final = 10.0
+if TYPE_CHECKING:
+    import requests
+
+    from fakeserver.api.profiles import Profile
 
 
-class FakeServer(ClientFactory, LimitControls):
+class FakeServer:
     """One fake PostHog conversations server with its own state, journal and faults.
 
     `fixtures`: fixture files or fixture documents (dicts), merged in order; the bundled
-    default fixture when None. Use as a context manager to release its thread(s) on exit;
-    with `live=True` the context manager also starts the HTTP server. `limits`: PostHog's limits
-    (`"posthog"`, `"posthog-debug"`, `"off"`); None leaves it to the fixture's `limits:`.
-    `access_log`: one line per API request to the `fakeserver.access` logger (pytest shows them
-    with a failing test's captured log; elsewhere configure `logging`).
+    default fixture when None. `settings`: any other setting of `ServerConfig`, by its name
+    (`keepalive=1.0`, `limits="posthog"`, `allow_origins=[...]`, ...; `fakeserver serve --help`
+    describes each). `seed`: an already loaded fixture, instead of loading `fixtures`.
+    Use as a context manager to release its thread(s) on exit; with `live=True` the context
+    manager also starts the HTTP server.
     """
 
     def __init__(
         self,
         fixtures: Sequence[FixtureSource] | FixtureSource | None = None,
-        profile: str = DEFAULT_PROFILE,
+        profile: str | None = None,
         *,
         live: bool = False,
-        id_seed: int | None = None,
-        control: bool = True,
-        control_token: str | None = None,
-        allow_origins: Sequence[str] = (),
-        allow_hosts: Sequence[str] = (),
-        journal_size: int = DEFAULT_JOURNAL_SIZE,
-        fault_seed: int = 0,
-        reply_delay: float = 0.0,
-        keepalive_interval: float = 15.0,
-        pacer: RunPacer | None = None,
-        host: str = "127.0.0.1",
-        port: int = 0,
         seed: Seed | None = None,
-        limits: str | None = None,
-        access_log: bool = False,
+        **settings: Any,
     ) -> None:
-        if fixtures is None:
-            sources: list[FixtureSource] = [default_fixture_path()]
-        elif isinstance(fixtures, str | Path | dict | FixtureText):
-            sources = [fixtures]
-        else:
-            sources = list(fixtures)
-        self.config = ServerConfig(
-            fixtures=tuple(sources),
-            profile=profile,
-            id_seed=id_seed,
-            control_enabled=control,
-            control_token=control_token,
-            allowed_origins=tuple(allow_origins),
-            allowed_hosts=tuple(allow_hosts),
-            journal_size=journal_size,
-            fault_seed=fault_seed,
-            reply_delay=reply_delay,
-            keepalive_interval=keepalive_interval,
-            pacer=pacer,
-            limits=limits,
-            access_log=access_log,
-        )
-        if access_log:
+        settings = renamed(settings)
+        unknown = sorted(set(settings) - {spec.name for spec in server_settings()})
+        if unknown:
+            raise TypeError(f"FakeServer() has no setting {', '.join(unknown)}")
+        if isinstance(fixtures, Sequence) and not isinstance(fixtures, str):
+            settings["fixtures"] = list(fixtures)
+        elif fixtures is not None:
+            settings["fixtures"] = [fixtures]
+        if profile is not None:
+            settings["profile"] = profile
+        self.config = ServerConfig(**settings)
+        if self.config.access_log:
             show_request_log()
-        self._initial_seed = seed if seed is not None else load_seed(sources)
+        self._initial_seed = seed if seed is not None else load_seed(self.config.fixtures)
         self.app: Starlette = create_app(self.config, self._initial_seed)
         self.state: ServerState = self.app.state.fakeserver
-        self.host, self.port = host, port
         self._live = live
-        self._uvicorn: Any = None
-        self._thread: threading.Thread | None = None
-        self._url: str | None = None
+        self._serving: Serving | None = None
         self._loop: EventLoopThread | None = None
-        self._live_loop: asyncio.AbstractEventLoop | None = None
+        """The in-process clients' event loop (sync clients), made on first use."""
 
     # Lifecycle ---------------------------------------------------------------------------
 
@@ -121,54 +98,21 @@ class FakeServer(ClientFactory, LimitControls):
 
     def start(self) -> FakeServer:
         """Serve over HTTP from a background thread; returns once the socket accepts requests."""
-        if self._uvicorn is not None:
-            return self
-        import uvicorn
-
-        server = uvicorn.Server(
-            uvicorn.Config(
-                OverSocket(self.app, self.host),
-                host=self.host,
-                port=self.port,
-                log_level="warning",
-                access_log=False,
-                lifespan="off",
-            )
-        )
-        ready = threading.Event()
-        original_startup = server.startup
-
-        async def startup(sockets: Any = None) -> None:
+        if self._serving is None:
+            host, port = self.config.host, self.config.port
             try:
-                self._live_loop = asyncio.get_running_loop()
-                await original_startup(sockets=sockets)
-            finally:
-                ready.set()
-
-        server.startup = startup  # type: ignore[method-assign]
-        thread = threading.Thread(target=server.run, name="fakeserver-live", daemon=True)
-        thread.start()
-        if not ready.wait(START_TIMEOUT) or not server.started:
-            server.should_exit = True
-            thread.join(START_TIMEOUT)
-            raise RuntimeError(f"fakeserver could not start on {self.host}:{self.port}")
-        port = server.servers[0].sockets[0].getsockname()[1]
-        self._uvicorn, self._thread = server, thread
-        self._url = f"http://{self.host}:{port}"
+                serving = Serving(self.app, host, port)
+            except OSError as error:
+                raise RuntimeError(f"fakeserver: {bind_problem(host, port, error)}") from error
+            serving.start()
+            self._serving = serving
         return self
 
     def stop(self) -> None:
         """Stop the live server (no-op if it is not running); in-process use stays possible."""
-        if self._uvicorn is None:
-            return
-        if self._live_loop is not None:
-            # End the agent runs first: uvicorn waits for open streams before it stops.
-            stopping = asyncio.run_coroutine_threadsafe(self.state.stop_runs(), self._live_loop)
-            stopping.result(START_TIMEOUT)
-        self._uvicorn.should_exit = True
-        if self._thread is not None:
-            self._thread.join(START_TIMEOUT)
-        self._uvicorn, self._thread, self._url, self._live_loop = None, None, None, None
+        if self._serving is not None:
+            self._serving.stop()
+            self._serving = None
 
     def close(self) -> None:
         self.stop()
@@ -179,23 +123,89 @@ class FakeServer(ClientFactory, LimitControls):
 
     @property
     def is_live(self) -> bool:
-        return self._url is not None
+        return self._serving is not None
 
     @property
     def url(self) -> str:
         """The live server's base URL, e.g. http://127.0.0.1:54321."""
-        if self._url is None:
+        if self._serving is None:
             raise RuntimeError("the server is not live: call start() or use FakeServer(live=True)")
-        return self._url
+        return self._serving.url
 
     def base_url(self, namespace: str | None = None) -> str:
         """Base URL of a namespace: live if started, else the in-process one."""
-        root = self._url or IN_PROCESS_URL
+        root = self._serving.url if self._serving is not None else IN_PROCESS_URL
         if namespace is None:
             return root
         if not is_valid_name(namespace):
             raise ValueError(f"{namespace!r} is not a valid namespace name")
         return root + namespace_prefix(namespace)
+
+    # Clients -----------------------------------------------------------------------------
+
+    def session_credentials(self, user: int | str) -> tuple[dict[str, str], dict[str, str]]:
+        """(cookies, headers) of a browser signed in as `user` (an id or an email): PostHog's
+        session cookie, its CSRF cookie and the matching `X-CSRFToken` header. The `actual`
+        profile accepts them on every operation, the queue actions included (where it refuses
+        personal API keys); `documented` knows no sessions."""
+        return session_credentials(self.state.seed, user)
+
+    def _sync_transport(self) -> ThreadTransport:
+        if self._loop is None:
+            self._loop = EventLoopThread()
+        return ThreadTransport(DroppingASGITransport(self.app), self._loop)
+
+    def client(
+        self,
+        namespace: str | None = None,
+        *,
+        api_key: str | None = None,
+        headers: dict[str, str] | None = None,
+        as_user: int | str | None = None,
+        **kwargs: Any,
+    ) -> httpx.Client:
+        """A sync httpx client: to the live server if started, else in-process (no socket).
+        `as_user` signs it in as that user (`session_credentials`) instead of an API key."""
+        if not self.is_live:
+            kwargs.setdefault("transport", self._sync_transport())
+        options = client_options(self.state.seed, api_key, headers, as_user, kwargs)
+        return httpx.Client(base_url=self.base_url(namespace), **options)
+
+    def async_client(
+        self,
+        namespace: str | None = None,
+        *,
+        api_key: str | None = None,
+        headers: dict[str, str] | None = None,
+        as_user: int | str | None = None,
+        **kwargs: Any,
+    ) -> httpx.AsyncClient:
+        """An async httpx client: to the live server if started, else in-process."""
+        if not self.is_live:
+            kwargs.setdefault("transport", DroppingASGITransport(self.app))
+        options = client_options(self.state.seed, api_key, headers, as_user, kwargs)
+        return httpx.AsyncClient(base_url=self.base_url(namespace), **options)
+
+    def requests_session(
+        self,
+        namespace: str | None = None,
+        *,
+        api_key: str | None = None,
+        headers: dict[str, str] | None = None,
+        as_user: int | str | None = None,
+    ) -> requests.Session:
+        """A `requests.Session` with the base URL put before relative URLs: to the live server
+        if started, else in-process through a transport adapter (no socket). Needs `requests`
+        (`pip install fakeserver[requests]`)."""
+        from fakeserver.app.in_process_requests import BaseURLSession, InProcessAdapter
+
+        session = BaseURLSession(self.base_url(namespace))
+        if not self.is_live:
+            session.mount(IN_PROCESS_URL + "/", InProcessAdapter(self._sync_transport()))
+        options = client_options(self.state.seed, api_key, headers, as_user, {})
+        session.headers.update(options["headers"])
+        session.cookies.update(options.get("cookies", {}))
+        return session
 
     # State -------------------------------------------------------------------------------
 
@@ -255,7 +265,10 @@ class FakeServer(ClientFactory, LimitControls):
         Agent runs are tasks of that loop, and a reset cancels them: asyncio tasks may only be
         cancelled from their own loop's thread.
         """
-        loop = self._live_loop or (self._loop.loop if self._loop is not None else None)
+        if self._serving is not None:
+            loop = self._serving.loop
+        else:
+            loop = self._loop.loop if self._loop is not None else None
         try:
             asyncio.get_running_loop()
             in_a_loop = True  # an async test: its runs live on its own loop
@@ -342,3 +355,46 @@ class FakeServer(ClientFactory, LimitControls):
 
     def clear_faults(self, namespace: str | None = None) -> None:
         self.faults.clear(namespace)
+
+    # Limits (a namespace of None is the default one, except in `set_limits`) -------------
+
+    def set_limits(self, mode: str | None, namespace: str | None = None) -> None:
+        """Turn PostHog's limits on (`"posthog"`, `"posthog-debug"`) or off (`"off"`) for one
+        namespace, or for the server; None hands the choice back to the fixture. Counters are
+        kept. Raises ValueError for an unknown mode."""
+        self.state.set_limits(mode, namespace)
+
+    def limits(self, namespace: str | None = None) -> dict[str, Any]:
+        """The namespace's limits as the control API shows them: mode, clock, organizations,
+        and each user's and key's windows (`used`, `remaining`, `resets_in_seconds`)."""
+        name = namespace or DEFAULT_NAMESPACE
+        return limits_report(self.state.namespace(name), self.state.limit_mode(name))
+
+    def set_ai_credit_quota(
+        self,
+        exceeded: bool = True,
+        *,
+        organization: str | None = None,
+        project: int | None = None,
+        namespace: str | None = None,
+    ) -> None:
+        """Put an organization (by id, or the one of `project`; default: the `default`
+        organization) over its AI-credit quota, or back under it, until the namespace resets.
+        Raises KeyError for an unknown organization or project."""
+        workspace = self.workspace(namespace)
+        if project is not None:
+            organization = workspace.seed.projects[project].organization_id
+        workspace.limiter.set_quota_exceeded(organization or DEFAULT_ORGANIZATION, exceeded)
+
+    def advance_clock(self, seconds: float, namespace: str | None = None) -> None:
+        """Move the namespace's clock forward: its limit windows and its timestamps follow.
+        Raises ValueError for a negative or infinite number of seconds."""
+        self.workspace(namespace).clock.advance(seconds)
+
+    def freeze_clock(self, namespace: str | None = None) -> None:
+        """Hold the namespace's clock still (until `advance_clock`, `unfreeze_clock` or a reset),
+        so that waits and Retry-After values come out exact."""
+        self.workspace(namespace).clock.freeze()
+
+    def unfreeze_clock(self, namespace: str | None = None) -> None:
+        self.workspace(namespace).clock.unfreeze()

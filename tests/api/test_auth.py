@@ -17,9 +17,9 @@ from conftest import (
     queue_url,
     session,
 )
-from starlette.types import Message
+from starlette.types import ASGIApp, Message
 
-from fakeserver.app import create_app
+from fakeserver import FakeServer
 
 pytestmark = pytest.mark.anyio
 
@@ -57,7 +57,7 @@ async def test_no_credentials_is_401_with_www_authenticate(make_client: ClientFa
         response = await client.get(LIST)
     assert (response.status_code, response.json()) == (401, NOT_AUTHENTICATED)
     assert response.headers["www-authenticate"] == (
-        'Bearer resource_metadata="http://testserver/.well-known/oauth-protected-resource"'
+        'Bearer resource_metadata="http://fakeserver/.well-known/oauth-protected-resource"'
     )
 
 
@@ -313,9 +313,8 @@ async def test_a_granted_key_is_refused_once_a_new_fixture_drops_it(make_client:
     assert (after.status_code, after.json()) == (401, failed("Authorization header"))
 
 
-async def _raw_delete(headers: list[tuple[bytes, bytes]], body: bytes) -> int:
+async def _raw_delete(app: ASGIApp, headers: list[tuple[bytes, bytes]], body: bytes) -> int:
     """A DELETE through the bare ASGI interface (no client adds framing headers); its status."""
-    app = create_app()
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -344,9 +343,10 @@ async def _raw_delete(headers: list[tuple[bytes, bytes]], body: bytes) -> int:
     return statuses[0]
 
 
-async def test_a_delete_body_counts_only_when_content_length_frames_it():
+async def test_a_delete_body_counts_only_when_content_length_frames_it(server: FakeServer):
     """DRF parses a body only when Content-Length gives one: a key in an unframed DELETE body
     authenticates nothing (401), and the same body with its length does (404: no such item)."""
     body = b'{"personal_api_key": "phx_ada_all"}'
-    assert await _raw_delete([], body) == 401
-    assert await _raw_delete([(b"content-length", str(len(body)).encode())], body) == 404
+    assert await _raw_delete(server.app, [], body) == 401
+    framed = [(b"content-length", str(len(body)).encode())]
+    assert await _raw_delete(server.app, framed, body) == 404

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from conftest import (
+    ADA_KEY,
     ADA_PROJECT2,
     ADA_PROJECT2_KEY,
+    BASE,
     BOBS,
     DELETED,
     DRAIN_CLOSED,
@@ -16,6 +18,8 @@ from conftest import (
     ClientFactory,
     conversation_url,
 )
+
+from fakeserver import FakeServer
 
 pytestmark = pytest.mark.anyio
 
@@ -84,7 +88,7 @@ async def test_pagination(
 ):
     async with make_client() as client:
         body = (await client.get(LIST + query)).json()
-    base = "http://testserver" + LIST
+    base = BASE + LIST
     assert [c["id"] for c in body["results"]] == expected_ids
     assert body["count"] == 4
     assert body["next"] == (base + next_link if next_link else None)
@@ -132,14 +136,14 @@ async def test_actual_retrieve_fields(make_client: ClientFactory):
     assert (body["agent_runtime"], body["is_sandbox"], body["task"]) == ("sandbox", True, None)
 
 
-async def test_destroy_soft_deletes(make_client: ClientFactory):
-    async with make_client() as client:
+async def test_destroy_soft_deletes(server: FakeServer):
+    async with server.async_client(api_key=ADA_KEY) as client:
         deleted = await client.delete(conversation_url(ONE_QUEUED))
         again = await client.delete(conversation_url(ONE_QUEUED))
         retrieve = await client.get(conversation_url(ONE_QUEUED))
         listed = (await client.get(LIST)).json()
         queue = await client.get(conversation_url(ONE_QUEUED, "queue/"))
-        stored = client.app.state.fakeserver.workspace.store.conversation(ONE_QUEUED)  # type: ignore[attr-defined]
+        stored = server.conversation(ONE_QUEUED)
     assert (deleted.status_code, deleted.content) == (204, b"")
     assert (again.status_code, again.json()) == (404, NOT_FOUND)
     assert retrieve.status_code == 404

@@ -1,15 +1,29 @@
-"""PostHog's limits over HTTP (in process): AI throttles, API-key rate limits, the AI-credit
-quota, their exemptions, and that none of it happens unless asked."""
+"""PostHog's limits as a client meets them over HTTP: the 429 and 402 answers (status, body,
+Retry-After), which requests count against which window, the order against authentication and
+validation, exemptions, and that none of it happens unless asked.
+
+The rules' arithmetic (windows, waits, texts) is tested without HTTP in
+tests/domain/test_limits_domain.py; switching limits on and watching them (fixtures, control
+API, journal, CLI, plugin) in tests/control/test_limits_control.py."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from conftest import ADA_KEY, BOB_KEY, FULL_QUEUE, SANDBOX, bearer, conversation_url, session
+from conftest import (
+    ADA_KEY,
+    BOB_KEY,
+    FULL_QUEUE,
+    SANDBOX,
+    ServerFactory,
+    bearer,
+    conversation_url,
+    session,
+)
 
 from fakeserver import FakeServer
 from fakeserver.fixture_files import default_fixture_path
@@ -51,17 +65,24 @@ def create(http: httpx.Client, **fields: Any) -> httpx.Response:
 
 
 @pytest.fixture
-def limited() -> Iterator[FakeServer]:
+def limited(make_server: ServerFactory) -> Iterator[FakeServer]:
     """PostHog's limits on, the default fixture, a clock held still."""
-    with FakeServer(limits="posthog") as server:
+    with make_server(limits="posthog") as server:
         server.freeze_clock()
         yield server
 
 
-def serve(*extra: dict[str, Any], limits: str | None = "posthog", **options: Any) -> FakeServer:
-    server = FakeServer([default_fixture_path(), *extra], limits=limits, **options)
-    server.freeze_clock()
-    return server
+@pytest.fixture
+def serve(make_server: ServerFactory) -> Callable[..., FakeServer]:
+    """`serve(*extra_fixtures, limits="posthog", **settings)`: the default fixture and the
+    extra ones, limits on unless told otherwise, a clock held still."""
+
+    def factory(*extra: dict[str, Any], limits: str | None = "posthog", **settings: Any):
+        server = make_server([default_fixture_path(), *extra], limits=limits, **settings)
+        server.freeze_clock()
+        return server
+
+    return factory
 
 
 # AI throttles on create and open ----------------------------------------------------------
@@ -142,19 +163,19 @@ def test_a_message_to_an_existing_deep_research_conversation_counts_as_research(
     assert refused.json()["detail"].startswith("You've reached the usage limit for Research")
 
 
-def test_a_paying_organization_is_never_throttled():
+def test_a_paying_organization_is_never_throttled(serve: Callable[..., FakeServer]):
     with serve(PAYING) as server, server.client(api_key=ADA_KEY) as http:
         assert {create(http).status_code for _ in range(30)} == {201}
         assert [create(http, agent_mode="research").status_code for _ in range(4)][-1] == 429
 
 
-def test_a_research_exempt_team_is_not_throttled_in_research_mode():
+def test_a_research_exempt_team_is_not_throttled_in_research_mode(serve: Callable[..., FakeServer]):
     exempt = {"projects": [{"id": 1, "name": "Default project", "research_exempt": True}]}
     with serve(exempt) as server, server.client(api_key=ADA_KEY) as http:
         assert {create(http, agent_mode="research").status_code for _ in range(12)} == {201}
 
 
-def test_debug_mode_throttles_nothing_but_keeps_the_quota():
+def test_debug_mode_throttles_nothing_but_keeps_the_quota(serve: Callable[..., FakeServer]):
     with (
         serve(OVER_QUOTA, limits="posthog-debug") as server,
         server.client(api_key=ADA_KEY) as http,
@@ -203,7 +224,7 @@ def test_the_481st_keyed_list_in_a_minute_is_throttled_with_drfs_text(limited: F
         assert http.get(LIST).status_code == 200
 
 
-def test_session_requests_are_not_counted():
+def test_session_requests_are_not_counted(serve: Callable[..., FakeServer]):
     with serve(profile="actual") as server, server.client() as http:
         for _ in range(500):
             assert http.get(LIST, headers=session(csrf=False)).status_code == 200
@@ -244,7 +265,9 @@ def test_create_and_open_do_not_count_against_the_key(limited: FakeServer):
 
 
 @pytest.mark.parametrize("limits", ["posthog", "posthog-debug"])
-def test_an_organization_over_its_quota_gets_402_before_any_validation(limits: str):
+def test_an_organization_over_its_quota_gets_402_before_any_validation(
+    serve: Callable[..., FakeServer], limits: str
+):
     with serve(OVER_QUOTA, limits=limits) as server, server.client(api_key=ADA_KEY) as http:
         before = len(server.conversations())
         for answer in (
@@ -260,7 +283,7 @@ def test_an_organization_over_its_quota_gets_402_before_any_validation(limits: s
         assert len(server.conversations()) == before
 
 
-def test_the_quota_is_per_organization():
+def test_the_quota_is_per_organization(serve: Callable[..., FakeServer]):
     fixture = {
         "organizations": [{"id": "broke", "ai_credit_quota_exceeded": True}],
         "projects": [{"id": 2, "name": "Second project", "organization": "broke"}],
@@ -295,8 +318,8 @@ def test_the_quota_can_be_flipped_at_run_time_until_a_reset(limited: FakeServer)
 # Off unless asked ------------------------------------------------------------------------
 
 
-def test_with_limits_off_none_of_this_happens():
-    with FakeServer([default_fixture_path(), OVER_QUOTA]) as server:
+def test_with_limits_off_none_of_this_happens(make_server: ServerFactory):
+    with make_server([default_fixture_path(), OVER_QUOTA]) as server:
         assert server.workspace().limits is None
         with server.client(api_key=ADA_KEY) as http:
             assert {create(http).status_code for _ in range(12)} == {201}
@@ -308,7 +331,7 @@ def test_with_limits_off_none_of_this_happens():
         assert {window["used"] for window in windows} == {0}
 
 
-def test_both_profiles_apply_the_limits():
+def test_both_profiles_apply_the_limits(serve: Callable[..., FakeServer]):
     for profile in ("documented", "actual"):
         with serve(profile=profile) as server, server.client(api_key=ADA_KEY) as http:
             statuses = [create(http).status_code for _ in range(11)]

@@ -15,6 +15,7 @@ from conftest import (
     ONE_QUEUED_ITEM,
     UNTITLED,
     ClientFactory,
+    ServerFactory,
     bearer,
     conversation_url,
     queue_url,
@@ -207,11 +208,11 @@ async def test_actual_queue_full_then_not_running(make_client: ClientFactory):
     assert after.json() == {"messages": [], "max_queue_messages": 2}
 
 
-async def test_not_running_wins_over_queue_full(make_client: ClientFactory):
+async def test_not_running_wins_over_queue_full(make_server: ServerFactory):
     """The drain is checked first: a full queue whose drain is closed answers not_running."""
-    async with make_client(profile="actual", key=None) as client:
-        workspace = client.app.state.fakeserver.workspace  # type: ignore[attr-defined]
-        with workspace.store.update(FULL_QUEUE) as conversation:
+    server = make_server(profile="actual")
+    async with server.async_client() as client:
+        with server.workspace().store.update(FULL_QUEUE) as conversation:
             conversation.drain_closed = True
         response = await client.post(
             queue_url(FULL_QUEUE), json={"content": "x"}, headers=session()

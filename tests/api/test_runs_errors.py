@@ -1,11 +1,12 @@
-"""Every refusal of create, append_message and open, with its exact body; and their successes."""
+"""create, append_message and open: every refusal with its exact body, and the answers of
+append_message and open (the stream a create answers: test_runs_stream.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
+from conftest import ClientFactory
 from runs_harness import (
     ADA,
     ADA_SESSION,
@@ -14,8 +15,6 @@ from runs_harness import (
     DELETED,
     ERROR_SPIKES,
     SANDBOX,
-    asgi_client,
-    create_app_for_tests,
     message_body,
     new_id,
 )
@@ -35,10 +34,6 @@ NO_KEYS = {
     "detail": "This action does not support personal API key access",
     "attr": None,
 }
-
-
-def client(profile: str = "actual") -> httpx.AsyncClient:
-    return asgi_client(create_app_for_tests(profile))
 
 
 def invalid(detail: str, code: str = "invalid_input", attr: str | None = None) -> dict[str, Any]:
@@ -85,9 +80,9 @@ def invalid(detail: str, code: str = "invalid_input", attr: str | None = None) -
     ],
 )
 async def test_create_validation_errors_in_serializer_order(
-    body: Any, error: dict[str, Any]
+    make_client: ClientFactory, body: Any, error: dict[str, Any]
 ) -> None:
-    async with client() as http:
+    async with make_client("actual", key=None) as http:
         response = await http.post(BASE + "/", headers=ADA, json=body)
         assert (response.status_code, response.json()) == (400, error)
         queue = await http.get(f"{BASE}/{ERROR_SPIKES}/queue/", headers=ADA_SESSION)
@@ -145,13 +140,14 @@ async def test_create_validation_errors_in_serializer_order(
     ],
 )
 async def test_create_refusals(
+    make_client: ClientFactory,
     conversation: str,
     content: str | None,
     extra: dict[str, Any],
     status: int,
     error: dict[str, Any],
 ) -> None:
-    async with client() as http:
+    async with make_client("actual", key=None) as http:
         response = await http.post(
             BASE + "/", headers=ADA, json=message_body(conversation, content, **extra)
         )
@@ -163,8 +159,8 @@ async def test_create_refusals(
             assert queue.json() == {"error": "Conversation not found"}
 
 
-async def test_create_needs_the_write_scope() -> None:
-    async with client() as http:
+async def test_create_needs_the_write_scope(make_client: ClientFactory) -> None:
+    async with make_client("actual", key=None) as http:
         response = await http.post(
             BASE + "/", json=VALID, headers={"Authorization": "Bearer phx_ada_read"}
         )
@@ -179,8 +175,8 @@ async def test_create_needs_the_write_scope() -> None:
         )
 
 
-async def test_research_mode_makes_a_deep_research_conversation() -> None:
-    async with client() as http:
+async def test_research_mode_makes_a_deep_research_conversation(make_client: ClientFactory) -> None:
+    async with make_client("actual", key=None) as http:
         conversation = new_id()
         response = await http.post(
             BASE + "/",
@@ -195,8 +191,10 @@ async def test_research_mode_makes_a_deep_research_conversation() -> None:
 # append_message ----------------------------------------------------------------------------
 
 
-async def test_append_message_actual_201_id_and_the_message_is_stored() -> None:
-    async with client() as http:
+async def test_append_message_actual_201_id_and_the_message_is_stored(
+    make_client: ClientFactory,
+) -> None:
+    async with make_client("actual", key=None) as http:
         response = await http.post(
             f"{BASE}/{ERROR_SPIKES}/append_message/",
             headers=ADA_SESSION,
@@ -209,8 +207,8 @@ async def test_append_message_actual_201_id_and_the_message_is_stored() -> None:
         assert messages[-1] == {"content": "Note from a tool", "id": appended["id"], "type": "ai"}
 
 
-async def test_append_message_documented_200_content_with_a_key() -> None:
-    async with client("documented") as http:
+async def test_append_message_documented_200_content_with_a_key(make_client: ClientFactory) -> None:
+    async with make_client(key=None) as http:
         response = await http.post(
             f"{BASE}/{ERROR_SPIKES}/append_message/", headers=ADA, json={"content": "Note"}
         )
@@ -225,8 +223,10 @@ async def test_append_message_documented_200_content_with_a_key() -> None:
         (f"{BASE}/{SANDBOX}/open/", "POST"),
     ],
 )
-async def test_actual_refuses_personal_api_keys(path: str, method: str) -> None:
-    async with client() as http:
+async def test_actual_refuses_personal_api_keys(
+    make_client: ClientFactory, path: str, method: str
+) -> None:
+    async with make_client("actual", key=None) as http:
         response = await http.request(method, path, headers=ADA, json={"content": "x"})
         assert (response.status_code, response.json()) == (403, NO_KEYS)
 
@@ -258,9 +258,13 @@ async def test_actual_refuses_personal_api_keys(path: str, method: str) -> None:
     ],
 )
 async def test_append_message_refusals(
-    conversation: str, body: dict[str, Any], status: int, error: dict[str, Any]
+    make_client: ClientFactory,
+    conversation: str,
+    body: dict[str, Any],
+    status: int,
+    error: dict[str, Any],
 ) -> None:
-    async with client() as http:
+    async with make_client("actual", key=None) as http:
         response = await http.post(
             f"{BASE}/{conversation}/append_message/", headers=ADA_SESSION, json=body
         )
@@ -270,8 +274,8 @@ async def test_append_message_refusals(
 # open --------------------------------------------------------------------------------------
 
 
-async def test_open_a_sandbox_conversation() -> None:
-    async with client() as http:
+async def test_open_a_sandbox_conversation(make_client: ClientFactory) -> None:
+    async with make_client("actual", key=None) as http:
         trace = new_id()
         url = f"{BASE}/{SANDBOX}/open/"
         first = await http.post(url, headers=ADA_SESSION, json={"content": "go", "trace_id": trace})
@@ -337,23 +341,27 @@ async def test_open_a_sandbox_conversation() -> None:
     ],
 )
 async def test_open_refusals(
-    conversation: str, body: dict[str, Any], status: int, error: dict[str, Any]
+    make_client: ClientFactory,
+    conversation: str,
+    body: dict[str, Any],
+    status: int,
+    error: dict[str, Any],
 ) -> None:
-    async with client() as http:
+    async with make_client("actual", key=None) as http:
         response = await http.post(f"{BASE}/{conversation}/open/", headers=ADA_SESSION, json=body)
         assert (response.status_code, response.json()) == (status, error)
 
 
-async def test_documented_accepts_keys_on_open_and_cancel() -> None:
-    async with client("documented") as http:
+async def test_documented_accepts_keys_on_open_and_cancel(make_client: ClientFactory) -> None:
+    async with make_client(key=None) as http:
         opened = await http.post(f"{BASE}/{SANDBOX}/open/", headers=ADA, json={})
         assert opened.status_code == 200
         canceled = await http.patch(f"{BASE}/{ERROR_SPIKES}/cancel/", headers=ADA)
         assert (canceled.status_code, canceled.content) == (204, b"")
 
 
-async def test_wrong_method_on_the_new_paths_is_405() -> None:
-    async with client() as http:
+async def test_wrong_method_on_the_new_paths_is_405(make_client: ClientFactory) -> None:
+    async with make_client("actual", key=None) as http:
         response = await http.get(f"{BASE}/{ERROR_SPIKES}/cancel/", headers=ADA_SESSION)
         assert response.status_code == 405
         assert response.headers["allow"] == "PATCH"

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import ServerFactory
 from runs_harness import (
     ADA,
     ADA_SESSION,
@@ -14,15 +15,14 @@ from runs_harness import (
     BOBS,
     ERROR_SPIKES,
     Frame,
-    asgi_client,
-    gated_app,
+    gated,
     message_body,
     new_id,
     parse_sse,
     stream,
 )
 
-from fakeserver.app import ServerState
+from fakeserver import FakeServer, GatedPacer
 
 pytestmark = pytest.mark.anyio
 
@@ -49,16 +49,18 @@ def default_turn(content: str) -> list[tuple[str, str, bool]]:
     ]
 
 
-def assert_no_runs(state: ServerState) -> None:
-    assert len(state.workspace.runs) == 0
-    assert not state.workspace.runs.tasks
+def assert_no_runs(server: FakeServer) -> None:
+    assert len(server.workspace().runs) == 0
+    assert not server.workspace().runs.tasks
 
 
-async def test_queued_messages_are_answered_in_order_on_the_same_stream() -> None:
-    app, pacer, state = gated_app()
+async def test_queued_messages_are_answered_in_order_on_the_same_stream(
+    make_server: ServerFactory,
+) -> None:
+    server, pacer = gated(make_server)
     conversation = new_id()
-    async with asgi_client(app) as http:
-        live = await stream(app, message_body(conversation, "hello"))
+    async with server.async_client() as http:
+        live = await stream(server.app, message_body(conversation, "hello"))
         await live.read_frames(2)  # conversation, human echo; the agent waits for the gate
         queue_url = f"{BASE}/{conversation}/queue/"
         for content in ("first", "second"):
@@ -67,7 +69,7 @@ async def test_queued_messages_are_answered_in_order_on_the_same_stream() -> Non
         assert [m["content"] for m in queued.json()["messages"]] == ["first", "second"]
         # Untitled until its first turn ends, so not retrievable yet (as in PostHog).
         assert (await http.get(f"{BASE}/{conversation}/", headers=ADA)).status_code == 404
-        stored = state.workspace.store.conversation(conversation)
+        stored = server.workspace().store.conversation(conversation)
         assert stored is not None and stored.status == "in_progress"
         pacer.open()
         frames = await live.finish()
@@ -88,13 +90,13 @@ async def test_queued_messages_are_answered_in_order_on_the_same_stream() -> Non
         # A new run opens the drain again.
         again = await http.post(BASE + "/", headers=ADA, json=message_body(conversation, "more"))
         assert again.status_code == 200
-    assert_no_runs(state)
+    assert_no_runs(server)
 
 
-async def test_queue_cleared_mid_run_stays_open() -> None:
-    app, pacer, state = gated_app()
-    async with asgi_client(app) as http:
-        live = await stream(app, message_body(ERROR_SPIKES, "hello"))
+async def test_queue_cleared_mid_run_stays_open(make_server: ServerFactory) -> None:
+    server, pacer = gated(make_server)
+    async with server.async_client() as http:
+        live = await stream(server.app, message_body(ERROR_SPIKES, "hello"))
         await live.read_frames(1)
         queue_url = f"{BASE}/{ERROR_SPIKES}/queue/"
         await http.post(queue_url, headers=ADA_SESSION, json={"content": "dropped"})
@@ -105,13 +107,15 @@ async def test_queue_cleared_mid_run_stays_open() -> None:
         pacer.open()
         frames = await live.finish()
         assert contents(frames) == default_turn("hello") + default_turn("kept")
-    assert_no_runs(state)
+    assert_no_runs(server)
 
 
-async def test_new_message_while_running_is_409_and_state_is_unchanged() -> None:
-    app, pacer, state = gated_app()
-    async with asgi_client(app) as http:
-        live = await stream(app, message_body(ERROR_SPIKES, "hello"))
+async def test_new_message_while_running_is_409_and_state_is_unchanged(
+    make_server: ServerFactory,
+) -> None:
+    server, pacer = gated(make_server)
+    async with server.async_client() as http:
+        live = await stream(server.app, message_body(ERROR_SPIKES, "hello"))
         await live.read_frames(1)
         before = (await http.get(f"{BASE}/{ERROR_SPIKES}/", headers=ADA)).json()
         refused = await http.post(
@@ -129,21 +133,23 @@ async def test_new_message_while_running_is_409_and_state_is_unchanged() -> None
         assert (await http.get(f"{BASE}/{ERROR_SPIKES}/", headers=ADA)).json() == before
         pacer.open()
         await live.finish()
-    assert_no_runs(state)
+    assert_no_runs(server)
 
 
-async def test_reconnect_replays_the_current_run_then_follows_it_live() -> None:
-    app, pacer, state = gated_app()
+async def test_reconnect_replays_the_current_run_then_follows_it_live(
+    make_server: ServerFactory,
+) -> None:
+    server, pacer = gated(make_server)
     conversation = new_id()
-    async with asgi_client(app) as http:
-        first = await stream(app, message_body(conversation, "hello"))
+    async with server.async_client() as http:
+        first = await stream(server.app, message_body(conversation, "hello"))
         await first.read_frames(2)
         await http.post(
             f"{BASE}/{conversation}/queue/", headers=ADA_SESSION, json={"content": "follow-up"}
         )
         pacer.allow(2)  # two chunks of the first turn
         await first.read_frames(4)
-        reconnected = await stream(app, message_body(conversation, None))
+        reconnected = await stream(server.app, message_body(conversation, None))
         assert reconnected.status == 200
         replay = await reconnected.read_frames(3)
         assert replay == first.frames()[1:4]  # from the run's start: no `conversation` event
@@ -153,19 +159,19 @@ async def test_reconnect_replays_the_current_run_then_follows_it_live() -> None:
                 f.json.get("content") == "follow-up" for f in frames if f.event == "message"
             )
         )
-        late = await stream(app, message_body(conversation, None))
+        late = await stream(server.app, message_body(conversation, None))
         follow_up = await late.read_frames(1)
         assert (follow_up[0].json["content"], follow_up[0].json["type"]) == ("follow-up", "human")
         pacer.open()
         everything = await first.finish()
         assert (await reconnected.finish()) == everything[1:]
         assert (await late.finish()) == everything[-4:]
-    assert_no_runs(state)
+    assert_no_runs(server)
 
 
-async def test_reconnect_to_an_idle_conversation_is_400() -> None:
-    app, _pacer, state = gated_app()
-    async with asgi_client(app) as http:
+async def test_reconnect_to_an_idle_conversation_is_400(make_server: ServerFactory) -> None:
+    server, _pacer = gated(make_server)
+    async with server.async_client() as http:
         refused = await http.post(BASE + "/", headers=ADA, json=message_body(ERROR_SPIKES, None))
         assert (refused.status_code, refused.json()) == (
             400,
@@ -176,31 +182,33 @@ async def test_reconnect_to_an_idle_conversation_is_400() -> None:
                 "attr": None,
             },
         )
-    assert_no_runs(state)
+    assert_no_runs(server)
 
 
-async def test_disconnect_mid_run_does_not_stop_the_run() -> None:
-    app, pacer, state = gated_app()
+async def test_disconnect_mid_run_does_not_stop_the_run(make_server: ServerFactory) -> None:
+    server, pacer = gated(make_server)
     conversation = new_id()
-    async with asgi_client(app) as http:
-        live = await stream(app, message_body(conversation, "hello"))
+    async with server.async_client() as http:
+        live = await stream(server.app, message_body(conversation, "hello"))
         await live.read_frames(2)
         live.disconnect()
         await live.wait_closed()
-        assert len(state.workspace.runs) == 1
+        assert len(server.workspace().runs) == 1
         pacer.open()
-        await state.workspace.runs.join_all()
+        await server.workspace().runs.join_all()
         retrieved = (await http.get(f"{BASE}/{conversation}/", headers=ADA)).json()
         assert retrieved["status"] == "idle"
         assert [m["type"] for m in retrieved["messages"]] == ["human", "ai"]
         assert retrieved["title"] == "hello"
-    assert_no_runs(state)
+    assert_no_runs(server)
 
 
-async def test_cancel_mid_run_ends_the_stream_clears_the_queue_and_closes_the_drain() -> None:
-    app, _pacer, state = gated_app()
-    async with asgi_client(app) as http:
-        live = await stream(app, message_body(ERROR_SPIKES, "hello"))
+async def test_cancel_mid_run_ends_the_stream_clears_the_queue_and_closes_the_drain(
+    make_server: ServerFactory,
+) -> None:
+    server, _pacer = gated(make_server)
+    async with server.async_client() as http:
+        live = await stream(server.app, message_body(ERROR_SPIKES, "hello"))
         await live.read_frames(1)
         queue_url = f"{BASE}/{ERROR_SPIKES}/queue/"
         await http.post(queue_url, headers=ADA_SESSION, json={"content": "never answered"})
@@ -215,13 +223,15 @@ async def test_cancel_mid_run_ends_the_stream_clears_the_queue_and_closes_the_dr
         assert retrieved["status"] == "idle"
         again = await http.patch(f"{BASE}/{ERROR_SPIKES}/cancel/", headers=ADA_SESSION)
         assert again.status_code == 204  # an idle conversation: 204 as well
-    assert_no_runs(state)
+    assert_no_runs(server)
 
 
 @pytest.mark.parametrize("conversation", [BOBS, "00000000-0000-4000-8000-000000000000", "nope"])
-async def test_cancel_of_other_users_or_missing_conversation_is_404(conversation: str) -> None:
-    app, _pacer, _state = gated_app()
-    async with asgi_client(app) as http:
+async def test_cancel_of_other_users_or_missing_conversation_is_404(
+    make_server: ServerFactory, conversation: str
+) -> None:
+    server, _pacer = gated(make_server)
+    async with server.async_client() as http:
         response = await http.patch(f"{BASE}/{conversation}/cancel/", headers=ADA_SESSION)
         assert (response.status_code, response.json()) == (
             404,
@@ -229,20 +239,22 @@ async def test_cancel_of_other_users_or_missing_conversation_is_404(conversation
         )
 
 
-async def test_reset_cancels_runs_and_ends_their_streams() -> None:
-    app, _pacer, state = gated_app()
-    live = await stream(app, message_body(new_id(), "hello"))
+async def test_reset_cancels_runs_and_ends_their_streams(make_server: ServerFactory) -> None:
+    server, _pacer = gated(make_server)
+    live = await stream(server.app, message_body(new_id(), "hello"))
     await live.read_frames(2)
-    state.workspace.reset()
+    server.workspace().reset()
     frames = await live.finish()
     assert len(frames) == 2
-    await state.workspace.runs.join_all()
-    assert_no_runs(state)
+    await server.workspace().runs.join_all()
+    assert_no_runs(server)
 
 
-async def approval_turn(app: Any, http: httpx.AsyncClient, conversation: str) -> dict[str, Any]:
+async def approval_turn(
+    server: FakeServer, pacer: GatedPacer, http: httpx.AsyncClient, conversation: str
+) -> dict[str, Any]:
     """Run the default fixture's approval rule; return the pending proposal."""
-    live = await stream(app, message_body(conversation, "Please delete that insight"))
+    live = await stream(server.app, message_body(conversation, "Please delete that insight"))
     await live.read_frames(2)
     queued = await http.post(
         f"{BASE}/{conversation}/queue/",
@@ -250,7 +262,7 @@ async def approval_turn(app: Any, http: httpx.AsyncClient, conversation: str) ->
         json={"content": "dropped by the approval"},
     )
     assert queued.status_code == 200
-    app.state.fakeserver.pacer.open()
+    pacer.open()
     frames = await live.finish()
     reply = "I can delete that insight for you once you approve."
     assert contents(frames) == [
@@ -274,7 +286,7 @@ async def approval_turn(app: Any, http: httpx.AsyncClient, conversation: str) ->
     assert (await http.get(queue_url, headers=ADA_SESSION)).json()["messages"] == []
     refused = await http.post(queue_url, headers=ADA_SESSION, json={"content": "x"})
     assert (refused.status_code, refused.json()) == (409, NOT_RUNNING)
-    app.state.fakeserver.pacer.close()
+    pacer.close()
     return dict(proposal)
 
 
@@ -288,11 +300,13 @@ async def approval_turn(app: Any, http: httpx.AsyncClient, conversation: str) ->
         ),
     ],
 )
-async def test_approval_flow(payload: dict[str, str], answer: str) -> None:
-    app, pacer, state = gated_app()
+async def test_approval_flow(
+    make_server: ServerFactory, payload: dict[str, str], answer: str
+) -> None:
+    server, pacer = gated(make_server)
     conversation = new_id()
-    async with asgi_client(app) as http:
-        proposal = await approval_turn(app, http, conversation)
+    async with server.async_client() as http:
+        proposal = await approval_turn(server, pacer, http, conversation)
         pacer.open()
         resumed = await http.post(
             BASE + "/",
@@ -309,4 +323,4 @@ async def test_approval_flow(payload: dict[str, str], answer: str) -> None:
         retrieved = (await http.get(f"{BASE}/{conversation}/", headers=ADA)).json()
         assert retrieved["pending_approvals"] == []
         assert retrieved["messages"][-1] == frame.json
-    assert_no_runs(state)
+    assert_no_runs(server)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import ServerFactory
 from runs_harness import (
     ADA,
     ADA_SESSION,
@@ -12,16 +13,14 @@ from runs_harness import (
     ERROR_SPIKES,
     KEEPALIVE,
     RETENTION,
-    asgi_client,
     compact,
-    gated_app,
+    gated,
     message_body,
     new_id,
     parse_sse,
     stream,
 )
 
-from fakeserver.app import ServerConfig, create_app
 from fakeserver.domain.scripts import FAILURE_TEXT
 
 pytestmark = pytest.mark.anyio
@@ -42,10 +41,10 @@ MINIMAL_ACTUAL = [
 ]
 
 
-async def test_new_conversation_stream_frames_exactly() -> None:
-    app = create_app(ServerConfig(profile="actual"))
+async def test_new_conversation_stream_frames_exactly(make_server: ServerFactory) -> None:
+    server = make_server(profile="actual")
     conversation, trace = new_id(), new_id()
-    async with asgi_client(app) as http:
+    async with server.async_client() as http:
         response = await http.post(
             BASE + "/",
             headers=ADA,
@@ -106,10 +105,12 @@ async def test_new_conversation_stream_frames_exactly() -> None:
         assert listed[0]["id"] == conversation
 
 
-async def test_existing_conversation_uses_its_own_rule_and_drains_its_seeded_queue() -> None:
-    app = create_app(ServerConfig(profile="actual"))
+async def test_existing_conversation_uses_its_own_rule_and_drains_its_seeded_queue(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server(profile="actual")
     april = "April's week-4 retention is 34%, three points above March."
-    async with asgi_client(app) as http:
+    async with server.async_client() as http:
         response = await http.post(
             BASE + "/", headers=ADA, json=message_body(RETENTION, "And April?")
         )
@@ -137,9 +138,9 @@ async def test_existing_conversation_uses_its_own_rule_and_drains_its_seeded_que
         assert queue.status_code == 409 and queue.json()["error"] == "not_running"
 
 
-async def test_default_reply_when_no_rule_matches() -> None:
-    app = create_app(ServerConfig(profile="actual"))
-    async with asgi_client(app) as http:
+async def test_default_reply_when_no_rule_matches(make_server: ServerFactory) -> None:
+    server = make_server(profile="actual")
+    async with server.async_client() as http:
         response = await http.post(
             BASE + "/", headers=ADA, json=message_body(ERROR_SPIKES, "hello there")
         )
@@ -147,9 +148,9 @@ async def test_default_reply_when_no_rule_matches() -> None:
         assert final["content"] == 'This is a scripted reply from fakeserver to: "hello there"'
 
 
-async def test_failure_turn_ends_with_ai_failure_message() -> None:
-    app = create_app(ServerConfig(profile="actual"))
-    async with asgi_client(app) as http:
+async def test_failure_turn_ends_with_ai_failure_message(make_server: ServerFactory) -> None:
+    server = make_server(profile="actual")
+    async with server.async_client() as http:
         response = await http.post(
             BASE + "/", headers=ADA, json=message_body(ERROR_SPIKES, "break it")
         )
@@ -164,9 +165,9 @@ async def test_failure_turn_ends_with_ai_failure_message() -> None:
         assert state["status"] == "idle" and state["messages"][-1] == failure
 
 
-async def test_generation_error_turn_ends_with_status_event() -> None:
-    app = create_app(ServerConfig(profile="actual"))
-    async with asgi_client(app) as http:
+async def test_generation_error_turn_ends_with_status_event(make_server: ServerFactory) -> None:
+    server = make_server(profile="actual")
+    async with server.async_client() as http:
         response = await http.post(
             BASE + "/", headers=ADA, json=message_body(ERROR_SPIKES, "overload")
         )
@@ -176,10 +177,12 @@ async def test_generation_error_turn_ends_with_status_event() -> None:
         ]
 
 
-async def test_documented_profile_answers_201_json_and_still_runs() -> None:
-    app = create_app(ServerConfig(profile="documented"))
+async def test_documented_profile_answers_201_json_and_still_runs(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server(profile="documented")
     conversation, trace = new_id(), new_id()
-    async with asgi_client(app) as http:
+    async with server.async_client() as http:
         response = await http.post(
             BASE + "/",
             headers=ADA,
@@ -199,17 +202,19 @@ async def test_documented_profile_answers_201_json_and_still_runs() -> None:
             "trace_id": trace,
             "is_sandbox": False,
         }
-        await app.state.fakeserver.workspace.runs.join_all()
+        await server.workspace().runs.join_all()
         retrieved = (await http.get(f"{BASE}/{conversation}/", headers=ADA)).json()
         assert retrieved["status"] == "idle"
         assert [m["type"] for m in retrieved["messages"]] == ["human", "ai"]
         assert "task" not in retrieved
 
 
-async def test_documented_profile_streams_to_a_client_accepting_event_stream() -> None:
-    app = create_app(ServerConfig(profile="documented"))
+async def test_documented_profile_streams_to_a_client_accepting_event_stream(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server(profile="documented")
     conversation = new_id()
-    async with asgi_client(app) as http:
+    async with server.async_client() as http:
         response = await http.post(
             BASE + "/",
             json=message_body(conversation, "hi"),
@@ -222,9 +227,9 @@ async def test_documented_profile_streams_to_a_client_accepting_event_stream() -
         assert frames[-1].json["type"] == "ai"
 
 
-async def test_profile_header_switches_create_per_request() -> None:
-    app = create_app(ServerConfig(profile="documented"))
-    async with asgi_client(app) as http:
+async def test_profile_header_switches_create_per_request(make_server: ServerFactory) -> None:
+    server = make_server(profile="documented")
+    async with server.async_client() as http:
         response = await http.post(
             BASE + "/",
             json=message_body(new_id(), "hi"),
@@ -234,13 +239,13 @@ async def test_profile_header_switches_create_per_request() -> None:
         assert response.headers["content-type"] == "text/event-stream"
 
 
-async def test_keepalive_comment_after_silence() -> None:
-    app, pacer, state = gated_app(keepalive_interval=0.001)
-    live = await stream(app, message_body(ERROR_SPIKES, "hello"))
+async def test_keepalive_comment_after_silence(make_server: ServerFactory) -> None:
+    server, pacer = gated(make_server, keepalive=0.001)
+    live = await stream(server.app, message_body(ERROR_SPIKES, "hello"))
     frames = await live.read_until(lambda frames: KEEPALIVE in frames)
     assert frames[0].event == "message" and frames[-1] == KEEPALIVE
     assert live.received.endswith(b"\n\n: keepalive\n\n")
     pacer.open()
     frames = await live.finish()
     assert frames[-1].json["id"]
-    assert len(state.workspace.runs) == 0 and not state.workspace.runs.tasks
+    assert len(server.workspace().runs) == 0 and not server.workspace().runs.tasks

@@ -1,5 +1,9 @@
 """The shape-indexed router picks the same route as Starlette's walk over the whole table, and
-reuses a resolved path only while the table stays as it was."""
+reuses a resolved path only while the table stays as it was.
+
+The app's assembly is what these tests test, so they call `create_app` themselves (not
+conftest's `make_server`, which builds a whole `FakeServer`).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""The gateway in front of the router: error answers, repeated headers, user middleware."""
+"""The gateway in front of the router: error answers, repeated headers, user middleware.
+
+The app's assembly is what these tests test, so they call `create_app` themselves (not
+conftest's `make_server`, which builds a whole `FakeServer`).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The bench is not run by `make test` (it is long and wants a quiet machine), but its scripts
-must still import against the package as it is: each one answers `--help`."""
+must still import against the package as it is: each one answers `--help`; and its RESULTS.md
+is what its report writes, nothing more."""
 
 from __future__ import annotations
 
@@ -19,3 +20,21 @@ def test_every_bench_script_imports_and_answers_help(script: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "usage:" in done.stdout
+
+
+def test_results_md_is_exactly_what_the_report_writes_from_results_json() -> None:
+    """RESULTS.md holds only generated results (the history is docs/performance.md): the report
+    rebuilds it, byte for byte, from results.json."""
+    rebuild = (
+        "import json, sys; sys.path.insert(0, 'bench'); from measure import report; "
+        "sys.stdout.write(report.markdown(json.load(open('bench/results.json'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", rebuild],
+        cwd=BENCH.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (BENCH / "RESULTS.md").read_text(encoding="utf-8")

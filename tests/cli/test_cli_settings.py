@@ -4,14 +4,15 @@ has help."""
 
 from __future__ import annotations
 
-import argparse
 import socket
 import subprocess
 import sys
 
+import click
 import pytest
 
-from fakeserver.cli import _parser, main
+from fakeserver.cli import fakeserver, main
+from fakeserver.cli.serve import serve_config
 
 BAD_VALUES = [
     # (flag, variable, bad value, what the message says)
@@ -34,14 +35,13 @@ BOOLEANS = [("FAKESERVER_ACCESS_LOG", "maybe"), ("FAKESERVER_CONTROL", "2")]
 def refused(
     argv: list[str], capsys: pytest.CaptureFixture[str], env: dict[str, str] | None = None
 ) -> str:
-    """The one error line `main(argv)` ends with (exit status 2)."""
+    """The one error line `main(argv)` writes (exit status 2)."""
     with pytest.MonkeyPatch.context() as patch:
         for name, value in (env or {}).items():
             patch.setenv(name, value)
-        with pytest.raises(SystemExit) as exited:
-            main(argv)
-    assert exited.value.code == 2
-    return capsys.readouterr().err.splitlines()[-1]
+        assert main(argv) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    return line
 
 
 @pytest.mark.parametrize(("flag", "variable", "value", "message"), BAD_VALUES)
@@ -57,7 +57,7 @@ def test_the_same_value_as_a_flag_gets_the_same_message(
     flag: str, variable: str, value: str, message: str, capsys: pytest.CaptureFixture[str]
 ):
     error = refused(["serve", f"{flag}={value}"], capsys)
-    assert error.startswith(f"fakeserver serve: error: argument {flag}: {message}")
+    assert error.startswith(f"fakeserver serve: error: {flag}: {message}")
 
 
 @pytest.mark.parametrize(("variable", "value"), BOOLEANS)
@@ -109,15 +109,23 @@ def test_an_empty_variable_counts_as_unset(
 def test_the_port_is_bounded(port: str, capsys: pytest.CaptureFixture[str]):
     error = refused(["serve", "--port", port], capsys)
     assert error == (
-        f"fakeserver serve: error: argument --port: '{port}' is not a port; "
+        f"fakeserver serve: error: --port: '{port}' is not a port; "
         "expected 0 to 65535 (0: any free one)"
     )
 
 
 def test_the_bounds_themselves_are_ports():
-    parsed = _parser().parse_args(["serve", "--port", "65535"])
-    assert parsed.port == 65535
-    assert _parser().parse_args(["serve", "--port", "0"]).port == 0
+    assert serve_config(["--port", "65535"]).port == 65535
+    assert serve_config(["--port", "0"]).port == 0
+
+
+def test_an_unknown_flag_or_a_missing_value_names_the_command(capsys: pytest.CaptureFixture[str]):
+    assert refused(["serve", "--prot", "1"], capsys).startswith(
+        "fakeserver serve: error: No such option '--prot'. (Did you mean"
+    )
+    assert refused(["serve", "--control-token"], capsys) == (
+        "fakeserver serve: error: Option '--control-token' requires an argument."
+    )
 
 
 def test_a_port_in_use_is_one_line(capsys: pytest.CaptureFixture[str]):
@@ -156,28 +164,26 @@ def test_a_bad_variable_ends_the_real_command_without_a_traceback():
     assert done.stdout == ""
 
 
-def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    """Every subcommand's parser, by its prog, and the help each has in the command list."""
-    found: dict[str, argparse.ArgumentParser] = {}
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            helps = {choice.dest: choice.help for choice in action._choices_actions}
-            for name, command in action.choices.items():
-                assert helps.get(name), f"{name} has no help in the command list"
-                found[command.prog] = command
-                found.update(_commands(command))
-    return found
-
-
-def test_every_command_and_argument_has_help():
-    parser = _parser()
-    commands = _commands(parser)
-    assert {"fakeserver serve", "fakeserver check-fixture", "fakeserver verify"} <= set(commands)
+def test_every_command_and_option_has_help():
+    assert {"serve", "check-fixture", "verify", "snapshot"} <= set(fakeserver.commands)
     missing = []
-    for prog, command in {"fakeserver": parser, **commands}.items():
-        if not command.description:
-            missing.append(f"{prog}: no description")
-        for action in command._actions:
-            if not isinstance(action, argparse._SubParsersAction) and not action.help:
-                missing.append(f"{prog}: {'/'.join(action.option_strings) or action.dest}")
+    for name, command in {"fakeserver": fakeserver, **fakeserver.commands}.items():
+        if not command.help or not command.get_short_help_str():
+            missing.append(f"{name}: no help")
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.help:
+                missing.append(f"{name}: {'/'.join(param.opts)}")
     assert missing == []
+
+
+def test_help_and_version_exit_zero(capsys: pytest.CaptureFixture[str]):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("fakeserver ")
+    assert main(["serve", "--help"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "--keepalive SECONDS" in shown and "env var: FAKESERVER_KEEPALIVE" in shown
+
+
+def test_no_command_shows_the_commands(capsys: pytest.CaptureFixture[str]):
+    assert main([]) == 2
+    assert "serve" in capsys.readouterr().err

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import ServerFactory
 
 from fakeserver import FakeServer
 from fakeserver.cli import main
@@ -54,9 +55,9 @@ def _conversation(index: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def target() -> Iterator[FakeServer]:
+def target(make_server: ServerFactory) -> Iterator[FakeServer]:
     fixture = {"users": [USER], "conversations": [_conversation(i) for i in range(MANY)]}
-    with FakeServer([default_fixture_path(), fixture], profile="actual", live=True) as server:
+    with make_server([default_fixture_path(), fixture], profile="actual", live=True) as server:
         yield server
 
 
@@ -70,7 +71,10 @@ def snapshot(
 
 
 def test_snapshot_writes_a_fixture_that_loads_and_passes_check_fixture(
-    target: FakeServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    make_server: ServerFactory,
+    target: FakeServer,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ):
     path = tmp_path / "snap.yaml"
     code, out, err = snapshot(capsys, target.url, "-o", str(path))
@@ -81,7 +85,7 @@ def test_snapshot_writes_a_fixture_that_loads_and_passes_check_fixture(
     fixture = yaml.safe_load(path.read_text())
     assert len(fixture["conversations"]) == MANY
     assert fixture["users"][0]["personal_api_keys"] == [{"key": PLACEHOLDER_KEY, "scopes": ["*"]}]
-    with FakeServer(path) as served, served.client(api_key=PLACEHOLDER_KEY) as http:
+    with make_server(path) as served, served.client(api_key=PLACEHOLDER_KEY) as http:
         listed = http.get("/api/projects/1/conversations/", params={"limit": "1000"}).json()
     assert listed["count"] == MANY
 
@@ -91,11 +95,14 @@ def _conversations(path: Path) -> Any:
 
 
 def test_round_trip_snapshot_serve_snapshot_gives_the_same_conversations(
-    target: FakeServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    make_server: ServerFactory,
+    target: FakeServer,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ):
     first, second = tmp_path / "first.yaml", tmp_path / "second.yaml"
     assert snapshot(capsys, target.url, "-o", str(first))[0] == 0
-    with FakeServer(first, profile="actual", live=True) as served:
+    with make_server(first, profile="actual", live=True) as served:
         code = snapshot(capsys, served.url, "-o", str(second), key=PLACEHOLDER_KEY)[0]
     assert code == 0
     assert _conversations(second) == _conversations(first)

@@ -6,10 +6,18 @@ import json
 
 import httpx
 import pytest
-from conftest import ADA_KEY, FULL_QUEUE, FULL_QUEUE_ITEMS, ONE_QUEUED, bearer, queue_url
+from conftest import (
+    ADA_KEY,
+    FULL_QUEUE,
+    FULL_QUEUE_ITEMS,
+    ONE_QUEUED,
+    ServerFactory,
+    bearer,
+    queue_url,
+)
 
 from fakeserver import FakeServer
-from fakeserver.cli import _parser
+from fakeserver.cli.serve import serve_config
 
 NEW_CONVERSATION = "11111111-2222-4333-8444-555555555555"
 EXTRA_FIXTURE = {
@@ -320,6 +328,32 @@ def test_an_invalid_fault_rule_is_refused(
     assert client.get("/_fakeserver/faults").json() == {"rules": []}
 
 
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("GET", "/_fakeserver/journal?status=%C2%B2", None),
+        ("POST", "/_fakeserver/reset", {"namespace": ["a"]}),
+        ("POST", "/_fakeserver/fixtures", {"fixture": {}, "namespace": 5}),
+        ("POST", "/_fakeserver/fixtures", {"fixture": {}, "namespace": "bad name/../"}),
+        ("POST", "/_fakeserver/fixtures", {"path": "/bin/ls"}),
+        ("POST", "/_fakeserver/fixtures", {"path": "/"}),
+    ],
+)
+def test_control_api_refuses_bad_input(client: httpx.Client, method: str, url: str, body: object):
+    response = client.request(method, url, json=body)
+    assert response.status_code == 400
+    assert client.get("/_fakeserver/").json()["namespaces"] == ["default"]
+
+
+@pytest.mark.parametrize("depth", [101, 100_000])
+def test_a_deeply_nested_control_body_is_a_400(client: httpx.Client, depth: int):
+    nested = client.post(
+        "/_fakeserver/faults", content="[" * depth, headers={"Content-Type": "application/json"}
+    )
+    assert nested.status_code == 400
+    assert client.get("/_fakeserver/faults").json() == {"rules": []}
+
+
 def test_control_calls_are_not_journaled_or_faulted(client: httpx.Client):
     client.post("/_fakeserver/faults", json={"action": {"status": 500}})
     assert client.get("/_fakeserver/").status_code == 200
@@ -341,8 +375,8 @@ def test_an_unknown_control_path_or_method(client: httpx.Client):
     assert set(wrong.headers["allow"].split(", ")) == {"GET", "HEAD", "POST", "DELETE"}
 
 
-def test_a_control_token_is_required_when_configured():
-    with FakeServer(control_token="s3cret") as server, server.client() as client:
+def test_a_control_token_is_required_when_configured(make_server: ServerFactory):
+    with make_server(control_token="s3cret") as server, server.client() as client:
         refused = client.post("/_fakeserver/reset")
         wrong = client.post("/_fakeserver/reset", headers={"X-Fakeserver-Control-Token": "nope"})
         accepted = client.post(
@@ -361,8 +395,8 @@ def test_a_control_token_is_required_when_configured():
     assert api.status_code == 200
 
 
-def test_without_control_the_paths_are_plain_404s():
-    with FakeServer(control=False) as server, server.client() as client:
+def test_without_control_the_paths_are_plain_404s(make_server: ServerFactory):
+    with make_server(control=False) as server, server.client() as client:
         answer = client.post("/_fakeserver/reset")
     assert answer.status_code == 404
     assert answer.json() == {
@@ -374,7 +408,7 @@ def test_without_control_the_paths_are_plain_404s():
 
 
 def test_the_cli_flags_reach_the_config():
-    args = _parser().parse_args(["serve", "--no-control", "--control-token", "t"])
+    args = serve_config(["--no-control", "--control-token", "t"])
     assert (args.control, args.control_token) == (False, "t")
-    defaults = _parser().parse_args(["serve"])
+    defaults = serve_config([])
     assert (defaults.control, defaults.control_token) == (True, None)

@@ -1,5 +1,5 @@
 """The control API refuses what a web page could send through the developer's browser: calls
-from another origin, calls to a foreign Host (DNS rebinding), and non-JSON bodies (issue 22)."""
+from another origin, calls to a foreign Host (DNS rebinding), and non-JSON bodies."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import ADA_KEY, bearer
+from conftest import ADA_KEY, ServerFactory, bearer
 
 from fakeserver import FakeServer
-from fakeserver.cli import _exposure_warning, _parser
+from fakeserver.cli.serve import _exposure_warning, serve_config
 from fakeserver.control.access import ControlAccess
 
 EVIL = "http://evil.example"
@@ -36,6 +36,8 @@ FIRST = "3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10"
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[FakeServer]:
+    # One live server for the module (reset around each test): a module-scoped fixture cannot
+    # use the per-test `make_server`.
     with FakeServer(live=True) as server:
         yield server
 
@@ -167,8 +169,8 @@ def test_the_posthog_api_answers_any_host_and_origin(server: FakeServer):
     assert httpx.get(queue, headers=foreign).status_code == 200
 
 
-def test_in_process_clients_keep_any_host_name():
-    server = FakeServer()
+def test_in_process_clients_keep_any_host_name(make_server: ServerFactory):
+    server = make_server()
     with server.client() as client:
         assert client.post("/_fakeserver/reset").json() == {"reset": ["default"]}
     transport = httpx.ASGITransport(app=server.app)
@@ -181,16 +183,16 @@ def test_in_process_clients_keep_any_host_name():
     server.close()
 
 
-def test_in_process_calls_still_check_the_origin():
-    with FakeServer() as server, server.client() as client:
+def test_in_process_calls_still_check_the_origin(make_server: ServerFactory):
+    with make_server() as server, server.client() as client:
         refused(client.post("/_fakeserver/reset", headers={"Origin": EVIL}), 403, "cross_origin")
 
 
 # Allowances --------------------------------------------------------------------------------
 
 
-def test_an_allowed_origin_may_call_with_json_only():
-    with FakeServer(live=True, allow_origins=[EVIL + "/"]) as server:
+def test_an_allowed_origin_may_call_with_json_only(make_server: ServerFactory):
+    with make_server(live=True, allow_origins=[EVIL + "/"]) as server:
         post = httpx.post(
             f"{server.url}/_fakeserver/fixtures",
             headers={"Origin": EVIL, "Content-Type": "application/json"},
@@ -210,8 +212,8 @@ def test_an_allowed_origin_may_call_with_json_only():
         refused(other, 403, "cross_origin")
 
 
-def test_an_allowed_host_may_call_and_others_may_not():
-    with FakeServer(live=True, allow_hosts=["fakeserver.test"]) as server:
+def test_an_allowed_host_may_call_and_others_may_not(make_server: ServerFactory):
+    with make_server(live=True, allow_hosts=["fakeserver.test"]) as server:
         allowed = httpx.get(f"{server.url}/_fakeserver/", headers={"Host": "fakeserver.test:8010"})
         assert allowed.status_code == 200
         refused(
@@ -221,14 +223,14 @@ def test_an_allowed_host_may_call_and_others_may_not():
         )
 
 
-def test_star_allows_any_host_and_origin():
-    with FakeServer(live=True, allow_hosts=["*"], allow_origins=["*"]) as server:
+def test_star_allows_any_host_and_origin(make_server: ServerFactory):
+    with make_server(live=True, allow_hosts=["*"], allow_origins=["*"]) as server:
         headers = {"Host": "evil.example", "Origin": EVIL}
         assert httpx.get(f"{server.url}/_fakeserver/", headers=headers).status_code == 200
 
 
-def test_the_host_is_checked_before_the_token():
-    with FakeServer(live=True, control_token="s3cret") as server:
+def test_the_host_is_checked_before_the_token(make_server: ServerFactory):
+    with make_server(live=True, control_token="s3cret") as server:
         foreign = httpx.get(f"{server.url}/_fakeserver/", headers={"Host": "evil.example"})
         refused(foreign, 403, "host_not_allowed")
         refused(httpx.get(f"{server.url}/_fakeserver/"), 401, "invalid_control_token")
@@ -284,15 +286,15 @@ def test_json_bodies_and_empty_bodies_are_accepted(server: FakeServer, content_t
 
 
 def test_serve_takes_repeatable_allow_options(monkeypatch: pytest.MonkeyPatch):
-    args = _parser().parse_args(
-        ["serve", "--allow-origin", "http://a", "--allow-origin", "http://b", "--allow-host", "h"]
+    args = serve_config(
+        ["--allow-origin", "http://a", "--allow-origin", "http://b", "--allow-host", "h"]
     )
-    assert args.allowed_origins == ["http://a", "http://b"]
-    assert args.allowed_hosts == ["h"]
+    assert args.allow_origins == ("http://a", "http://b")
+    assert args.allow_hosts == ("h",)
     monkeypatch.setenv("FAKESERVER_ALLOW_ORIGIN", "http://c, http://d")
-    defaults = _parser().parse_args(["serve"])
-    assert defaults.allowed_origins == ["http://c", "http://d"]
-    assert defaults.allowed_hosts == []
+    defaults = serve_config([])
+    assert defaults.allow_origins == ("http://c", "http://d")
+    assert defaults.allow_hosts == ()
 
 
 def test_a_network_bind_is_announced_with_the_token_advice():

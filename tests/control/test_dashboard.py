@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ADA_KEY, DELETED, ONE_QUEUED, UNTITLED, queue_url
+from conftest import ADA_KEY, DELETED, ONE_QUEUED, UNTITLED, ServerFactory, queue_url
 
 from fakeserver import FakeServer
 from fakeserver.control.dashboard import listing
@@ -69,8 +69,8 @@ def test_page_is_one_self_contained_document(client: httpx.Client) -> None:
     assert client.head(UI).status_code == 200
 
 
-def test_the_page_and_its_data_obey_the_control_token() -> None:
-    with FakeServer(control_token="s3cret") as server, server.client() as client:
+def test_the_page_and_its_data_obey_the_control_token(make_server: ServerFactory) -> None:
+    with make_server(control_token="s3cret") as server, server.client() as client:
         assert client.get(UI).status_code == 401
         assert client.get(UI, params={"token": "wrong"}).status_code == 401
         assert client.get(UI, params={"token": "s3cret"}).status_code == 200
@@ -80,8 +80,8 @@ def test_the_page_and_its_data_obey_the_control_token() -> None:
         assert client.get(f"{DATA}/overview", headers=token).status_code == 200
 
 
-def test_no_control_api_no_dashboard() -> None:
-    with FakeServer(control=False) as server, server.client() as client:
+def test_no_control_api_no_dashboard(make_server: ServerFactory) -> None:
+    with make_server(control=False) as server, server.client() as client:
         assert client.get(UI).status_code == 404
         assert client.get(f"{DATA}/version").status_code == 404
 
@@ -329,9 +329,9 @@ def test_conversation_detail_has_messages_queue_and_run(client: httpx.Client) ->
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
 
 
-def test_activity_shows_a_running_run_and_its_open_stream() -> None:
+def test_activity_shows_a_running_run_and_its_open_stream(make_server: ServerFactory) -> None:
     conversation = str(uuid.uuid4())
-    with FakeServer(live=True, reply_delay=30) as server, server.client() as control:
+    with make_server(live=True, reply_delay=30) as server, server.client() as control:
         assert control.get(f"{DATA}/activity").json() == {"runs": [], "streams": []}
         idle = control.get(f"{DATA}/version").json()["version"]
         with (
@@ -490,19 +490,21 @@ def test_malformed_uploads_are_400s(client: httpx.Client, body: dict[str, Any]) 
     assert response.status_code == 400 and response.json()["code"] == "invalid_input"
 
 
-# Cross-site and foreign-Host calls (issue 22's rules) -------------------------------------
+# Cross-site and foreign-Host calls (the control API's gate) -------------------------------------
 
 
-def test_a_foreign_host_cannot_read_the_dashboard() -> None:
+def test_a_foreign_host_cannot_read_the_dashboard(make_server: ServerFactory) -> None:
     """DNS rebinding: a page served under another name that resolves to 127.0.0.1."""
-    with FakeServer(live=True) as server, httpx.Client(base_url=server.url) as raw:
+    with make_server(live=True) as server, httpx.Client(base_url=server.url) as raw:
         for path in (UI, f"{DATA}/overview", f"{DATA}/journal"):
             assert raw.get(path, headers={"Host": "evil.example"}).status_code == 403
         assert raw.get(UI).status_code == 200
 
 
-def test_a_cross_site_page_cannot_reset_through_the_dashboards_api() -> None:
-    with FakeServer(live=True) as server, httpx.Client(base_url=server.url) as raw:
+def test_a_cross_site_page_cannot_reset_through_the_dashboards_api(
+    make_server: ServerFactory,
+) -> None:
+    with make_server(live=True) as server, httpx.Client(base_url=server.url) as raw:
         with server.client(api_key=ADA_KEY) as api:
             api.get("/api/projects/1/conversations/")
         refused = raw.post(
@@ -515,7 +517,7 @@ def test_a_cross_site_page_cannot_reset_through_the_dashboards_api() -> None:
 
 
 def test_serve_prints_the_dashboard_url() -> None:
-    from fakeserver.cli import banner
+    from fakeserver.cli.serve import banner
     from fakeserver.fixture_files import default_fixture_path, load_seed
 
     seed = load_seed([default_fixture_path()])

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ADA_KEY, ONE_QUEUED, queue_url
+from conftest import ADA_KEY, ONE_QUEUED, ServerFactory, queue_url
 
 from fakeserver import FakeServer
 
@@ -55,8 +55,8 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def server() -> Iterator[FakeServer]:
-    with FakeServer(live=True) as live:
+def server(make_server: ServerFactory) -> Iterator[FakeServer]:
+    with make_server(live=True) as live:
         yield live
 
 
@@ -244,8 +244,10 @@ def test_narrow_window_stacks_the_views(browser: Browser, server: FakeServer) ->
     context.close()
 
 
-def test_the_control_token_is_taken_from_the_address_once(browser: Browser) -> None:
-    with FakeServer(live=True, control_token="s3cret") as guarded:
+def test_the_control_token_is_taken_from_the_address_once(
+    make_server: ServerFactory, browser: Browser
+) -> None:
+    with make_server(live=True, control_token="s3cret") as guarded:
         context = browser.new_context()
         opened = context.new_page()
         opened.goto(f"{guarded.url}{UI}?token=s3cret")
@@ -294,7 +296,7 @@ def test_a_cross_origin_page_cannot_act_on_the_fake(
     browser: Browser, server: FakeServer, api: httpx.Client
 ) -> None:
     """A text/plain fetch and a form post from another site: both simple requests, sent without
-    a preflight. Issue 22 makes the control API refuse them."""
+    a preflight. The control API's gate refuses them."""
     api.post(queue_url(ONE_QUEUED), json={"content": "must survive"})
     _AttackerPage.target = server.url
     attacker = ThreadingHTTPServer(("127.0.0.1", 0), _AttackerPage)

@@ -1,6 +1,8 @@
-"""Turning PostHog's limits on and watching them: fixtures, namespaces, the control API, the
-journal, the state dump, the CLI and the pytest plugin (the back-off example of docs/limits.md
-runs in tests/docs/test_docs_examples.py)."""
+"""Turning PostHog's limits on and watching them from outside the API: fixtures, namespaces,
+the control API, the journal, the state dump, the CLI and the pytest plugin (the rules
+themselves: tests/domain/test_limits_domain.py; PostHog's answers: tests/api/test_limits.py;
+mistakes in a fixture's `limits:` and organizations: tests/fixture_files/test_fixture_files.py;
+the back-off example of docs/limits.md: tests/docs/test_docs_examples.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +10,14 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import click
 import httpx
 import pytest
-from conftest import ADA_KEY, bearer
+from conftest import ADA_KEY, ServerFactory, bearer
 
 from fakeserver import FakeServer
-from fakeserver.cli import _parser, banner
-from fakeserver.fixture_files import FixtureError, default_fixture_path, load_seed
+from fakeserver.cli.serve import banner, serve_config
+from fakeserver.fixture_files import default_fixture_path, load_seed
 
 pytest_plugins = ["pytester"]
 
@@ -30,19 +33,19 @@ def fill_burst(http: httpx.Client, prefix: str = "") -> list[int]:
 
 
 @pytest.fixture
-def control() -> Iterator[tuple[FakeServer, httpx.Client]]:
-    with FakeServer() as server, server.client(headers=bearer()) as http:
+def control(make_server: ServerFactory) -> Iterator[tuple[FakeServer, httpx.Client]]:
+    with make_server() as server, server.client(headers=bearer()) as http:
         yield server, http
 
 
 # Where limits are turned on ----------------------------------------------------------------
 
 
-def test_a_fixture_turns_them_on_and_a_server_setting_wins_over_it():
+def test_a_fixture_turns_them_on_and_a_server_setting_wins_over_it(make_server: ServerFactory):
     on = {"limits": "posthog"}
-    with FakeServer([default_fixture_path(), on]) as server, server.client(headers=bearer()) as h:
+    with make_server([default_fixture_path(), on]) as server, server.client(headers=bearer()) as h:
         assert fill_burst(h)[-1] == 429
-    explicit_off = FakeServer([default_fixture_path(), on], limits="off")
+    explicit_off = make_server([default_fixture_path(), on], limits="off")
     with explicit_off as server, server.client(headers=bearer()) as http:
         assert fill_burst(http)[-1] == 201
 
@@ -82,8 +85,8 @@ def test_counters_quota_and_clock_reset_with_the_namespace_but_the_mode_stays(
     assert server.limits("alice")["users"][0]["windows"][0]["used"] == 10
 
 
-def test_restore_puts_back_the_modes_the_server_was_built_with():
-    with FakeServer(limits="posthog") as server:
+def test_restore_puts_back_the_modes_the_server_was_built_with(make_server: ServerFactory):
+    with make_server(limits="posthog") as server:
         server.set_limits("off")
         server.set_limits("off", namespace="alice")
         server.restore()
@@ -165,7 +168,7 @@ def test_bad_control_calls_are_refused_and_change_nothing(
     assert server.limits() == before
 
 
-def test_malformed_json_is_a_parse_error(control: tuple[FakeServer, httpx.Client]):
+def test_malformed_json_to_the_clock_is_a_parse_error(control: tuple[FakeServer, httpx.Client]):
     _, http = control
     answer = http.post(
         "/_fakeserver/clock", content=b"{", headers={"content-type": "application/json"}
@@ -176,9 +179,11 @@ def test_malformed_json_is_a_parse_error(control: tuple[FakeServer, httpx.Client
 # What is left, and what was refused --------------------------------------------------------
 
 
-def test_the_state_dump_and_the_limits_endpoint_show_each_windows_budget():
+def test_the_state_dump_and_the_limits_endpoint_show_each_windows_budget(
+    make_server: ServerFactory,
+):
     fixture = {"organizations": [{"id": "default", "customer_id": "cus_9"}]}
-    with FakeServer([default_fixture_path(), fixture], limits="posthog") as server:
+    with make_server([default_fixture_path(), fixture], limits="posthog") as server:
         server.freeze_clock()
         with server.client(headers=bearer()) as http:
             for _ in range(3):
@@ -226,8 +231,8 @@ def test_the_state_dump_and_the_limits_endpoint_show_each_windows_budget():
     assert report["projects"][0] == {"id": 1, "organization": "default", "research_exempt": False}
 
 
-def test_the_journal_marks_a_request_a_limit_refused():
-    with FakeServer(limits="posthog") as server, server.client(headers=bearer()) as http:
+def test_the_journal_marks_a_request_a_limit_refused(make_server: ServerFactory):
+    with make_server(limits="posthog") as server, server.client(headers=bearer()) as http:
         server.freeze_clock()
         server.set_ai_credit_quota(True)
         http.post(LIST, json={})
@@ -254,33 +259,16 @@ def test_a_fault_injected_429_is_not_a_limits_refusal(control: tuple[FakeServer,
     assert entry.fault is not None and entry.limit is None
 
 
-# Fixtures, command line, pytest plugin ----------------------------------------------------
-
-
-def test_fixture_problems_with_limits_name_their_paths():
-    bad = {
-        "limits": "strict",
-        "organizations": [{"id": "acme", "customer_id": ""}, {"id": "acme"}],
-        "projects": [{"id": 1, "organization": "nope", "research_exempt": 1}],
-    }
-    with pytest.raises(FixtureError) as raised:
-        load_seed([bad])
-    assert raised.value.problems == [
-        "<fixture #0>: organizations[0].customer_id: must not be blank",
-        "<fixture #0>: organizations[1]: duplicate organization id acme (also at organizations[0])",
-        "<fixture #0>: limits: 'strict' is not one of 'off', 'posthog', 'posthog-debug'",
-        "<fixture #0>: projects[0].research_exempt: expected true or false, got int 1",
-        "<fixture #0>: projects[0].organization: no organization with id nope",
-    ]
+# Command line, pytest plugin ----------------------------------------------------
 
 
 def test_serve_takes_limits_from_the_flag_or_the_environment(monkeypatch: pytest.MonkeyPatch):
-    assert _parser().parse_args(["serve"]).limits is None
-    assert _parser().parse_args(["serve", "--limits", "posthog"]).limits == "posthog"
+    assert serve_config([]).limits is None
+    assert serve_config(["--limits", "posthog"]).limits == "posthog"
     monkeypatch.setenv("FAKESERVER_LIMITS", "posthog-debug")
-    assert _parser().parse_args(["serve"]).limits == "posthog-debug"
-    with pytest.raises(SystemExit):
-        _parser().parse_args(["serve", "--limits", "fast"])
+    assert serve_config([]).limits == "posthog-debug"
+    with pytest.raises(click.UsageError):
+        serve_config(["--limits", "fast"])
     seed = load_seed([default_fixture_path()])
     text = banner("http://x", "documented", [default_fixture_path()], seed, limits="posthog")
     assert "  limits     posthog (" in text

@@ -1,4 +1,5 @@
-"""PostHog's limits as domain rules: windows, texts, exemptions, quota, on a controlled clock."""
+"""PostHog's limits as domain rules, without HTTP: the clock, windows, waits, texts,
+exemptions, quota and research classification (over HTTP: tests/api/test_limits.py)."""
 
 from __future__ import annotations
 

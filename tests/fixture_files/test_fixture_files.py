@@ -345,3 +345,20 @@ users:
         "users[1].session: session 's' is already used at users[0]",
         "users[1].personal_api_keys[0].key: duplicate personal API key",
     ]
+
+
+def test_fixture_problems_with_limits_name_their_paths():
+    bad = {
+        "limits": "strict",
+        "organizations": [{"id": "acme", "customer_id": ""}, {"id": "acme"}],
+        "projects": [{"id": 1, "organization": "nope", "research_exempt": 1}],
+    }
+    with pytest.raises(FixtureError) as raised:
+        load_seed([bad])
+    assert raised.value.problems == [
+        "<fixture #0>: organizations[0].customer_id: must not be blank",
+        "<fixture #0>: organizations[1]: duplicate organization id acme (also at organizations[0])",
+        "<fixture #0>: limits: 'strict' is not one of 'off', 'posthog', 'posthog-debug'",
+        "<fixture #0>: projects[0].research_exempt: expected true or false, got int 1",
+        "<fixture #0>: projects[0].organization: no organization with id nope",
+    ]

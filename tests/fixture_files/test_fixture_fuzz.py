@@ -101,6 +101,8 @@ def _assert_loads_or_refuses(path: Path) -> None:
     except FixtureError as error:
         assert error.problems and all(problem.startswith(str(path)) for problem in error.problems)
         return
+    # The app alone, from the seed just loaded: hypothesis runs this per example, where the
+    # per-test `make_server` cannot serve, and the in-process transport is the one it needs.
     app = create_app(seed=seed)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import anyio
 import httpx
 import pytest
-from conftest import ADA_KEY, FULL_QUEUE, FULL_QUEUE_ITEMS, queue_url
+from conftest import ADA_KEY, FULL_QUEUE, FULL_QUEUE_ITEMS, ServerFactory, queue_url
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -54,9 +54,8 @@ def with_streams(server: FakeServer) -> FakeServer:
 
 
 @pytest.fixture
-def server() -> Iterator[FakeServer]:
-    with FakeServer() as server:
-        yield with_streams(server)
+def server(make_server: ServerFactory) -> FakeServer:
+    return with_streams(make_server())
 
 
 @pytest.fixture
@@ -252,6 +251,52 @@ def test_an_invalid_header_is_a_400(
     }
 
 
+def test_a_deep_fault_header_is_a_400(client: httpx.Client):
+    response = client.get(queue_url(FULL_QUEUE), headers={"X-Fakeserver-Fault": "[" * 3000})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        '{"latency_ms": 700000}',
+        '{"latency_ms": -1}',
+        '{"status": 418, "headers": {"x-a": "\\u20ac"}}',
+        '{"status": 418, "headers": {"x a": "b"}}',
+        '{"status": 418, "headers": {"x-a": "b\\r\\nx-b: c"}}',
+        '{"status": 101}',
+        '{"status": 204, "body": "text"}',
+        '{"stall_ms": 10}',
+    ],
+)
+def test_fault_actions_that_no_server_could_apply_are_refused(client: httpx.Client, action: str):
+    by_header = client.get(queue_url(FULL_QUEUE), headers={"X-Fakeserver-Fault": action})
+    rule = f'{{"path": "/nothing", "action": {action}}}'
+    by_rule = client.post(
+        "/_fakeserver/faults", content=rule, headers={"Content-Type": "application/json"}
+    )
+    assert (by_header.status_code, by_rule.status_code) == (400, 400)
+    assert client.get("/_fakeserver/faults").json() == {"rules": []}
+
+
+@pytest.mark.parametrize("number", ["1e400", "Infinity", "NaN"])
+def test_non_finite_numbers_in_a_fault_read_as_null(client: httpx.Client, number: str):
+    """As in every JSON body the fake reads: no latency at all, rather than a request that hangs."""
+    action = f'{{"latency_ms": {number}}}'
+    response = client.get(queue_url(FULL_QUEUE), headers={"X-Fakeserver-Fault": action})
+    assert response.status_code == 200
+
+
+def test_a_429_fault_can_say_retry_after_zero(client: httpx.Client):
+    response = client.get(queue_url(FULL_QUEUE), headers=fault_header(status=429, retry_after=0))
+    assert (response.status_code, response.headers["retry-after"]) == (429, "0")
+
+
+def test_a_204_fault_sends_no_body(client: httpx.Client):
+    response = client.get(queue_url(FULL_QUEUE), headers={"X-Fakeserver-Fault": '{"status":204}'})
+    assert (response.status_code, response.content) == (204, b"")
+
+
 def test_latency_delays_then_answers_normally(client: httpx.Client, server: FakeServer):
     server.add_fault("conversations_list", latency_ms=5)
     answer = client.get(LIST)
@@ -272,8 +317,9 @@ def test_drop_in_process_raises_what_httpx_raises_for_a_closed_connection(
     assert server.journal.entries()[0].status is None
 
 
-def test_drop_on_the_live_server_closes_the_socket():
-    with FakeServer(live=True) as server, server.client(api_key=ADA_KEY) as client:
+def test_drop_on_the_live_server_closes_the_socket(make_server: ServerFactory):
+    server = make_server(live=True)
+    with server.client(api_key=ADA_KEY) as client:
         server.add_fault("conversations_list", drop=True, times=1)
         with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
             client.get(LIST)
@@ -306,8 +352,8 @@ def test_drop_after_frames_in_process(client: httpx.Client):
 DROP_AFTER_TWO = fault_header(drop_after_frames=2)
 
 
-def test_stream_faults_on_the_live_server():
-    with FakeServer(live=True) as server, server.client(timeout=5) as client:
+def test_stream_faults_on_the_live_server(make_server: ServerFactory):
+    with make_server(live=True) as server, server.client(timeout=5) as client:
         with_streams(server)
         received = []
         with (
@@ -404,8 +450,8 @@ def test_end_after_frames_on_an_agent_run_stream(client: httpx.Client, server: F
     assert frames[1].startswith("event: message\n")
 
 
-def test_a_stream_is_journaled_while_it_is_open():
-    with FakeServer(live=True) as server, server.client(timeout=5) as client:
+def test_a_stream_is_journaled_while_it_is_open(make_server: ServerFactory):
+    with make_server(live=True) as server, server.client(timeout=5) as client:
         with_streams(server)
         with client.stream("GET", "/test/endless") as response:
             chunks = response.iter_bytes()  # kept: a dropped iterator closes the connection

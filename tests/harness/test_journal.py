@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import ADA_KEY, FULL_QUEUE, FULL_QUEUE_ITEMS, ONE_QUEUED, bearer, queue_url, session
+from conftest import (
+    ADA_KEY,
+    FULL_QUEUE,
+    FULL_QUEUE_ITEMS,
+    ONE_QUEUED,
+    ServerFactory,
+    bearer,
+    queue_url,
+    session,
+)
 
 from fakeserver import FakeServer
 from fakeserver.harness.journal import BODY_LIMIT
@@ -217,8 +226,8 @@ def test_assert_called_explains_a_miss(client: httpx.Client, server: FakeServer)
         server.journal.last(method="DELETE")
 
 
-def test_the_journal_is_bounded():
-    with FakeServer(journal_size=3) as server, server.client(api_key=ADA_KEY) as client:
+def test_the_journal_is_bounded(make_server: ServerFactory):
+    with make_server(journal_size=3) as server, server.client(api_key=ADA_KEY) as client:
         for offset in range(5):
             client.get(f"/api/projects/1/conversations/?offset={offset}")
         assert [entry.query for entry in server.journal.entries()] == [

@@ -6,15 +6,17 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import ADA_KEY, FULL_QUEUE, FULL_QUEUE_ITEMS, ONE_QUEUED, queue_url
+from conftest import (
+    ADA_KEY,
+    FULL_QUEUE,
+    FULL_QUEUE_ITEMS,
+    ONE_QUEUED,
+    ServerFactory,
+    bearer,
+    queue_url,
+)
 
 from fakeserver import FakeServer
-
-
-@pytest.fixture
-def server() -> Iterator[FakeServer]:
-    with FakeServer() as server:
-        yield server
 
 
 @pytest.fixture
@@ -65,6 +67,15 @@ def test_a_namespace_is_created_on_first_use_only(client: httpx.Client, server: 
     assert sorted(server.state.workspaces) == ["default", "gamma"]
 
 
+def test_refused_requests_create_no_namespace(client: httpx.Client):
+    client.get("/_ns/junk1/api/projects/1/conversations/", headers={"Authorization": ""})
+    client.put("/_ns/junk2/api/projects/1/conversations/", headers={"Authorization": ""})
+    client.get("/_fakeserver/state?namespace=junk3")
+    assert client.get("/_fakeserver/").json()["namespaces"] == ["default"]
+    client.get("/_ns/used/api/projects/1/conversations/", headers=bearer())
+    assert client.get("/_fakeserver/").json()["namespaces"] == ["default", "used"]
+
+
 def test_resetting_one_namespace_leaves_the_others(client: httpx.Client, server: FakeServer):
     for name in ("alpha", "beta"):
         client.delete(f"/_ns/{name}" + queue_url(ONE_QUEUED, server.queue(ONE_QUEUED)[0].id))
@@ -106,8 +117,8 @@ def test_an_unknown_api_path_inside_a_namespace_is_posthogs_api_404(client: http
     assert answer.json()["detail"] == "Endpoint not found."
 
 
-def test_the_live_server_serves_namespaces_too():
-    with FakeServer(live=True) as server, server.client("alpha", api_key=ADA_KEY) as client:
+def test_the_live_server_serves_namespaces_too(make_server: ServerFactory):
+    with make_server(live=True) as server, server.client("alpha", api_key=ADA_KEY) as client:
         client.delete(queue_url(FULL_QUEUE, FULL_QUEUE_ITEMS[0]))
         page = client.get("/api/projects/1/conversations/?limit=1").json()
         base_url = server.base_url("alpha")

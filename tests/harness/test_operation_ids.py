@@ -1,13 +1,12 @@
-"""A typo in an operation id is an error that names the nearest ids, never a silent no-match
-(issue 24): fault rules (Python, control API, header), journal filters and assertions."""
+"""A typo in an operation id is an error that names the nearest ids, never a silent no-match:
+fault rules (Python, control API, header), journal filters and assertions."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import bearer
+from conftest import ServerFactory, bearer
 
-from fakeserver import FakeServer
 from fakeserver.harness.fault_rules import FaultError
 from fakeserver.harness.operations import (
     OPERATION_IDS,
@@ -48,16 +47,16 @@ def test_a_typo_names_the_nearest_ids(typo: str, named: str):
     assert named in message
 
 
-def test_add_fault_refuses_a_typo_and_adds_nothing():
-    with FakeServer() as server, server.client() as client:
+def test_add_fault_refuses_a_typo_and_adds_nothing(make_server: ServerFactory):
+    with make_server() as server, server.client() as client:
         with pytest.raises(FaultError, match="did you mean conversations_list"):
             server.add_fault("conversation_list", status=429)
         assert server.faults.rules() == []
         assert client.get(LIST, headers=bearer()).status_code == 200
 
 
-def test_the_control_api_refuses_a_typo_in_a_rule_and_a_journal_filter():
-    with FakeServer() as server, server.client() as client:
+def test_the_control_api_refuses_a_typo_in_a_rule_and_a_journal_filter(make_server: ServerFactory):
+    with make_server() as server, server.client() as client:
         added = client.post(
             "/_fakeserver/faults",
             json={"operation_id": "conversation_list", "action": {"status": 429}},
@@ -72,8 +71,8 @@ def test_the_control_api_refuses_a_typo_in_a_rule_and_a_journal_filter():
         assert "did you mean conversations_list" in read.json()["detail"]
 
 
-def test_journal_assertions_refuse_a_typo():
-    with FakeServer() as server, server.client() as client:
+def test_journal_assertions_refuse_a_typo(make_server: ServerFactory):
+    with make_server() as server, server.client() as client:
         client.delete(f"{LIST}3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10/", headers=bearer())
         with pytest.raises(UnknownOperationId, match="did you mean conversations_queue_destroy"):
             server.journal.assert_not_called("conversation_queue_destroy")
@@ -85,8 +84,8 @@ def test_journal_assertions_refuse_a_typo():
         server.journal.assert_not_called("conversations_queue_destroy")
 
 
-def test_a_spent_rule_is_not_counted_as_active():
-    with FakeServer() as server, server.client() as client:
+def test_a_spent_rule_is_not_counted_as_active(make_server: ServerFactory):
+    with make_server() as server, server.client() as client:
         rule = server.add_fault("conversations_list", status=503, times=1)
         assert client.get("/_fakeserver/").json()["faults"] == 1
         assert client.get(LIST, headers=bearer()).status_code == 503

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from runs_harness import gated_app, message_body, new_id, stream
+from conftest import ServerFactory
+from runs_harness import gated, message_body, new_id, stream
 
 from fakeserver import FakeServer
 from fakeserver.harness.request_log import LOGGER_NAME
@@ -26,8 +27,8 @@ def lines(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 @pytest.fixture
-def logged() -> Iterator[FakeServer]:
-    with FakeServer(access_log=True) as server:
+def logged(make_server: ServerFactory) -> Iterator[FakeServer]:
+    with make_server(access_log=True) as server:
         yield server
 
 
@@ -101,24 +102,26 @@ def test_control_api_calls_are_not_logged(logged: FakeServer, caplog: pytest.Log
 
 
 @pytest.mark.anyio
-async def test_a_stream_is_logged_once_when_it_ends(caplog: pytest.LogCaptureFixture):
+async def test_a_stream_is_logged_once_when_it_ends(
+    make_server: ServerFactory, caplog: pytest.LogCaptureFixture
+):
     caplog.set_level(logging.INFO, LOGGER_NAME)
-    app, pacer, state = gated_app("actual", access_log=True)
-    live = await stream(app, message_body(new_id(), "hello"))
+    server, pacer = gated(make_server, access_log=True)
+    live = await stream(server.app, message_body(new_id(), "hello"))
     await live.read_frames(1)
     assert lines(caplog) == []  # open: nothing yet
     pacer.open()
     await live.finish()
     [line] = lines(caplog)
-    [entry] = state.journal.entries()
+    [entry] = server.journal.entries()
     assert '"POST /api/projects/1/conversations/ HTTP/1.1" 200 ' in line
     assert line.endswith(f" {entry.duration_ms:.1f} ms conversations_create")  # the whole stream
 
 
-def test_off_by_default(caplog: pytest.LogCaptureFixture):
+def test_off_by_default(make_server: ServerFactory, caplog: pytest.LogCaptureFixture):
     with (
         caplog.at_level(logging.DEBUG, LOGGER_NAME),
-        FakeServer() as server,
+        make_server() as server,
         server.client(headers=KEY) as client,
     ):
         client.get(LIST)

@@ -1,4 +1,4 @@
-"""FakeServer's clients for code that is not written against httpx with API keys (issue 24):
+"""FakeServer's clients for code that is not written against httpx with API keys:
 session sign-in for the `actual` profile's queue actions, and `requests` in-process."""
 
 from __future__ import annotations
@@ -8,17 +8,15 @@ import uuid
 
 import pytest
 import requests
-from conftest import ADA_KEY, FULL_QUEUE, FULL_QUEUE_ITEMS, ONE_QUEUED, queue_url
-
-from fakeserver import FakeServer
+from conftest import ADA_KEY, FULL_QUEUE, FULL_QUEUE_ITEMS, ONE_QUEUED, ServerFactory, queue_url
 
 pytest_plugins = ["pytester"]
 CONVERSATIONS = "/api/projects/1/conversations/"
 KEY_REFUSED = "This action does not support personal API key access"
 
 
-def test_a_session_client_may_use_the_queue_where_actual_refuses_keys():
-    with FakeServer(profile="actual") as server:
+def test_a_session_client_may_use_the_queue_where_actual_refuses_keys(make_server: ServerFactory):
+    with make_server(profile="actual") as server:
         with server.client(api_key=ADA_KEY) as keyed:
             refused = keyed.post(queue_url(ONE_QUEUED), json={"content": "more"})
         assert (refused.status_code, refused.json()["detail"]) == (403, KEY_REFUSED)
@@ -33,15 +31,15 @@ def test_a_session_client_may_use_the_queue_where_actual_refuses_keys():
         server.journal.assert_called("conversations_queue_destroy", status=200)
 
 
-def test_a_session_client_takes_a_user_id_and_works_live():
-    with FakeServer(profile="actual", live=True) as server, server.client(as_user=1) as browser:
+def test_a_session_client_takes_a_user_id_and_works_live(make_server: ServerFactory):
+    with make_server(profile="actual", live=True) as server, server.client(as_user=1) as browser:
         answer = browser.delete(queue_url(FULL_QUEUE, FULL_QUEUE_ITEMS[0]))
         assert answer.status_code == 200, answer.text
 
 
 @pytest.mark.anyio
-async def test_an_async_session_client_signs_in_too():
-    server = FakeServer(profile="actual")
+async def test_an_async_session_client_signs_in_too(make_server: ServerFactory):
+    server = make_server(profile="actual")
     async with server.async_client(as_user="bob@example.com") as browser:
         answer = await browser.get(CONVERSATIONS)
     assert answer.status_code == 200
@@ -49,8 +47,8 @@ async def test_an_async_session_client_signs_in_too():
     server.close()
 
 
-def test_session_credentials_are_what_django_expects():
-    server = FakeServer(profile="actual")
+def test_session_credentials_are_what_django_expects(make_server: ServerFactory):
+    server = make_server(profile="actual")
     cookies, headers = server.session_credentials("ada@example.com")
     assert cookies["sessionid"] == "ses-ada"
     assert cookies["posthog_csrftoken"] == headers["X-CSRFToken"]
@@ -61,16 +59,16 @@ def test_session_credentials_are_what_django_expects():
         server.session_credentials("eve@example.com")
 
 
-def test_documented_knows_no_sessions():
-    with FakeServer() as server, server.client(as_user="ada@example.com") as browser:
+def test_documented_knows_no_sessions(make_server: ServerFactory):
+    with make_server() as server, server.client(as_user="ada@example.com") as browser:
         assert browser.get(CONVERSATIONS).status_code == 401
 
 
 # requests ---------------------------------------------------------------------------------
 
 
-def test_a_requests_session_is_served_in_process():
-    with FakeServer() as server, server.requests_session(api_key=ADA_KEY) as session:
+def test_a_requests_session_is_served_in_process(make_server: ServerFactory):
+    with make_server() as server, server.requests_session(api_key=ADA_KEY) as session:
         listed = session.get(CONVERSATIONS, params={"limit": 2})
         assert listed.status_code == 200
         assert listed.headers["Content-Type"] == "application/json"
@@ -85,13 +83,13 @@ def test_a_requests_session_is_served_in_process():
     server.journal.assert_called("conversations_queue_destroy", status=204)
 
 
-def test_a_requests_session_streams_a_run_as_server_sent_events():
+def test_a_requests_session_streams_a_run_as_server_sent_events(make_server: ServerFactory):
     body = {
         "content": "How many signups last week?",
         "conversation": str(uuid.uuid4()),
         "trace_id": str(uuid.uuid4()),
     }
-    server = FakeServer(profile="actual")
+    server = make_server(profile="actual")
     with (
         server.requests_session(api_key=ADA_KEY) as s,
         s.post(CONVERSATIONS, json=body, stream=True) as answer,
@@ -106,23 +104,23 @@ def test_a_requests_session_streams_a_run_as_server_sent_events():
     assert len(events) >= 4
 
 
-def test_a_requests_session_signs_in_and_follows_namespaces():
-    with FakeServer(profile="actual") as server:
+def test_a_requests_session_signs_in_and_follows_namespaces(make_server: ServerFactory):
+    with make_server(profile="actual") as server:
         with server.requests_session("alice", as_user="ada@example.com") as session:
             assert session.delete(queue_url(FULL_QUEUE, FULL_QUEUE_ITEMS[0])).status_code == 200
         assert len(server.queue(FULL_QUEUE, namespace="alice")) == 1
         assert len(server.queue(FULL_QUEUE)) == 2
 
 
-def test_a_dropped_connection_is_requests_connection_error():
-    with FakeServer() as server, server.requests_session(api_key=ADA_KEY) as session:
+def test_a_dropped_connection_is_requests_connection_error(make_server: ServerFactory):
+    with make_server() as server, server.requests_session(api_key=ADA_KEY) as session:
         server.add_fault("conversations_list", drop=True)
         with pytest.raises(requests.ConnectionError):
             session.get(CONVERSATIONS)
 
 
-def test_a_requests_session_reaches_a_live_server():
-    with FakeServer(live=True) as server, server.requests_session(api_key=ADA_KEY) as session:
+def test_a_requests_session_reaches_a_live_server(make_server: ServerFactory):
+    with make_server(live=True) as server, server.requests_session(api_key=ADA_KEY) as session:
         assert session.get(CONVERSATIONS).status_code == 200
         assert session.get(server.url + "/_health").text == "ok"
 

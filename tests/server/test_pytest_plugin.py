@@ -91,7 +91,7 @@ def test_live_with_a_marker(fakeserver_live):
     assert [c.title for c in fakeserver_live.conversations()] == ["Only one"]
     assert fakeserver_live.profile.name == "actual"
 
-@pytest.mark.fakeserver(port=1)
+@pytest.mark.fakeserver(colour="blue")
 def test_unknown_marker_argument(fakeserver):
     pass
 """
@@ -111,7 +111,9 @@ def test_the_marker_chooses_fixtures_and_profile(pytester: pytest.Pytester):
     (pytester.path / "data" / "small.yaml").write_text(SMALL_FIXTURE)
     result = pytester.runpytest("-rE")
     result.assert_outcomes(passed=3, errors=1)
-    result.stdout.fnmatch_lines(["*UsageError: @pytest.mark.fakeserver: unknown argument(s)*port*"])
+    result.stdout.fnmatch_lines(
+        ["*UsageError: @pytest.mark.fakeserver: unknown argument(s)*colour*"]
+    )
 
 
 INI_CONFIGURED = """

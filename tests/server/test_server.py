@@ -1,6 +1,11 @@
-"""`FakeServer`, the Python API: in-process and live, state accessors, fixtures, restore."""
+"""`FakeServer`, the Python API: in-process and live, state accessors, fixtures, restore.
+
+These tests build `FakeServer` themselves (not through conftest's `make_server`): its
+constructor, context manager and lifecycle are what they test."""
 
 from __future__ import annotations
+
+import socket
 
 import httpx
 import pytest
@@ -43,6 +48,18 @@ def test_live_start_and_stop():
     assert not server.is_live
     with pytest.raises(httpx.ConnectError), httpx.Client(base_url=url) as client:
         client.get("/_health")
+    server.close()
+
+
+def test_a_port_in_use_is_one_clear_error():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = FakeServer(port=port)
+        with pytest.raises(RuntimeError, match=f"127.0.0.1:{port} is in use"):
+            server.start()
+    assert not server.is_live
     server.close()
 
 

@@ -1,4 +1,4 @@
-"""Many streams at once, in-process and against a live uvicorn; nothing left running after."""
+"""Many streams at once, in-process and against a live server; nothing left running after."""
 
 from __future__ import annotations
 
@@ -7,38 +7,37 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import ServerFactory
 from runs_harness import (
     ADA,
     ADA_SESSION,
     BASE,
     RETENTION,
     LiveRequest,
-    gated_app,
+    gated,
     message_body,
     new_id,
     parse_sse,
-    serve_in_thread,
     stream,
 )
-
-from fakeserver.app import ServerConfig, create_app
 
 pytestmark = pytest.mark.anyio
 
 STREAMS = 50
 
 
-async def test_fifty_concurrent_streams_each_draining_a_queued_message() -> None:
-    app, pacer, state = gated_app()
+async def test_fifty_concurrent_streams_each_draining_a_queued_message(
+    make_server: ServerFactory,
+) -> None:
+    server, pacer = gated(make_server)
     conversations = [new_id() for _ in range(STREAMS)]
     lives: list[LiveRequest] = await asyncio.gather(
-        *(stream(app, message_body(c, f"question {i}")) for i, c in enumerate(conversations))
+        *(stream(server.app, message_body(c, f"question {i}")) for i, c in enumerate(conversations))
     )
     assert {live.status for live in lives} == {200}
     await asyncio.gather(*(live.read_frames(2) for live in lives))
-    assert len(state.workspace.runs) == STREAMS
-    transport = httpx.ASGITransport(app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    assert len(server.workspace().runs) == STREAMS
+    async with server.async_client() as http:
         queued = await asyncio.gather(
             *(
                 http.post(f"{BASE}/{c}/queue/", headers=ADA_SESSION, json={"content": f"more {i}"})
@@ -57,7 +56,7 @@ async def test_fifty_concurrent_streams_each_draining_a_queued_message() -> None
         assert len(mine) == STREAMS
         assert {c["status"] for c in mine.values()} == {"idle"}
         assert {c["title"] for c in mine.values()} == {f"question {i}" for i in range(STREAMS)}
-    assert len(state.workspace.runs) == 0 and not state.workspace.runs.tasks
+    assert len(server.workspace().runs) == 0 and not server.workspace().runs.tasks
 
 
 def read_stream(http: httpx.Client, body: dict[str, Any]) -> tuple[int, str, str]:
@@ -66,10 +65,11 @@ def read_stream(http: httpx.Client, body: dict[str, Any]) -> tuple[int, str, str
         return response.status_code, response.headers["content-type"], text
 
 
-def test_live_server_streams_drains_and_survives_fifty_concurrent_clients() -> None:
-    app = create_app(ServerConfig(profile="actual"))
-    state = app.state.fakeserver
-    with serve_in_thread(app) as url:
+def test_live_server_streams_drains_and_survives_fifty_concurrent_clients(
+    make_server: ServerFactory,
+) -> None:
+    with make_server(profile="actual", live=True) as server:
+        url = server.url
         with httpx.Client(base_url=url, timeout=30) as http:
             status, content_type, text = read_stream(http, message_body(RETENTION, "And April?"))
             assert (status, content_type) == (200, "text/event-stream")
@@ -95,18 +95,17 @@ def test_live_server_streams_drains_and_survives_fifty_concurrent_clients() -> N
             listed = http.get(BASE + "/?limit=500", headers=ADA).json()
             assert listed["count"] >= STREAMS + 1
             assert all(c["status"] == "idle" for c in listed["results"])
-    assert len(state.workspace.runs) == 0 and not state.workspace.runs.tasks
+    assert len(server.workspace().runs) == 0 and not server.workspace().runs.tasks
 
 
-def test_live_server_shutdown_cancels_a_run_whose_client_left() -> None:
-    app = create_app(ServerConfig(profile="actual", reply_delay=30))
-    state = app.state.fakeserver
+def test_live_server_shutdown_cancels_a_run_whose_client_left(make_server: ServerFactory) -> None:
+    server = make_server(profile="actual", reply_delay=30, live=True)
     conversation = new_id()
-    with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+    with server, httpx.Client(base_url=server.url, timeout=30) as http:
         body = message_body(conversation, "slow")
         with http.stream("POST", BASE + "/", json=body, headers=ADA) as response:
             first = next(response.iter_lines())
             assert first == "event: conversation"
         # The client is gone; the run waits 30 s per frame; shutting down must not wait.
-        assert len(state.workspace.runs) == 1
-    assert len(state.workspace.runs) == 0 and not state.workspace.runs.tasks
+        assert len(server.workspace().runs) == 1
+    assert len(server.workspace().runs) == 0 and not server.workspace().runs.tasks
