@@ -2,6 +2,7 @@
 fixed seeds per profile.
 
     python contract_tests/live.py [--profile documented|actual] [--seeds 11,23,37,59,83]
+        [--max-examples N]
 
 Each run starts a fresh `fakeserver serve --profile P --port 0`, prints the configuration with
 `fakeserver schemathesis-config --profile P --base-url URL` into a `schemathesis.toml` in an
@@ -173,10 +174,12 @@ def run_recipe(
     )
 
 
-def run_profile(profile: str, seeds: Sequence[int], folder: Path) -> list[Outcome]:
+def run_profile(
+    profile: str, seeds: Sequence[int], max_examples: int, folder: Path
+) -> list[Outcome]:
     fakeserver = [sys.executable, "-m", "fakeserver"]
     schemathesis = str(Path(sys.executable).with_name("schemathesis"))
-    extra = ["--max-examples", str(MAX_EXAMPLES), "--phases", PHASES]
+    extra = ["--max-examples", str(max_examples), "--phases", PHASES]
     outcomes = []
     for seed in seeds:
         workdir = folder / f"{profile}-{seed}"
@@ -192,13 +195,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", choices=PROFILES, action="append")
     parser.add_argument("--seeds", type=lambda text: [int(s) for s in text.split(",")])
+    parser.add_argument("--max-examples", type=int, default=MAX_EXAMPLES)
     args = parser.parse_args()
     profiles = args.profile or PROFILES
     with (
         tempfile.TemporaryDirectory(prefix="fakeserver-contract-") as folder,
         ThreadPoolExecutor(len(profiles)) as pool,
     ):
-        runs = [pool.submit(run_profile, p, args.seeds or SEEDS, Path(folder)) for p in profiles]
+        runs = [
+            pool.submit(run_profile, profile, args.seeds or SEEDS, args.max_examples, Path(folder))
+            for profile in profiles
+        ]
         outcomes = [outcome for run in runs for outcome in run.result()]
     print(f"{TABLE_HEAD}\n" + "\n".join(outcome.row() for outcome in outcomes))
     failed = [outcome for outcome in outcomes if not outcome.passed]
