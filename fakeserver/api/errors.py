@@ -149,6 +149,8 @@ def _api_error_response(_request: Request, exc: Exception) -> Response:
 
 def _domain_error_response(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, domain.DomainError)
+    if isinstance(exc, domain.RecordedAnswerReplayed):
+        return Response(exc.body, exc.status, media_type=exc.content_type)
     return render_api_error(from_domain(exc))
 
 

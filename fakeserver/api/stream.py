@@ -17,11 +17,26 @@ from starlette.responses import StreamingResponse
 
 from fakeserver.api import serializers
 from fakeserver.api.json import dumps
-from fakeserver.domain.runs import ConversationFrame, Frame, MessageFrame, StatusFrame, UpdateFrame
+from fakeserver.domain.frames import (
+    ConversationFrame,
+    DroppedFrame,
+    EventFrame,
+    Frame,
+    MessageFrame,
+    RawFrame,
+    UpdateFrame,
+)
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import StreamSubscription
 
 SSE_MEDIA_TYPE: Final = "text/event-stream"
+
+
+class ConnectionDropped(Exception):
+    """The connection is to be dropped (a fault, or a replayed run whose target dropped it). A
+    live server aborts the socket; in-process it is raised (`harness.faults` handles both)."""
+
+
 KEEPALIVE: Final = b": keepalive\n\n"
 
 
@@ -42,8 +57,13 @@ def render_frame(frame: Frame, seed: Seed, minimal_shape: serializers.Shape) -> 
         event, data = b"message", frame.message
     elif isinstance(frame, UpdateFrame):
         event, data = b"update", frame.update
+    elif isinstance(frame, EventFrame):
+        event, data = frame.event.encode(), frame.data
+    elif isinstance(frame, RawFrame):
+        return frame.text.encode()
+    elif isinstance(frame, DroppedFrame):
+        return b""
     else:
-        assert isinstance(frame, StatusFrame)
         event, data = b"status", frame.status
     return b"event: " + event + b"\ndata: " + dumps(without_none(data)) + b"\n\n"
 
@@ -60,6 +80,14 @@ async def sse_chunks(
         if index < len(log.frames):
             pending = log.frames[index:]
             index += len(pending)
+            dropped = next(
+                (n for n, frame in enumerate(pending) if isinstance(frame, DroppedFrame)), None
+            )
+            if dropped is not None:
+                before = pending[:dropped]
+                if before:
+                    yield b"".join(render_frame(frame, seed, minimal_shape) for frame in before)
+                raise ConnectionDropped("the recorded stream was dropped here")
             yield b"".join(render_frame(frame, seed, minimal_shape) for frame in pending)
         elif log.closed:
             return

@@ -8,8 +8,9 @@ of its text. Every face derives its own spelling of the setting from the field:
     variable         the flag's environment variable                FAKESERVER_KEEPALIVE
     ini option       pytest's ini file                              fakeserver_keepalive
 
-`serve` runs a server for a person, so two defaults differ there and say so in their field
-(`serve_default`): port 8010 instead of any free one, and the request log on.
+`serve` runs a server for a person, so three defaults differ there and say so in their field
+(`serve_default`): port 8010 instead of any free one, the request log on, and recorded runs
+replayed at their recorded timing.
 
 Light to import: the pytest plugin reads the settings when pytest starts.
 """
@@ -152,6 +153,13 @@ class ServerConfig:
         "seconds between the frames of a simulated agent run",
         parsers.seconds(allow_zero=True),
         metavar=SECONDS,
+    )
+    replay_speed: float = setting(
+        0.0,
+        "recorded runs replay at this multiple of their timing (0: as fast as possible)",
+        parsers.seconds(allow_zero=True),
+        metavar="FACTOR",
+        serve_default=1.0,
     )
     keepalive: float = setting(
         15.0,

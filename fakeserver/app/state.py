@@ -58,7 +58,8 @@ class ServerState:
         workspace = self.workspaces.get(name)
         if workspace is None:
             # Each namespace has its own clock: moving one's time moves no other's.
-            fresh = Workspace(self.seed, None, IdFactory(self.config.id_seed), self.pacer)
+            ids = IdFactory(self.config.id_seed)
+            fresh = Workspace(self.seed, None, ids, self.pacer, self.config.replay_speed)
             workspace = self.workspaces.setdefault(name, fresh)
             workspace.set_limit_mode(self.limit_mode(name))
         return workspace

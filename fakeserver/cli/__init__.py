@@ -19,6 +19,7 @@ from fakeserver import __version__
 from fakeserver.cli.options import with_settings
 from fakeserver.cli.serve import serve
 from fakeserver.conformance import commands as conformance
+from fakeserver.conformance import record_command
 
 EXIT_USAGE: Final = 2
 
@@ -104,6 +105,7 @@ def contract_config(profile: str, host: str, port: int, base_url: str | None) ->
 
 fakeserver.add_command(serve)
 conformance.register(fakeserver)
+record_command.register(fakeserver)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -58,6 +58,14 @@ class IdleWithoutMessage(DomainError):
     """create: no message, nothing to resume, and nothing running."""
 
 
+class RecordedAnswerReplayed(DomainError):
+    """create: a recorded rule answers this message as the recorded target did (an error)."""
+
+    def __init__(self, status: int, body: str, content_type: str) -> None:
+        super().__init__(status)
+        self.status, self.body, self.content_type = status, body, content_type
+
+
 # open (sandbox) ----------------------------------------------------------------------------
 
 

@@ -19,88 +19,28 @@ from typing import Protocol
 
 from fakeserver.domain import queue
 from fakeserver.domain.clock import Clock, IdFactory
-from fakeserver.domain.models import Conversation, JSONValue
+from fakeserver.domain.frames import (
+    ConversationFrame,
+    EventFrame,
+    FrameLog,
+    MessageFrame,
+    StatusFrame,
+    UpdateFrame,
+    kinds_of,
+)
+from fakeserver.domain.models import JSONValue
+from fakeserver.domain.replay import ReplayIds, replayed
 from fakeserver.domain.scripts import (
     FAILURE_TEXT,
     GENERATION_ERROR,
     AgentScript,
+    EventStep,
     Turn,
+    UpdateStep,
     default_turn,
     title_from,
 )
 from fakeserver.domain.store import Store
-
-# Frames ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ConversationFrame:
-    """The `conversation` event: sent once, first, for a new conversation only."""
-
-    conversation: Conversation
-    """A snapshot taken when the frame was made."""
-
-
-@dataclass(frozen=True, slots=True)
-class MessageFrame:
-    message: dict[str, JSONValue]
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateFrame:
-    update: dict[str, JSONValue]
-
-
-@dataclass(frozen=True, slots=True)
-class StatusFrame:
-    status: dict[str, JSONValue]
-
-
-Frame = ConversationFrame | MessageFrame | UpdateFrame | StatusFrame
-
-
-class FrameLog:
-    """The frames of one conversation's stream, kept until its runs end, so readers can replay."""
-
-    def __init__(self) -> None:
-        self.frames: list[Frame] = []
-        self.run_start = 0
-        """Index of the current run's first frame: where a reconnecting client starts."""
-        self.closed = False
-        self._changed = asyncio.Event()
-
-    @classmethod
-    def empty_closed(cls) -> FrameLog:
-        log = cls()
-        log.closed = True
-        return log
-
-    def append(self, frame: Frame) -> None:
-        self.frames.append(frame)
-        self._notify()
-
-    def begin_run(self) -> None:
-        self.run_start = len(self.frames)
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self._notify()
-
-    def _notify(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    async def wait_beyond(self, index: int, timeout: float | None) -> bool:
-        """Wait until a frame past `index` exists or the log closes; False if `timeout` passed."""
-        if index < len(self.frames) or self.closed:
-            return True
-        try:
-            await asyncio.wait_for(self._changed.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
-
 
 # Pacing ------------------------------------------------------------------------------------
 
@@ -188,11 +128,13 @@ class AgentRun:
         ids: IdFactory,
         script: AgentScript,
         pacer: RunPacer,
+        replay_speed: float = 0.0,
     ) -> None:
         self.conversation_id = conversation_id
         self.log = FrameLog()
         self._store, self._clock, self._ids = store, clock, ids
         self._script, self._pacer = script, pacer
+        self._replay_speed = replay_speed
         self._stopped = False
         self.task: asyncio.Task[None] | None = None
 
@@ -221,6 +163,10 @@ class AgentRun:
             "trace_id": request.trace_id,
         }
         self._add_message(message)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
 
     def stop(self) -> None:
         """Cancel: no further frames or state changes; subscribers end."""
@@ -265,30 +211,70 @@ class AgentRun:
         """Play one turn; True when it ended asking for an approval."""
         content = request.content or ""
         turn = request.turn or self._script.turn_for(content) or default_turn(content)
-        if turn.updates:
-            tool_message_id, tool_call_id = self._ids.new_id(), self._ids.new_id()
-            for text in turn.updates:
-                await self._frame_due()
-                update = {"id": tool_message_id, "tool_call_id": tool_call_id, "content": text}
-                self.log.append(UpdateFrame(update))
-        so_far = ""
-        for chunk in turn.chunks:
+        if turn.recorded is not None:
+            await self._replay(turn, request.trace_id)
+            self._name_conversation()
+            return False
+        tool = _ToolCall(self._ids)
+        for text in turn.updates:
             await self._frame_due()
-            so_far += chunk
-            self.log.append(MessageFrame({"content": so_far, "type": "ai"}))
-        await self._frame_due()
+            self.log.append(UpdateFrame(tool.update(text)))
+        await self._stream_chunks(turn.chunks)
+        last_ai: str | None = None
+        for step in turn.steps:
+            if isinstance(step, UpdateStep):
+                await self._frame_due()
+                self.log.append(UpdateFrame(tool.update(step.content)))
+            elif isinstance(step, EventStep):
+                await self._frame_due()
+                self.log.append(EventFrame(step.event, step.data))
+            else:
+                await self._stream_chunks(step.chunks)
+                await self._frame_due()
+                message = self._with_new_id(step.message)
+                self._add_message(message)
+                if message.get("type") == "ai":
+                    last_ai = str(message["id"])
+        if turn.ending != "none":
+            await self._frame_due()
         if turn.ending == "failure":
             failure_id = self._ids.new_id()
             self._add_message({"content": FAILURE_TEXT, "id": failure_id, "type": "ai/failure"})
         elif turn.ending == GENERATION_ERROR:
             self.log.append(StatusFrame({"type": GENERATION_ERROR}))
-        else:
-            message_id = self._ids.new_id()
-            self._add_message({"content": turn.final_text, "id": message_id, "type": "ai"})
-            if turn.approval is not None:
-                self._request_approval(turn, message_id)
+        elif turn.ending == "reply":
+            last_ai = self._ids.new_id()
+            self._add_message({"content": turn.final_text, "id": last_ai, "type": "ai"})
+        if turn.approval is not None and last_ai is not None and turn.ending in ("reply", "none"):
+            self._request_approval(turn, last_ai)
         self._name_conversation()
-        return turn.approval is not None and turn.ending == "reply"
+        return turn.approval is not None and last_ai is not None
+
+    async def _stream_chunks(self, chunks: tuple[str, ...]) -> None:
+        so_far = ""
+        for chunk in chunks:
+            await self._frame_due()
+            so_far += chunk
+            self.log.append(MessageFrame({"content": so_far, "type": "ai"}))
+
+    def _with_new_id(self, message: dict[str, JSONValue]) -> dict[str, JSONValue]:
+        if "id" in message:
+            return dict(message)
+        return dict(sorted({**message, "id": self._ids.new_id()}.items()))
+
+    async def _replay(self, turn: Turn, trace_id: str) -> None:
+        assert turn.recorded is not None
+        ids = ReplayIds(self._ids, trace_id)
+        ids.rename(turn.recorded_conversation, self.conversation_id)
+        for step in replayed(turn.recorded, ids):
+            if step.after > 0 and self._replay_speed > 0:
+                await asyncio.sleep(step.after / self._replay_speed)
+            await self._frame_due()
+            if step.final:
+                assert isinstance(step.frame, MessageFrame)
+                self._add_message(step.frame.message)
+            else:
+                self.log.append(step.frame)
 
     def _add_message(self, message: dict[str, JSONValue]) -> None:
         with self._store.update(self.conversation_id) as conversation:
@@ -322,11 +308,29 @@ class AgentRun:
             writable.title = title_from(first["content"])
 
 
+class _ToolCall:
+    """The tool message and call a turn's `update` events belong to (made on first use)."""
+
+    def __init__(self, ids: IdFactory) -> None:
+        self._ids = ids
+        self._names: tuple[str, str] | None = None
+
+    def update(self, content: str) -> dict[str, JSONValue]:
+        if self._names is None:
+            self._names = (self._ids.new_id(), self._ids.new_id())
+        message_id, call_id = self._names
+        return {"id": message_id, "tool_call_id": call_id, "content": content}
+
+
 class Runs:
     """The runs of one workspace: at most one per conversation, each a tracked task."""
 
-    def __init__(self, pacer: RunPacer | None = None) -> None:
+    def __init__(self, pacer: RunPacer | None = None, replay_speed: float = 0.0) -> None:
         self.pacer: RunPacer = pacer or DelayPacer()
+        self.replay_speed = replay_speed
+        """Recorded delays are divided by it; 0 replays as fast as possible."""
+        self._last_kinds: dict[str, tuple[tuple[str, int], ...]] = {}
+        """Each conversation's last ended run: its frames counted by kind (the dashboard's)."""
         self._active: dict[str, AgentRun] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -357,6 +361,15 @@ class Runs:
     def _ended(self, run: AgentRun) -> None:
         if self._active.get(run.conversation_id) is run:
             del self._active[run.conversation_id]
+        if not run.stopped:
+            self._last_kinds[run.conversation_id] = kinds_of(run.log.frames)
+
+    def frame_kinds(self, conversation_id: str) -> tuple[tuple[str, int], ...]:
+        """The frames by kind of the conversation's run in progress, else of its last one."""
+        run = self._active.get(conversation_id)
+        if run is not None:
+            return kinds_of(run.log.frames)
+        return self._last_kinds.get(conversation_id, ())
 
     def stop(self, conversation_id: str) -> None:
         run = self._active.pop(conversation_id, None)
@@ -366,6 +379,7 @@ class Runs:
     def stop_all(self) -> None:
         for conversation_id in list(self._active):
             self.stop(conversation_id)
+        self._last_kinds.clear()
 
     async def join(self, conversation_id: str) -> None:
         """Wait until the conversation's current run (if any) has ended."""

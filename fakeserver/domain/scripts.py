@@ -1,15 +1,18 @@
 """What the simulated agent answers: scripted turns, chosen by rules from the fixtures.
 
 A `Turn` is what one run plays after the human message: tool `update`s, streamed text chunks,
-then how it ends (a final message, a failure message, a `generation_error` status, or a final
-message that asks for an approval). An `AgentScript` is an ordered list of rules, each a regular
-expression on the human message and the turn to play; the first rule that matches wins.
+messages of any kind (`steps`), then how it ends (a final message, a failure message, a
+`generation_error` status, a final message that asks for an approval, or nothing more). A
+recorded turn (`recorded`) replays a real run's frames instead. An `AgentScript` is an ordered
+list of rules, each a regular expression on the human message and the turn to play; the first
+rule that matches wins.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Final, Literal
 
 from fakeserver.domain.models import JSONValue
@@ -17,7 +20,7 @@ from fakeserver.domain.models import JSONValue
 FAILURE_TEXT: Final = "Oops! Something went wrong. Please try again."
 GENERATION_ERROR: Final = "generation_error"
 
-TurnEnding = Literal["reply", "failure", "generation_error"]
+TurnEnding = Literal["reply", "failure", "generation_error", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,58 @@ class ApprovalRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageStep:
+    """A message of any kind, streamed as PostHog streams it: `chunks` (an `ai` message's
+    text, each chunk frame carrying the text so far, no id), then the message with a new id."""
+
+    message: dict[str, JSONValue]
+    """The message without its id (unless the fixture gave one), keys in PostHog's order."""
+    chunks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateStep:
+    """Tool progress: an `update` event for the turn's tool call."""
+
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventStep:
+    """An event streamed exactly as given (the escape hatch for what PostHog adds later)."""
+
+    event: str
+    data: JSONValue
+
+
+Step = MessageStep | UpdateStep | EventStep
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedFrame:
+    """One frame of a recorded run: `after` seconds after the previous one.
+
+    `event`/`data` for a server-sent event whose data is JSON; `raw` for anything else the
+    target sent (a frame that is not JSON, a comment); `dropped` where the target's connection
+    broke."""
+
+    after: float = 0.0
+    event: str | None = None
+    data: JSONValue = None
+    raw: str | None = None
+    dropped: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedAnswer:
+    """A recorded answer that was not a stream (an error of the target), replayed as it was."""
+
+    status: int
+    body: str
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
 class Turn:
     updates: tuple[str, ...] = ()
     """Tool progress texts, each sent as an `update` event."""
@@ -39,6 +94,14 @@ class Turn:
     """The final message's content; the chunks joined when None."""
     ending: TurnEnding = "reply"
     approval: ApprovalRequest | None = None
+    steps: tuple[Step, ...] = ()
+    """Messages and events of any kind, after the updates and chunks, before the ending."""
+    recorded: tuple[RecordedFrame, ...] | None = None
+    """A recorded run's frames, replayed instead of everything above."""
+    recorded_conversation: str | None = None
+    """The recorded conversation's id, which a replay replaces with the new one."""
+    answer: RecordedAnswer | None = None
+    """Instead of a run: the create is answered with this (a recorded error)."""
 
     @property
     def final_text(self) -> str:
@@ -55,9 +118,20 @@ class ScriptRule:
         return self.pattern is None or self.pattern.search(content) is not None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AgentScript:
     rules: tuple[ScriptRule, ...] = field(default_factory=tuple)
+
+    @cached_property
+    def answers(self) -> bool:
+        """Whether any rule answers instead of running (so most creates skip the lookup)."""
+        return any(rule.turn.answer is not None for rule in self.rules)
+
+    def answer_for(self, content: str) -> RecordedAnswer | None:
+        if not self.answers:
+            return None
+        turn = self.turn_for(content)
+        return turn.answer if turn is not None else None
 
     def turn_for(self, content: str) -> Turn | None:
         for rule in self.rules:

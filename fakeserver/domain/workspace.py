@@ -19,6 +19,7 @@ from fakeserver.domain.errors import (
     OpenOtherUsersConversation,
     OtherUsersConversation,
     QueueConversationNotFound,
+    RecordedAnswerReplayed,
     RunInProgress,
     SandboxNotStreamable,
     SandboxTaskNotFound,
@@ -26,9 +27,10 @@ from fakeserver.domain.errors import (
     StreamFromNothing,
     StreamOtherUsersConversation,
 )
+from fakeserver.domain.frames import FrameLog
 from fakeserver.domain.limits import OFF, Limiter, limit_mode
 from fakeserver.domain.models import Conversation, JSONValue, QueueMessage
-from fakeserver.domain.runs import AgentRun, FrameLog, RunPacer, Runs, TurnRequest
+from fakeserver.domain.runs import AgentRun, RunPacer, Runs, TurnRequest
 from fakeserver.domain.scripts import Turn, resume_turn
 from fakeserver.domain.store import Seed, Store
 
@@ -107,11 +109,12 @@ class Workspace:
         clock: Clock | None = None,
         ids: IdFactory | None = None,
         pacer: RunPacer | None = None,
+        replay_speed: float = 0.0,
     ):
         self.clock = clock or Clock()
         self.ids = ids or IdFactory()
         self.store = Store(seed)
-        self.runs = Runs(pacer)
+        self.runs = Runs(pacer, replay_speed)
         self.limiter = Limiter(seed, self.clock)
         self.limits: Limiter | None = None
         """The limiter while its mode limits anything, else None: the one thing a request
@@ -278,6 +281,11 @@ class Workspace:
             return StreamSubscription(run.log, run.log.run_start)
         if conversation is not None and request.content is None and request.resume_payload is None:
             raise IdleWithoutMessage(request.conversation_id)
+        if request.content is not None:
+            script = self.seed.script_for(request.conversation_id)
+            answer = script.answer_for(request.content)
+            if answer is not None:
+                raise RecordedAnswerReplayed(answer.status, answer.body, answer.content_type)
         is_new = conversation is None
         if conversation is None:
             self._create_conversation(project_id, user_id, request)
@@ -291,6 +299,7 @@ class Workspace:
             self.ids,
             self.seed.script_for(request.conversation_id),
             self.runs.pacer,
+            self.runs.replay_speed,
         )
         first = TurnRequest(request.content, request.trace_id, self._resolve_approval(request))
         run.open(announce=is_new, agent_mode=request.agent_mode)

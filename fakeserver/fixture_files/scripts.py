@@ -14,6 +14,10 @@ Both the top level and each conversation may hold one:
             tool_name: delete_insight
             preview: "Delete the insight 'Signups'"
             payload: {insight_id: 42}
+        - match: "(?i)chart"
+          messages: [...]               # any message kinds, in order (fixture_files/steps.py)
+        - match: "^How many signups\\?$"
+          replay: {...}                 # a recorded run's frames (fixture_files/steps.py)
 
 The format is documented in docs/agent-runs.md.
 """
@@ -27,15 +31,29 @@ from fakeserver.domain.scripts import (
     GENERATION_ERROR,
     AgentScript,
     ApprovalRequest,
+    MessageStep,
     ScriptRule,
+    Step,
     Turn,
     TurnEnding,
 )
 from fakeserver.fixture_files import values as v
 from fakeserver.fixture_files.records import Record
+from fakeserver.fixture_files.steps import read_answer, read_replay, read_steps
 
 AGENT_KEYS: Final = {"rules"}
-RULE_KEYS: Final = {"match", "reply", "final", "updates", "failure", "status", "approval"}
+RULE_KEYS: Final = {
+    "match",
+    "reply",
+    "final",
+    "updates",
+    "failure",
+    "status",
+    "approval",
+    "messages",
+    "replay",
+    "answer",
+}
 APPROVAL_KEYS: Final = ("tool_name", "preview", "payload")
 
 
@@ -81,14 +99,54 @@ def _rule(record: Record) -> ScriptRule:
             record.source, record.path, f"{combined} cannot be combined: a turn ends one way"
         )
     ending: TurnEnding = "failure" if failure else GENERATION_ERROR if status else "reply"
+    pattern = record.optional("match", _pattern, None)
+    if "replay" in record.data or "answer" in record.data:
+        return ScriptRule(pattern, _replayed_turn(record))
+    steps: tuple[Step, ...] = ()
+    if "messages" in record.data:
+        steps = read_steps(record)
+        _refuse_with_messages(record, approval is not None, steps)
+        ending = "none" if ending == "reply" else ending
     turn = Turn(
         updates=tuple(record.optional("updates", v.list_of(v.string), [])),
         chunks=record.optional("reply", _chunks, ()),
         final=record.optional("final", v.string, None),
         ending=ending,
         approval=approval,
+        steps=steps,
     )
-    return ScriptRule(record.optional("match", _pattern, None), turn)
+    return ScriptRule(pattern, turn)
+
+
+def _refuse_with_messages(record: Record, approval: bool, steps: tuple[Step, ...]) -> None:
+    for key in ("reply", "final"):
+        if key in record.data:
+            record.problems.add(
+                record.source,
+                f"{record.path}.{key}",
+                "cannot be combined with messages: write the ai message in messages",
+            )
+    has_ai = any(
+        isinstance(step, MessageStep) and step.message.get("type") == "ai" for step in steps
+    )
+    if approval and not has_ai:
+        record.problems.add(
+            record.source, f"{record.path}.approval", "needs an `ai` message in messages to ask"
+        )
+
+
+def _replayed_turn(record: Record) -> Turn:
+    """A recorded run (`replay:`) or a recorded answer (`answer:`): nothing else goes with it."""
+    chosen = "replay" if "replay" in record.data else "answer"
+    others = sorted(key for key in record.data if key not in ("match", chosen))
+    if others:
+        record.problems.add(
+            record.source, f"{record.path}.{others[0]}", f"cannot be combined with {chosen}"
+        )
+    if chosen == "answer":
+        return Turn(ending="none", answer=read_answer(record))
+    conversation, frames = read_replay(record)
+    return Turn(ending="none", recorded=frames, recorded_conversation=conversation)
 
 
 def read_agent_script(record: Record) -> AgentScript:

@@ -19,15 +19,12 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fakeserver.api.json import loads
+from fakeserver.api.stream import ConnectionDropped as ConnectionDropped  # raised by faults too
 from fakeserver.harness.fault_rules import STREAM_ACTIONS, FaultAction, FaultError, FaultRegistry
 from fakeserver.harness.namespaces import namespace_of
 from fakeserver.harness.operations import OperationMatch
 
 FAULT_HEADER: Final = b"x-fakeserver-fault"
-
-
-class ConnectionDropped(Exception):
-    """A fault dropped the connection. A live server aborts the socket; in-process it is raised."""
 
 
 class _StreamCut(Exception):

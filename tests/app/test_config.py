@@ -27,6 +27,7 @@ EXAMPLES: dict[str, tuple[str, Any]] = {
     "profile": ("actual", "actual"),
     "id_seed": ("7", 7),
     "reply_delay": ("0.5", 0.5),
+    "replay_speed": ("2", 2.0),
     "keepalive": ("2.5", 2.5),
     "limits": ("posthog", "posthog"),
     "control": ("off", False),
@@ -89,7 +90,7 @@ def test_one_default_per_setting_with_serve_s_own_declared():
         for spec in SETTINGS.values()
         if spec.serve_default is not SAME
     }
-    assert own == {"port": 8010, "access_log": True}
+    assert own == {"port": 8010, "access_log": True, "replay_speed": 1.0}
     assert {name: getattr(served, name) for name in own} == own
     assert dataclasses.replace(served, **{name: getattr(built, name) for name in own}) == built
     for spec in SETTINGS.values():

@@ -140,6 +140,27 @@ def test_a_queued_message_shows_in_the_conversation_detail(page: Page, api: http
     expect(page.locator("#queue-count")).to_have_text("(2)")
 
 
+def test_a_runs_frames_show_by_kind(page: Page, api: httpx.Client) -> None:
+    body = {
+        "content": "Draw a chart",
+        "conversation": str(uuid.uuid4()),
+        "trace_id": str(uuid.uuid4()),
+    }
+    streamed = api.post(
+        "/api/projects/1/conversations/", json=body, headers={"Accept": "text/event-stream"}
+    )
+    assert streamed.status_code == 200
+    page.locator("#conversations").get_by_role("button", name="Draw a chart").click()
+    kinds = page.locator("#detail-frames .frame-kind")
+    expect(kinds).to_have_text(
+        ["conversation 1", "human 1", "update 1", "ai/viz 1", "ai chunk 2", "ai 1"]
+    )
+    page.locator("#conversations").get_by_role(
+        "button", name="Retention of the March cohort"
+    ).click()
+    expect(page.locator("#detail-frames")).to_contain_text("no run seen")
+
+
 def test_an_unmatched_request_shows_its_near_miss_diagnosis(page: Page, api: httpx.Client) -> None:
     assert api.get("/api/projects/1/conversationz/").status_code == 404
     row = page.locator("#journal tbody tr", has_text="/api/projects/1/conversationz/")

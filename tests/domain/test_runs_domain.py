@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from fakeserver.domain.clock import IdFactory
-from fakeserver.domain.runs import FrameLog, GatedPacer, MessageFrame, StatusFrame
+from fakeserver.domain.frames import FrameLog, MessageFrame, StatusFrame
+from fakeserver.domain.runs import GatedPacer
 from fakeserver.domain.workspace import QueueDraft, StreamRequest, Workspace
 from fakeserver.fixture_files import default_fixture_path, load_seed
 

@@ -73,8 +73,8 @@ def test_a_later_file_rules_come_first(tmp_path: Path) -> None:
         ),
         (
             "agent: {rules: [{say: hi}]}\n",
-            "agent.rules[0].say: unknown key (expected one of: approval, failure, final, match, "
-            "reply, status, updates)",
+            "agent.rules[0].say: unknown key (expected one of: answer, approval, failure, final, "
+            "match, messages, replay, reply, status, updates)",
         ),
         (
             "agent: {rules: [{reply: [1]}]}\n",

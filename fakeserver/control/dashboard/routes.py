@@ -138,6 +138,7 @@ async def conversation(request: Request, server: DashboardServer) -> Response:
         "row": views.conversation_row(found, workspace),
         "conversation": dump_conversation(found),
         "run": views.run_json(run, workspace) if run is not None else None,
+        "frame_kinds": [list(item) for item in workspace.runs.frame_kinds(found.id)],
     }
     return json_response(body)
 

@@ -137,6 +137,7 @@ def run_json(run: AgentRun, workspace: Workspace) -> dict[str, Any]:
         "queue": len(conversation.queue) if conversation is not None else 0,
         "frames": len(run.log.frames),
         "turn_frames": len(run.log.frames) - run.log.run_start,
+        "kinds": [list(item) for item in workspace.runs.frame_kinds(run.conversation_id)],
         "closed": run.log.closed,
     }
 

@@ -224,6 +224,11 @@ async function loadDetail() {
   $("detail-run").textContent = run
     ? `Run: running, ${run.frames} frames (${run.turn_frames} in this turn)${run.closed ? ", closing" : ""}`
     : "Run: none running";
+  const kinds = data.frame_kinds || [];
+  $("detail-frames").replaceChildren(...(kinds.length
+    ? ["Frames by kind: ", ...kinds.map(([kind, count]) =>
+        el("span", { className: "badge frame-kind", title: `${count} ${kind} frame(s)` }, `${kind} ${count}`))]
+    : ["Frames by kind: no run seen since the fixture loaded"]));
   const queue = conversation.queue || [];
   $("queue-count").textContent = `(${queue.length})`;
   $("detail-queue").replaceChildren(...(queue.length
