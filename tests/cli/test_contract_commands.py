@@ -145,6 +145,8 @@ def test_config_ids_are_default_fixture_records_in_the_state_the_reasons_give(
     config = tomllib.loads(printed(capsys, "schemathesis-config", "--profile", profile))
     seed = load_seed([default_fixture_path()])
     assert config["dictionaries"].pop("default-project") == {"values": ["1", "@current"]}
+    message = config["dictionaries"].pop("message-content")["values"][0]
+    assert any(rule.pattern and rule.matches(message) for rule in seed.agent_script.rules)
     values = {name: entry["values"][0] for name, entry in config["dictionaries"].items()}
     conversations = seed.conversations
     for name, value in values.items():
