@@ -87,14 +87,15 @@ DIVERGENCES: Final = (
         "conversation-fields",
         "Conversation fields",
         "no `agent_runtime`, no `task`",
-        "`agent_runtime` after `agent_mode`, `task` last",
+        "`agent_runtime` after `agent_mode`, `task` last: the `ConversationTask` of a "
+        "task-backed conversation, else null",
         "products/posthog_ai/backend/hogai/api/serializers.py `ConversationSerializer`",
     ),
     Divergence(
         "minimal-fields",
         "ConversationMinimal fields (list, `conversation` stream event)",
         "no `task`",
-        "`task` last",
+        "`task` last (the `ConversationTask` as the owner may see it, else null)",
         "products/posthog_ai/backend/hogai/api/serializers.py `ConversationMinimalSerializer`",
     ),
     Divergence(

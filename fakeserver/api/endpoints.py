@@ -20,13 +20,14 @@ from fakeserver.api.pagination import PageRequest
 from fakeserver.api.request import ApiRequest
 from fakeserver.api.validation import Field, validate
 from fakeserver.domain.models import AGENT_MODES, JSONValue
+from fakeserver.domain.sandbox import OpenRequest
 from fakeserver.domain.workspace import QueueDraft, StreamRequest
 
 QUEUE_MESSAGE_FIELDS: Final = (
     Field("content", "string", required=True, max_length=40000),
     Field("contextual_tools", "dict"),
-    Field("ui_context", "json", allow_null=True),
-    Field("billing_context", "json", allow_null=True),
+    Field("ui_context", "json"),
+    Field("billing_context", "json"),
     Field("agent_mode", "choice", choices=AGENT_MODES),
 )
 """PostHog's `QueueMessageSerializer`."""
@@ -38,23 +39,50 @@ MESSAGE_FIELDS: Final = (
     Field("conversation", "uuid", required=True),
     Field("trace_id", "uuid", required=True),
     Field("contextual_tools", "dict"),
-    Field("ui_context", "json", allow_null=True),
-    Field("billing_context", "json", allow_null=True),
+    Field("ui_context", "json"),
+    Field("billing_context", "json"),
     Field("session_id", "string"),
     Field("agent_mode", "choice", choices=AGENT_MODES),
     Field("is_sandbox", "boolean"),
     Field("resume_payload", "json", allow_null=True),
 )
-"""PostHog's `MessageSerializer` (POST conversations/), in its field order."""
+"""PostHog's `MessageSerializer` (POST conversations/), in its field order. Its JSON fields
+refuse null, as DRF's `JSONField` does without `allow_null`."""
+
+
+def check_human_message(fields: dict[str, JSONValue]) -> None:
+    """The serializers' `HumanMessage` check, after the fields: a `ui_context` that is not an
+    object cannot be a `MaxUIContext` (its keys are not checked)."""
+    ui_context = fields.get("ui_context")
+    if ui_context is not None and not isinstance(ui_context, dict):
+        raise errors.validation_error("Invalid message content.")
+
 
 APPEND_MESSAGE_FIELDS: Final = (Field("content", "string", required=True, max_length=10000),)
 """PostHog's `MessageMinimalSerializer`."""
 
 PERMISSION_MODES: Final = ("default", "acceptEdits", "plan", "bypassPermissions", "auto")
+ATTACHED_CONTEXT_TYPES: Final = (
+    "action",
+    "dashboard",
+    "error_tracking_issue",
+    "evaluation",
+    "event",
+    "insight",
+    "notebook",
+    "text",
+)
+ATTACHED_CONTEXT_ITEM_FIELDS: Final = (
+    Field("type", "choice", required=True, choices=ATTACHED_CONTEXT_TYPES),
+    Field("id", "json"),
+    Field("name", "string"),
+    Field("value", "string"),
+)
+"""PostHog's `SandboxAttachedContextItemSerializer` (`id` is any JSON but null)."""
 SANDBOX_OPEN_FIELDS: Final = (
     Field("content", "string", allow_null=True, allow_blank=True, max_length=40000),
     Field("trace_id", "uuid"),
-    Field("attached_context", "json"),
+    Field("attached_context", "list", item_fields=ATTACHED_CONTEXT_ITEM_FIELDS),
     Field("initial_permission_mode", "choice", choices=PERMISSION_MODES),
     Field("task_id", "uuid"),
 )
@@ -126,6 +154,8 @@ class ConversationsEndpoint(PostHogEndpoint):
     async def post(self, request: Request) -> Response:
         call = await begin(request, "create")
         fields = validate(await call.body.data(), MESSAGE_FIELDS)
+        if fields["content"] is not None:
+            check_human_message(fields)
         subscription = call.workspace.start_stream(
             call.project.id,
             call.user.id,
@@ -136,6 +166,7 @@ class ConversationsEndpoint(PostHogEndpoint):
                 agent_mode=fields.get("agent_mode"),
                 is_sandbox=fields.get("is_sandbox", False),
                 resume_payload=fields.get("resume_payload"),
+                billing_context=fields.get("billing_context"),
             ),
         )
         keepalive = api_host(request).keepalive
@@ -149,7 +180,9 @@ class ConversationEndpoint(PostHogEndpoint):
 
     async def get(self, request: Request) -> Response:
         call = await begin(request, "retrieve")
-        conversation = call.workspace.retrievable(call.conversation_id, call.project.id)
+        conversation = call.workspace.retrievable(
+            call.conversation_id, call.project.id, call.user.id
+        )
         return call.profile.conversation(conversation, call.workspace.seed)
 
     async def delete(self, request: Request) -> Response:
@@ -170,6 +203,7 @@ class QueueEndpoint(PostHogEndpoint):
         call = await begin(request, "queue")
         call.workspace.queue_of(*call.target)
         fields = validate(await call.body.data(), QUEUE_MESSAGE_FIELDS)
+        check_human_message(fields)
         billing = fields.get("billing_context")
         draft = QueueDraft(
             content=fields["content"],
@@ -233,7 +267,8 @@ class OpenEndpoint(PostHogEndpoint):
     async def post(self, request: Request) -> Response:
         call = await begin(request, "open")
         fields = validate(await call.body.data(), SANDBOX_OPEN_FIELDS)
-        run = call.workspace.open_sandbox(
-            *call.target, fields.get("trace_id"), fields.get("task_id")
-        )
+        opening = OpenRequest(fields.get("content"), fields.get("trace_id"), fields.get("task_id"))
+        run = call.workspace.open_sandbox(*call.target, opening)
+        if run is None:
+            return call.profile.sandbox_not_provisioned()
         return call.profile.sandbox_opened(run)

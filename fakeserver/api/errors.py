@@ -97,9 +97,9 @@ def view_error(status: int, **body: str) -> ApiError:
 
 
 QUEUE_FULL_DETAIL: Final = "Only two messages can be queued at a time."
-NOT_RUNNING_DETAIL: Final = (
-    "No run will consume the queue, so a new message must be sent directly instead."
-)
+
+TASK_NOT_FOUND: Final = "Task not found or not accessible."
+PI_TASK: Final = "Pi tasks cannot be opened in PostHog AI."
 
 _DOMAIN_ERRORS: Final[dict[type[domain.DomainError], ApiError]] = {
     domain.ConversationNotFound: not_found(),
@@ -108,7 +108,6 @@ _DOMAIN_ERRORS: Final[dict[type[domain.DomainError], ApiError]] = {
         403, error="Cannot access other users' conversations"
     ),
     domain.QueueFull: view_error(409, error="queue_full", detail=QUEUE_FULL_DETAIL),
-    domain.QueueNotRunning: view_error(409, error="not_running", detail=NOT_RUNNING_DETAIL),
     domain.QueueMessageNotFound: view_error(404, detail="Queue message not found."),
     domain.StreamOtherUsersConversation: view_error(
         400, error="Cannot access other users' conversations"
@@ -129,7 +128,12 @@ _DOMAIN_ERRORS: Final[dict[type[domain.DomainError], ApiError]] = {
         "Cannot access other users' conversations"
     ),
     domain.OpenConversationDeleted: not_found("Conversation does not exist"),
-    domain.SandboxTaskNotFound: validation_error("Task not found or not accessible."),
+    # `validate_task_id` is a field validator (attr task_id); the view checks the conversation's
+    # own task again with the same function, outside the serializer (attr null).
+    domain.SandboxTaskNotFound: validation_error(TASK_NOT_FOUND, attr="task_id"),
+    domain.PiTaskNotOpenable: validation_error(PI_TASK, attr="task_id"),
+    domain.BoundTaskNotFound: validation_error(TASK_NOT_FOUND),
+    domain.BoundPiTaskNotOpenable: validation_error(PI_TASK),
 }
 
 

@@ -31,6 +31,8 @@ from typing import Any, Final, TypeAlias
 import jsonpatch
 import yaml
 
+from fakeserver.domain.posthog_version import posthog_mirror
+
 Document: TypeAlias = dict[str, Any]
 
 PROJECTS_PREFIX: Final = "/api/projects/"
@@ -38,6 +40,7 @@ ENVIRONMENTS_PREFIX: Final = "/api/environments/"
 WORDING: Final = "wording"
 """The key of `actual-patches.yaml` whose patches change text only, for no divergence."""
 UNDOCUMENTED_MARKER: Final = "x-fakeserver-undocumented"
+MIRROR_EXTENSION: Final = "x-posthog-mirror"
 
 
 def read_data_file(name: str) -> Any:
@@ -122,8 +125,11 @@ BUILDERS: Final[dict[str, Callable[[], Document]]] = {
 
 @cache
 def openapi_document(profile: str) -> Document:
-    """The profile's document, built on first use and kept: callers must not change it."""
-    return BUILDERS[profile]()
+    """The profile's document, built on first use and kept: callers must not change it. Its
+    `info` names the PostHog the fake mirrors (`x-posthog-mirror`, from the one data file)."""
+    document = BUILDERS[profile]()
+    document["info"][MIRROR_EXTENSION] = posthog_mirror().as_dict()
+    return document
 
 
 def as_yaml(profile: str) -> str:

@@ -20,8 +20,9 @@ from fakeserver.api.pagination import PageRequest
 from fakeserver.api.rendered import RENDERED
 from fakeserver.api.stream import accepts_event_stream, sse_response
 from fakeserver.domain.models import Conversation, JSONValue
+from fakeserver.domain.sandbox import SandboxRun
 from fakeserver.domain.store import Seed
-from fakeserver.domain.workspace import Page, SandboxRun, StreamSubscription
+from fakeserver.domain.workspace import Page, StreamSubscription
 
 PROFILE_HEADER: Final = "x-fakeserver-profile"
 
@@ -107,6 +108,10 @@ class Profile:
                 "just_created_run": run.just_created_run,
             }
         )
+
+    def sandbox_not_provisioned(self) -> Response:
+        """A warm open that provisioned nothing (the docs and the server agree: 204)."""
+        return Response(status_code=204)
 
     # Contract ----------------------------------------------------------------------------
 

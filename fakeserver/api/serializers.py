@@ -16,6 +16,7 @@ from fakeserver.api.json import json_text
 from fakeserver.domain.models import Conversation, QueueMessage, User
 from fakeserver.domain.queue import MAX_QUEUE_MESSAGES
 from fakeserver.domain.store import Seed
+from fakeserver.domain.tasks import task_of
 
 
 def drf_datetime(value: datetime | None) -> str | None:
@@ -40,6 +41,38 @@ def serialize_user(user: User) -> dict[str, Any]:
     }
 
 
+def serialize_task(conversation: Conversation, seed: Seed) -> dict[str, Any] | None:
+    """`ConversationTaskSerializer`: the conversation's task as its owner may see it (null for a
+    LangGraph conversation, or when the task is deleted or hidden from the owner)."""
+    task = task_of(conversation, seed.tasks)
+    if task is None or not task.readable_in(conversation.project_id, conversation.user_id):
+        return None
+    creator = seed.users.get(task.created_by) if task.created_by is not None else None
+    return {
+        "id": task.id,
+        "task_number": task.task_number,
+        "slug": task.slug,
+        "title": task.title,
+        "title_manually_set": task.title_manually_set,
+        "description": task.description,
+        "origin_product": task.origin_product,
+        "runtime": task.runtime,
+        "repository": task.repository,
+        "github_integration": task.github_integration,
+        "github_user_integration": task.github_user_integration,
+        "signal_report": task.signal_report,
+        "json_schema": task.json_schema,
+        "internal": task.internal,
+        "archived": task.archived,
+        "archived_at": drf_datetime(task.archived_at),
+        "latest_run": conversation.sandbox_run_id or task.latest_run,
+        "created_at": drf_datetime(task.created_at),
+        "updated_at": drf_datetime(task.updated_at),
+        "created_by": serialize_user(creator) if creator is not None else None,
+        "ci_prompt": task.ci_prompt,
+    }
+
+
 ConversationField = Callable[[Conversation, Seed], Any]
 
 _CONVERSATION_FIELDS: Final[dict[str, ConversationField]] = {
@@ -60,7 +93,7 @@ _CONVERSATION_FIELDS: Final[dict[str, ConversationField]] = {
     "agent_runtime": lambda c, _: c.agent_runtime,
     "is_sandbox": lambda c, _: c.is_sandbox,
     "pending_approvals": lambda c, _: c.pending_approvals,
-    "task": lambda c, _: None,
+    "task": serialize_task,
 }
 
 MINIMAL_FIELDS: Final = (

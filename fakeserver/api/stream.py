@@ -38,6 +38,9 @@ class ConnectionDropped(Exception):
 
 
 KEEPALIVE: Final = b": keepalive\n\n"
+SSE_HEADERS: Final = {"cache-control": "no-cache, no-transform", "x-accel-buffering": "no"}
+"""What PostHog's `sse_streaming_response` adds to every SSE answer, its capacity 503 included,
+so that proxies neither buffer nor rewrite the stream (`posthog/api/streaming.py`)."""
 
 
 def without_none(value: Any) -> Any:
@@ -104,7 +107,7 @@ def sse_response(
     # Django's StreamingHttpResponse sends the content type exactly as given (no charset).
     return StreamingResponse(
         sse_chunks(subscription, seed, minimal_shape, keepalive),
-        headers={"content-type": SSE_MEDIA_TYPE, "cache-control": "no-cache"},
+        headers={"content-type": SSE_MEDIA_TYPE, **SSE_HEADERS},
     )
 
 

@@ -15,13 +15,21 @@ from typing import Final
 
 import click
 
-from fakeserver import __version__
 from fakeserver.cli.options import with_settings
 from fakeserver.cli.serve import serve
 from fakeserver.conformance import commands as conformance
 from fakeserver.conformance import record_command
+from fakeserver.domain.posthog_version import version_text
 
 EXIT_USAGE: Final = 2
+
+
+def _print_version(ctx: click.Context, value: bool) -> None:
+    """`--version`: the text is `version_text()`'s, shared with everything else that shows it."""
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(version_text())
+    ctx.exit()
 
 
 @click.group(
@@ -29,7 +37,14 @@ EXIT_USAGE: Final = 2
     help="An offline fake of PostHog's AI Conversations API.",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.version_option(__version__, prog_name="fakeserver", message="%(prog)s %(version)s")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, _param, value: _print_version(ctx, value),
+    help="Show the version and the PostHog it mirrors, and exit.",
+)
 def fakeserver() -> None:
     pass
 

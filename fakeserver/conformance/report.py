@@ -18,6 +18,7 @@ from fakeserver.conformance.verify import (
     StepResult,
     VerifyReport,
 )
+from fakeserver.domain.posthog_version import posthog_mirror
 
 _SHORT_TYPES: Final = {
     "application/json": "json",
@@ -82,7 +83,12 @@ def as_table(report: VerifyReport) -> str:
         (r.step.name, answer_cell(r.target), answer_cell(r.fake), verdict_cell(r))
         for r in report.results
     ]
-    lines = [header(report), "", *_ruled(HEADERS, rows)]
+    mirror = posthog_mirror()
+    drift = (
+        f"the fake mirrors {mirror.label}; a new difference may be PostHog moving on "
+        f"(see {mirror.audit})"
+    )
+    lines = [header(report), drift, "", *_ruled(HEADERS, rows)]
     lines += ["", *_queue_table(report)]
     for result in report.results:
         if result.verdict == NEW:
@@ -178,6 +184,7 @@ def step_json(result: StepResult) -> dict[str, Any]:
 def as_json(report: VerifyReport) -> dict[str, Any]:
     return {
         "fakeserver": __version__,
+        "posthog": posthog_mirror().as_dict(),
         "target": report.target,
         "project": report.project_id,
         "profile": report.profile,

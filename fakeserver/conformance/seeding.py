@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 
+from fakeserver.api import serializers
 from fakeserver.conformance.client import TargetError
 from fakeserver.conformance.snapshot import (
     PLACEHOLDER_KEY,
@@ -42,19 +43,11 @@ READS: Final = {
 LEFT_OUT: Final = "left out"
 STAND_IN_TITLE: Final = "fakeserver: the target's title could not be seeded"
 """Given to a listed conversation whose title cannot be seeded: untitled, the fake hides it."""
-MINIMAL_FIELDS: Final = (
-    "status",
-    "title",
-    "topic",
-    "created_at",
-    "updated_at",
-    "type",
-    "is_internal",
-    "slack_thread_key",
-    "slack_workspace_domain",
+MINIMAL_FIELDS: Final = tuple(
+    name for name in serializers.MINIMAL_FIELDS if name in CONVERSATION_READERS
 )
-"""The seedable fields of PostHog's `ConversationMinimal` (the list); the retrieve adds the
-others of `CONVERSATION_READERS`."""
+"""The seedable fields of PostHog's `ConversationMinimal` (the list: no `id` or `user`, which a
+seed takes elsewhere); the retrieve adds the others of `CONVERSATION_READERS`."""
 _SHOWN_LENGTH: Final = 60
 
 
@@ -200,7 +193,8 @@ def _conversation(
     queue = _queue(snapshot.queues.get(identifier), reader) if identifier in snapshot.queues else []
     if queue:
         record["queue"] = queue
-    # A run that ended closed the queue's drain: a new queued message gets 409 not_running.
+    # A run that ended closed the queue's drain (recorded; PostHog's newest queue refuses nothing
+    # for it).
     idle = record.get("status", "idle") == "idle"
     record["drain_closed"] = idle and bool(record.get("messages")) and not queue
     return record

@@ -25,6 +25,7 @@ from fakeserver.api.serializers import drf_datetime
 from fakeserver.control.access import ControlAccess, ControlError, ControlGate
 from fakeserver.control.limit_report import limits_report
 from fakeserver.domain.models import Conversation, QueueMessage
+from fakeserver.domain.posthog_version import posthog_mirror
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
 from fakeserver.fixture_files import FixtureError, FixtureSource, FixtureText
@@ -137,6 +138,7 @@ async def info(request: Request, state: ControlledServer) -> Response:
     return json_response(
         {
             "version": version("fakeserver"),
+            "posthog": posthog_mirror().as_dict(),
             "profile": state.profile.name,
             "namespaces": sorted(state.workspaces),
             "journal": {"entries": len(state.journal), "size": state.journal.size},
@@ -329,7 +331,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_RENAMED: Final = {"project_id": "project", "user_id": "user"}
+_RENAMED: Final = {"project_id": "project", "user_id": "user", "task_id": "task"}
 
 
 def dump_conversation(conversation: Conversation) -> dict[str, Any]:

@@ -23,10 +23,6 @@ class QueueFull(DomainError):
     """The queue already holds the maximum number of messages."""
 
 
-class QueueNotRunning(DomainError):
-    """The drain is closed: no run will consume a newly queued message."""
-
-
 class QueueMessageNotFound(DomainError):
     """No queued message with that id in this conversation's queue."""
 
@@ -82,4 +78,16 @@ class OpenConversationDeleted(DomainError):
 
 
 class SandboxTaskNotFound(DomainError):
-    """open: the body names a task the conversation does not have."""
+    """open: the body's `task_id` names no task of this project that the user may see."""
+
+
+class PiTaskNotOpenable(DomainError):
+    """open: the body's `task_id` names a task that runs on the Pi harness."""
+
+
+class BoundTaskNotFound(DomainError):
+    """open: the conversation's own task is gone (deleted) or not visible to the user."""
+
+
+class BoundPiTaskNotOpenable(DomainError):
+    """open: the conversation's own task runs on the Pi harness."""

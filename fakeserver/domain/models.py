@@ -6,6 +6,7 @@ Plain dataclasses with no HTTP knowledge. Field names and defaults follow PostHo
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
@@ -65,6 +66,17 @@ WRITE_SCOPE: Final = "conversation:write"
 ALL_SCOPES: Final = "*"
 
 
+def canonical_conversation_id(raw: str) -> str | None:
+    """The canonical form of a conversation id, or None when it is not a UUID.
+
+    Django looks UUIDs up in any form `uuid.UUID` accepts (upper case, no hyphens, braces).
+    """
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        return None
+
+
 DEFAULT_ORGANIZATION: Final = "default"
 """The organization of a project that names none."""
 
@@ -86,12 +98,28 @@ class Organization:
 
 
 @dataclass(frozen=True, slots=True)
+class AiUsage:
+    """The AI credits PostHog would count for a project: what `/usage` reports."""
+
+    conversation_credits: int = 0
+    """Credits spent in the current conversation (the same for every conversation)."""
+    period_credits: int = 0
+    """Credits spent in the usage period."""
+    free_tier_credits: int = 2000
+    billing_period: tuple[datetime, datetime] | None = None
+    """The organization's billing period; None: usage over the past 30 days."""
+
+
+@dataclass(frozen=True, slots=True)
 class Project:
     id: int
     name: str
     organization_id: str = DEFAULT_ORGANIZATION
     research_exempt: bool = False
     """On PostHog's research rate-limit exemption list: research requests are not throttled."""
+    sandbox_pool_full: bool = False
+    """No warm sandbox can be had: open without content provisions nothing (204)."""
+    ai_usage: AiUsage = AiUsage()
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +136,9 @@ class User:
     project_ids: frozenset[int]
     current_project_id: int | None
     session: str | None = None
+    sandbox_mode: bool = False
+    """PostHog's sandbox-mode flag: open may create a sandbox conversation on first use, and
+    turns an idle LangGraph conversation into a sandbox one with its first message."""
 
     def is_member_of(self, project_id: int) -> bool:
         return project_id in self.project_ids
@@ -178,6 +209,9 @@ class Conversation:
     """PostHog's `_drain_closed` cache flag; absent (False) until a run has ended once."""
     sandbox_run_id: str | None = None
     """The sandbox run the open endpoint last started (sandbox conversations only)."""
+    task_id: str | None = None
+    """The task backing a sandbox conversation (`fakeserver.domain.tasks`), None until it has
+    one."""
     revision: int = field(default=0, compare=False)
     """Counts the changes made through `Store.update`: with the object's identity it names one
     state of the conversation, so a renderer may reuse what it made of that state. Changes to

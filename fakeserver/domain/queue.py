@@ -1,25 +1,24 @@
 """The per-conversation queue of follow-up messages (PostHog's `ConversationQueueStore`).
 
-At most two messages, first in first out. The drain flag says whether a run will consume them:
-a run opens it when it starts and closes it when it ends with nothing left to pop.
-Every function checks its rules before it changes anything.
+At most two messages, first in first out. The drain flag records whether a run will consume
+them (a run opens it when it starts and closes it when it ends with nothing left to pop), as an
+older PostHog store did; PostHog's newest code never refuses a message for it, so neither does
+the fake (docs/posthog-version.md). Every function checks its rules before it changes anything.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from fakeserver.domain.errors import QueueFull, QueueMessageNotFound, QueueNotRunning
+from fakeserver.domain.errors import QueueFull, QueueMessageNotFound
 from fakeserver.domain.models import Conversation, QueueMessage
 
 MAX_QUEUE_MESSAGES: Final = 2
 
 
 def ensure_accepts(conversation: Conversation) -> None:
-    """Refuse a new message when no run will take it or the queue is full."""
-    # PostHog checks the drain before the size, so `not_running` wins when both apply.
-    if conversation.drain_closed:
-        raise QueueNotRunning(conversation.id)
+    """Refuse a new message when the queue is full. A message queued while nothing runs waits
+    for the end of the conversation's next run, as in PostHog."""
     if len(conversation.queue) >= MAX_QUEUE_MESSAGES:
         raise QueueFull(conversation.id)
 

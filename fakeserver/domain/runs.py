@@ -40,6 +40,7 @@ from fakeserver.domain.scripts import (
     default_turn,
     title_from,
 )
+from fakeserver.domain.slash_commands import CommandContext, command_of, command_reply
 from fakeserver.domain.store import Store
 
 # Pacing ------------------------------------------------------------------------------------
@@ -113,6 +114,8 @@ class TurnRequest:
     trace_id: str
     turn: Turn | None = None
     """A turn decided in advance (the answer to an approval); else the script decides."""
+    billing_context: JSONValue = None
+    """The message's billing context (what `/usage` reads its billing period from)."""
 
 
 class AgentRun:
@@ -193,7 +196,9 @@ class AgentRun:
                             conversation.agent_mode = queued.agent_mode
                 if queued is None:
                     break
-                request = TurnRequest(queued.content, self._ids.new_id())
+                request = TurnRequest(
+                    queued.content, self._ids.new_id(), billing_context=queued.billing_context
+                )
                 self.begin_turn(request)
             with self._store.update(self.conversation_id) as conversation:
                 conversation.status = "idle"
@@ -209,6 +214,12 @@ class AgentRun:
 
     async def _play(self, request: TurnRequest) -> bool:
         """Play one turn; True when it ended asking for an approval."""
+        command = command_of(request.content) if request.turn is None else None
+        if command is not None:  # answered instead of a normal turn
+            await self._frame_due()
+            self._answer_command(command, request)
+            self._name_conversation()
+            return False
         content = request.content or ""
         turn = request.turn or self._script.turn_for(content) or default_turn(content)
         if turn.recorded is not None:
@@ -275,6 +286,15 @@ class AgentRun:
                 self._add_message(step.frame.message)
             else:
                 self.log.append(step.frame)
+
+    def _answer_command(self, command: str, request: TurnRequest) -> None:
+        conversation = self._store.conversation(self.conversation_id)
+        assert conversation is not None and request.content is not None
+        context = CommandContext.of(
+            conversation, self._store.seed.projects, self._clock.now(), request.billing_context
+        )
+        reply = command_reply(command, request.content.strip(), context)
+        self._add_message({"content": reply["content"], "id": self._ids.new_id(), **reply})
 
     def _add_message(self, message: dict[str, JSONValue]) -> None:
         with self._store.update(self.conversation_id) as conversation:

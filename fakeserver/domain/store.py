@@ -28,6 +28,7 @@ from fakeserver.domain.models import (
     User,
 )
 from fakeserver.domain.scripts import AgentScript
+from fakeserver.domain.tasks import Task
 
 Owner = tuple[int, int]
 """(project id, user id): the scope of PostHog's conversation list."""
@@ -67,6 +68,8 @@ class Seed:
     """Every organization a project belongs to (the implicit default one included)."""
     limits: str | None = None
     """The fixture's top-level `limits:` mode, None when it sets none."""
+    tasks: dict[str, Task] = field(default_factory=dict)
+    """The fixture's `tasks:` by id (the tasks products/tasks would hold)."""
 
     def organization_of(self, project: Project) -> Organization:
         found = self.organizations.get(project.organization_id)
@@ -87,6 +90,7 @@ class Seed:
         conversation_scripts: dict[str, AgentScript] | None = None,
         organizations: Iterable[Organization] = (),
         limits: str | None = None,
+        tasks: Iterable[Task] = (),
     ) -> Seed:
         projects_by_id = {project.id: project for project in projects}
         organizations_by_id = {organization.id: organization for organization in organizations}
@@ -119,6 +123,7 @@ class Seed:
             conversation_scripts=dict(conversation_scripts or {}),
             organizations=organizations_by_id,
             limits=limits,
+            tasks={task.id: task for task in tasks},
         )
 
 
@@ -178,6 +183,8 @@ class Store:
         self._listing_keys: dict[str, tuple[datetime, SortKey]] = {}
         """Each changed conversation that is listed: the `updated_at` its key was made from, and
         the key (the same datetime object means an unchanged key)."""
+        self._opened_tasks: dict[str, str] = {}
+        """The tasks open made (task id -> its conversation id), so a later open can name one."""
         self._shadowed: dict[Owner, list[int]] = {}
         """Per owner, the positions in the seed's listing of the conversations the overlay has
         replaced, ascending."""
@@ -282,6 +289,13 @@ class Store:
         """`update` for a change to the conversation's `queue` alone (its messages, not the
         drain flag): the conversation's other renderings stay valid."""
         return _QueueChange(self, self._writable(conversation_id))
+
+    def opened_task_owner(self, task_id: str) -> str | None:
+        """The conversation whose task open made with this id, if any."""
+        return self._opened_tasks.get(task_id)
+
+    def record_opened_task(self, task_id: str, conversation_id: str) -> None:
+        self._opened_tasks[task_id] = conversation_id
 
     def add(self, conversation: Conversation) -> None:
         """Add a conversation that does not exist yet."""

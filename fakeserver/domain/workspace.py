@@ -6,7 +6,6 @@ Each lookup reproduces the filter of the PostHog view it stands for, because the
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from fakeserver.domain import queue
@@ -14,36 +13,28 @@ from fakeserver.domain.clock import Clock, IdFactory
 from fakeserver.domain.errors import (
     ConversationNotFound,
     IdleWithoutMessage,
-    NotOnSandboxRuntime,
-    OpenConversationDeleted,
-    OpenOtherUsersConversation,
     OtherUsersConversation,
     QueueConversationNotFound,
     RecordedAnswerReplayed,
     RunInProgress,
     SandboxNotStreamable,
-    SandboxTaskNotFound,
     StreamConversationDeleted,
     StreamFromNothing,
     StreamOtherUsersConversation,
 )
 from fakeserver.domain.frames import FrameLog
 from fakeserver.domain.limits import OFF, Limiter, limit_mode
-from fakeserver.domain.models import Conversation, JSONValue, QueueMessage
+from fakeserver.domain.models import (
+    Conversation,
+    JSONValue,
+    QueueMessage,
+    canonical_conversation_id,
+)
 from fakeserver.domain.runs import AgentRun, RunPacer, Runs, TurnRequest
+from fakeserver.domain.sandbox import OpenRequest, SandboxRun, open_sandbox
 from fakeserver.domain.scripts import Turn, resume_turn
 from fakeserver.domain.store import Seed, Store
-
-
-def canonical_conversation_id(raw: str) -> str | None:
-    """The canonical form of a conversation id, or None when it is not a UUID.
-
-    Django looks UUIDs up in any form `uuid.UUID` accepts (upper case, no hyphens, braces).
-    """
-    try:
-        return str(uuid.UUID(raw))
-    except ValueError:
-        return None
+from fakeserver.domain.tasks import task_of
 
 
 @dataclass(slots=True)  # not frozen: made per request, and a frozen __init__ is 4x slower
@@ -74,6 +65,7 @@ class StreamRequest:
     agent_mode: str | None = None
     is_sandbox: bool = False
     resume_payload: JSONValue = None
+    billing_context: JSONValue = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,22 +74,6 @@ class StreamSubscription:
 
     log: FrameLog
     start: int
-
-
-@dataclass(frozen=True, slots=True)
-class SandboxRun:
-    """The open endpoint's answer (`SandboxMessageResponse`)."""
-
-    task_id: str
-    run_id: str
-    trace_id: str | None
-    run_status: str
-    just_created_run: bool
-
-
-def sandbox_task_id(conversation_id: str) -> str:
-    """The id of a sandbox conversation's task: derived, so it is the same on every load."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"fakeserver:task:{conversation_id}"))
 
 
 class Workspace:
@@ -152,8 +128,9 @@ class Workspace:
         conversation_id = canonical_conversation_id(raw_id)
         return self.store.conversation(conversation_id) if conversation_id else None
 
-    def retrievable(self, raw_id: str, project_id: int) -> Conversation:
-        """`retrieve`: the list filters without the user filter (same-team conversations show)."""
+    def retrievable(self, raw_id: str, project_id: int, user_id: int) -> Conversation:
+        """`retrieve`: the list filters without the user filter (same-team conversations show),
+        and a task-backed conversation only while its task is readable by the caller."""
         conversation = self._find(raw_id)
         if (
             conversation is None
@@ -161,6 +138,10 @@ class Workspace:
             or not conversation.is_listed
         ):
             raise ConversationNotFound(raw_id)
+        if conversation.task_id is not None:
+            task = task_of(conversation, self.seed.tasks)
+            if task is None or not task.readable_in(project_id, user_id):
+                raise ConversationNotFound(raw_id)
         return conversation
 
     def owned(self, raw_id: str, project_id: int, user_id: int) -> Conversation:
@@ -301,7 +282,12 @@ class Workspace:
             self.runs.pacer,
             self.runs.replay_speed,
         )
-        first = TurnRequest(request.content, request.trace_id, self._resolve_approval(request))
+        first = TurnRequest(
+            request.content,
+            request.trace_id,
+            self._resolve_approval(request),
+            billing_context=request.billing_context,
+        )
         run.open(announce=is_new, agent_mode=request.agent_mode)
         run.begin_turn(first)
         self.runs.start(run, first)
@@ -371,27 +357,7 @@ class Workspace:
         return message
 
     def open_sandbox(
-        self, raw_id: str, project_id: int, user_id: int, trace_id: str | None, task_id: str | None
-    ) -> SandboxRun:
-        """POST open/: start (or rejoin) the sandbox task run of a sandbox conversation."""
-        conversation = self._find(raw_id)
-        if conversation is None:
-            raise NotOnSandboxRuntime(raw_id)
-        if conversation.deleted:
-            raise OpenConversationDeleted(raw_id)
-        if conversation.owner != (project_id, user_id):
-            raise OpenOtherUsersConversation(raw_id)
-        if not conversation.is_sandbox:
-            raise NotOnSandboxRuntime(raw_id)
-        expected_task = sandbox_task_id(conversation.id)
-        if task_id is not None and task_id != expected_task:
-            raise SandboxTaskNotFound(task_id)
-        just_created = conversation.sandbox_run_id is None
-        with self.store.update(conversation.id) as writable:
-            if just_created:
-                writable.sandbox_run_id = self.ids.new_id()
-            writable.updated_at = self.clock.now()
-        assert writable.sandbox_run_id is not None
-        return SandboxRun(
-            expected_task, writable.sandbox_run_id, trace_id, "in_progress", just_created
-        )
+        self, raw_id: str, project_id: int, user_id: int, request: OpenRequest
+    ) -> SandboxRun | None:
+        """POST open/ (`fakeserver.domain.sandbox`)."""
+        return open_sandbox(self, raw_id, (project_id, user_id), request)

@@ -7,11 +7,9 @@ the same id replaces an earlier one. The format is documented in docs/fixture-fo
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -21,15 +19,15 @@ from fakeserver.domain.models import (
     Conversation,
     PersonalApiKey,
     Project,
-    QueueMessage,
     User,
 )
-from fakeserver.domain.queue import MAX_QUEUE_MESSAGES
 from fakeserver.domain.scripts import AgentScript
 from fakeserver.domain.store import Seed
 from fakeserver.fixture_files import schema
 from fakeserver.fixture_files import values as v
-from fakeserver.fixture_files.organizations import OrganizationsReader
+from fakeserver.fixture_files.conversations import read_conversation
+from fakeserver.fixture_files.ids import derived_id
+from fakeserver.fixture_files.organizations import OrganizationsReader, read_ai_usage
 from fakeserver.fixture_files.records import (
     FixtureError as FixtureError,  # part of this module's API
 )
@@ -42,13 +40,12 @@ from fakeserver.fixture_files.records import (
     refuse_lone_surrogates,
 )
 from fakeserver.fixture_files.scripts import AGENT_KEYS, read_agent_script
+from fakeserver.fixture_files.tasks import TasksReader
 
 T = TypeVar("T")
 D = TypeVar("D")
 
 DEFAULT_FIXTURE: Final = "default.yaml"
-_FIXTURE_NAMESPACE: Final = uuid.UUID("6f1c3a52-8d0e-4f7b-9a61-2b5e0c4d7f10")
-"""Namespace of the uuid5 ids the loader derives, so omitted ids are the same on every load."""
 
 
 def default_fixture_path() -> Path:
@@ -58,22 +55,6 @@ def default_fixture_path() -> Path:
     if bundled.is_file():
         return bundled
     return Path(__file__).resolve().parents[2] / "fixtures" / DEFAULT_FIXTURE
-
-
-_NAMESPACE_BYTES: Final = _FIXTURE_NAMESPACE.bytes
-
-
-def derived_id(*parts: object) -> str:
-    """`str(uuid.uuid5(_FIXTURE_NAMESPACE, "/".join(parts)))`, without the `UUID` object: a
-    big fixture derives two or three ids per conversation."""
-    name = "/".join(map(str, parts)).encode()
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    hex_digits = digest.hex()
-    return "-".join(
-        (hex_digits[:8], hex_digits[8:12], hex_digits[12:16], hex_digits[16:20], hex_digits[20:])
-    )
 
 
 class _FixtureReader:
@@ -88,6 +69,7 @@ class _FixtureReader:
         self.agent_script = AgentScript()
         """Later files' rules are tried first, so a fixture can override the one it extends."""
         self.organizations = OrganizationsReader(self.problems)
+        self.tasks = TasksReader(self.problems, loaded_at)
 
     def read_file(self, path: Path) -> None:
         source = str(path)
@@ -129,6 +111,7 @@ class _FixtureReader:
             self._project(record)
         for record in top.records("users", schema.USER_KEYS):
             self._user(record)
+        self.tasks.read(top)
         for index, record in enumerate(top.records("conversations", schema.CONVERSATION_KEYS)):
             self._conversation(record, index)
         if "agent" in top.data:
@@ -150,10 +133,11 @@ class _FixtureReader:
         name = record.optional("name", v.string, f"Project {project_id}")
         organization = record.optional("organization", v.non_blank_string, DEFAULT_ORGANIZATION)
         exempt = record.optional("research_exempt", v.boolean, False)
+        pool_full = record.optional("sandbox_pool_full", v.boolean, False)
+        usage = read_ai_usage(record)
         if project_id is not None and self._claim(self.projects, project_id, record, "project"):
-            self.projects[project_id] = Located(
-                Project(project_id, name, organization, exempt), record.source, record.path
-            )
+            project = Project(project_id, name, organization, exempt, pool_full, usage)
+            self.projects[project_id] = Located(project, record.source, record.path)
 
     def _user(self, record: Record) -> None:
         user_id = record.required("id", v.integer)
@@ -178,6 +162,7 @@ class _FixtureReader:
             ),
             "hedgehog_config": record.optional("hedgehog_config", readers["hedgehog_config"], None),
             "session": record.optional("session", v.nullable(v.non_blank_string), None),
+            "sandbox_mode": record.optional("sandbox_mode", v.boolean, False),
         }
         refs = {
             "projects": record.optional("projects", v.nullable(v.list_of(v.integer)), None),
@@ -197,117 +182,12 @@ class _FixtureReader:
         return Located((value, frozenset(scopes), projects), record.source, record.path)
 
     def _conversation(self, record: Record, index: int) -> None:
-        conversation_id = record.required("id", v.uuid_string)
-        project_id = record.required("project", v.integer)
-        user_id = record.required("user", v.integer)
-        # Default: file order is list order (each one a second older than the one before it).
-        created_at = record.optional(
-            "created_at", v.timestamp, self.loaded_at - timedelta(seconds=index)
-        )
-        updated_at = record.optional("updated_at", v.timestamp, created_at)
-        messages = [
-            self._message(message, conversation_id, position)
-            for position, message in enumerate(record.records("messages", None))
-        ]
-        queue = [
-            self._queue_message(queued, conversation_id, position, created_at)
-            for position, queued in enumerate(record.records("queue", schema.QUEUE_KEYS))
-        ]
-        if len(queue) > MAX_QUEUE_MESSAGES:
-            self.problems.add(
-                record.source,
-                f"{record.path}.queue",
-                f"holds {len(queue)} messages; at most {MAX_QUEUE_MESSAGES} can be queued",
-            )
-        self._check_unique_queue_ids(record, queue)
-        fields: dict[str, Any] = {
-            "title": record.optional("title", schema.TITLE, None),
-            "status": record.optional("status", schema.STATUS, "idle"),
-            "topic": record.optional("topic", schema.TOPIC, None),
-            "type": record.optional("type", schema.TYPE, "assistant"),
-            "is_internal": record.optional("is_internal", schema.IS_INTERNAL, False),
-            "slack_thread_key": record.optional("slack_thread_key", schema.SLACK_THREAD_KEY, None),
-            "slack_workspace_domain": record.optional(
-                "slack_workspace_domain", schema.SLACK_WORKSPACE_DOMAIN, None
-            ),
-            "has_unsupported_content": record.optional("has_unsupported_content", v.boolean, False),
-            "agent_mode": record.optional("agent_mode", schema.AGENT_MODE, None),
-            "agent_runtime": record.optional("agent_runtime", schema.AGENT_RUNTIME, "langgraph"),
-            "pending_approvals": record.optional("pending_approvals", schema.PENDING_APPROVALS, []),
-            "drain_closed": record.optional("drain_closed", v.boolean, False),
-            "deleted": record.optional("deleted", v.boolean, False),
-            "deleted_at": record.optional("deleted_at", schema.DELETED_AT, None),
-        }
-        if conversation_id is None or project_id is None or user_id is None:
+        located = read_conversation(record, index, self.loaded_at, self.problems)
+        if located is None:
             return
-        if not self._claim(self.conversations, conversation_id, record, "conversation"):
-            return
-        conversation = Conversation(
-            id=conversation_id,
-            project_id=project_id,
-            user_id=user_id,
-            created_at=created_at,
-            updated_at=updated_at,
-            messages=[m for m in messages if m is not None],
-            queue=queue,
-            **fields,
-        )
-        if conversation.deleted and conversation.deleted_at is None:
-            conversation.deleted_at = updated_at
-        script = None
-        if "agent" in record.data:
-            agent_path = f"{record.path}.agent"
-            agent = Record(
-                record.data["agent"], record.source, agent_path, self.problems, AGENT_KEYS
-            )
-            script = read_agent_script(agent)
-        located = Located(conversation, record.source, record.path, {"script": script})
-        self.conversations[conversation_id] = located
-
-    def _message(
-        self, record: Record, conversation_id: str | None, position: int
-    ) -> dict[str, Any] | None:
-        """A message is free-form JSON (PostHog has many kinds); it needs a `type` string."""
-        if not record.valid:
-            return None
-        if record.required("type", v.non_blank_string) is None:
-            return None
-        data = record.data
-        try:
-            v.json_value(data)
-        except v.InvalidValue as problem:
-            self.problems.add(record.source, record.path, str(problem))
-            return None
-        message_id = (
-            data["id"] if "id" in data else derived_id("message", conversation_id, position)
-        )
-        return {"id": message_id, **data}
-
-    def _queue_message(
-        self, record: Record, conversation_id: str | None, position: int, created_at: datetime
-    ) -> QueueMessage:
-        given_id = record.optional("id", v.non_blank_string, None)
-        return QueueMessage(
-            id=given_id or derived_id("queue", conversation_id, position),
-            content=record.required("content", schema.QUEUED_CONTENT) or "",
-            created_at=record.optional("created_at", v.timestamp, created_at),
-            contextual_tools=record.optional("contextual_tools", schema.NULLABLE_MAPPING, None),
-            ui_context=record.optional("ui_context", v.json_value, None),
-            billing_context=record.optional("billing_context", schema.NULLABLE_MAPPING, None),
-            agent_mode=record.optional("agent_mode", schema.AGENT_MODE, None),
-            session_id=record.optional("session_id", schema.SESSION_ID, None),
-        )
-
-    def _check_unique_queue_ids(self, record: Record, queue: list[QueueMessage]) -> None:
-        seen: set[str] = set()
-        for position, message in enumerate(queue):
-            if message.id in seen:
-                self.problems.add(
-                    record.source,
-                    f"{record.path}.queue[{position}].id",
-                    f"duplicate queue message id {message.id}",
-                )
-            seen.add(message.id)
+        conversation_id = located.value.id
+        if self._claim(self.conversations, conversation_id, record, "conversation"):
+            self.conversations[conversation_id] = located
 
     # Merge and cross-check ---------------------------------------------------------------
 
@@ -318,6 +198,7 @@ class _FixtureReader:
             self._resolve_conversation(located) for located in self.conversations.values()
         ]
         organizations = self.organizations.resolve(self.projects)
+        tasks = self.tasks.resolve(self.projects, self.users, self.conversations)
         if self.problems.found:
             raise FixtureError(self.problems.found)
         return Seed.build(
@@ -333,6 +214,7 @@ class _FixtureReader:
             },
             organizations=organizations,
             limits=self.organizations.limits,
+            tasks=tasks,
         )
 
     def _missing(self, located: Located, key: str, kind: str, ident: Any) -> None:

@@ -11,12 +11,51 @@ from __future__ import annotations
 from typing import Final
 
 from fakeserver.domain.limits import LIMIT_MODES
-from fakeserver.domain.models import DEFAULT_ORGANIZATION, Organization
+from fakeserver.domain.models import DEFAULT_ORGANIZATION, AiUsage, Organization
 from fakeserver.fixture_files import values as v
 from fakeserver.fixture_files.records import Located, Problems, Record
 
 ORGANIZATION_KEYS: Final = {"id", "name", "customer_id", "ai_credit_quota_exceeded"}
+AI_USAGE_KEYS: Final = {
+    "conversation_credits",
+    "period_credits",
+    "free_tier_credits",
+    "billing_period_start",
+    "billing_period_end",
+}
+
+
+def _credits(value: object) -> int:
+    credits = v.integer(value)
+    if credits < 0:
+        raise v.InvalidValue(f"expected a count of credits (0 or more), got {credits}")
+    return credits
+
+
 LIMITS: Final = v.nullable(v.choice(LIMIT_MODES))
+
+
+def read_ai_usage(project: Record) -> AiUsage:
+    """A project's `ai_usage:` (what `/usage` reports); PostHog's defaults without one."""
+    if "ai_usage" not in project.data:
+        return AiUsage()
+    path = f"{project.path}.ai_usage"
+    record = Record(project.data["ai_usage"], project.source, path, project.problems, AI_USAGE_KEYS)
+    start = record.optional("billing_period_start", v.timestamp, None)
+    end = record.optional("billing_period_end", v.timestamp, None)
+    if (start is None) != (end is None) or (start is not None and end is not None and start >= end):
+        record.problems.add(
+            record.source,
+            path,
+            "billing_period_start and billing_period_end go together, start first",
+        )
+    period = (start, end) if start is not None and end is not None and start < end else None
+    return AiUsage(
+        conversation_credits=record.optional("conversation_credits", _credits, 0),
+        period_credits=record.optional("period_credits", _credits, 0),
+        free_tier_credits=record.optional("free_tier_credits", _credits, 2000),
+        billing_period=period,
+    )
 
 
 class OrganizationsReader:

@@ -32,6 +32,7 @@ DELETED_AT: Final = v.nullable(v.timestamp)
 QUEUED_CONTENT: Final = v.max_length(40000, v.non_blank_string)
 NULLABLE_MAPPING: Final = v.nullable(v.mapping)
 SESSION_ID: Final = v.nullable(v.string)
+TASK_ID: Final = v.nullable(v.uuid_string)
 
 CONVERSATION_READERS: Final[dict[str, v.ValueReader[Any]]] = {
     "title": TITLE,
@@ -73,8 +74,23 @@ QUEUE_READERS: Final[dict[str, v.ValueReader[Any]]] = {
 }
 """The readers of a queued message's fields (PostHog's queue envelope shows the same)."""
 
-TOP_KEYS: Final = {"projects", "users", "conversations", "agent", "organizations", "limits"}
-PROJECT_KEYS: Final = {"id", "name", "organization", "research_exempt"}
+TOP_KEYS: Final = {
+    "projects",
+    "users",
+    "conversations",
+    "agent",
+    "organizations",
+    "limits",
+    "tasks",
+}
+PROJECT_KEYS: Final = {
+    "id",
+    "name",
+    "organization",
+    "research_exempt",
+    "sandbox_pool_full",
+    "ai_usage",
+}
 USER_PROFILE_KEYS: Final = tuple(USER_READERS)
 """A user's fields as PostHog's API shows them (`fakeserver snapshot` copies these)."""
 USER_KEYS: Final = {
@@ -84,6 +100,7 @@ USER_KEYS: Final = {
     "current_project",
     "session",
     "personal_api_keys",
+    "sandbox_mode",
 }
 API_KEY_KEYS: Final = {"key", "scopes", "projects"}
 CONVERSATION_KEYS: Final = frozenset(
@@ -110,6 +127,7 @@ CONVERSATION_KEYS: Final = frozenset(
         "deleted",
         "deleted_at",
         "agent",
+        "task",
     }
 )
 """The keys a fixture's conversation may have (the state dump writes only these)."""

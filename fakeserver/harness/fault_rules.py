@@ -18,16 +18,29 @@ from typing import Any, Final
 from starlette.types import Message
 
 from fakeserver.api.json import dumps
+from fakeserver.api.stream import SSE_HEADERS
 from fakeserver.harness.operations import UnknownOperationId, known_operation_id
 
 DEFAULT_RETRY_AFTER: Final = 60
+STREAM_CAPACITY_RETRY_AFTER: Final = 15
+"""PostHog's base wait at stream capacity (it adds up to 29 s of jitter; the fake does not)."""
 DEFAULT_STALL_MS: Final = 30_000
 MAX_DELAY_MS: Final = 600_000
 """Latency and stalls are capped at 10 minutes, so no rule can hold a request forever."""
 _HEADER_NAME: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 STREAM_ACTIONS: Final = ("end_after_frames", "drop_after_frames", "stall_after_frames")
 _ACTION_KEYS: Final = frozenset(
-    {"latency_ms", "status", "body", "headers", "retry_after", "drop", "stall_ms", *STREAM_ACTIONS}
+    {
+        "latency_ms",
+        "status",
+        "body",
+        "headers",
+        "retry_after",
+        "drop",
+        "stall_ms",
+        "stream_capacity",
+        *STREAM_ACTIONS,
+    }
 )
 _RULE_KEYS: Final = frozenset(
     {"operation_id", "method", "path", "namespace", "times", "probability", "seed", "action"}
@@ -133,6 +146,9 @@ class FaultAction:
     drop_after_frames: int | None = None
     stall_after_frames: int | None = None
     stall_ms: float = DEFAULT_STALL_MS
+    stream_capacity: bool = False
+    """Answer as PostHog does when its per-process stream cap is reached (a 503 with no body,
+    `Retry-After` and the SSE headers), before the request changes anything."""
 
     @classmethod
     def from_json(cls, data: Any) -> FaultAction:
@@ -148,15 +164,23 @@ class FaultAction:
             raise FaultError(f"a {status} response has no body")
         headers = _headers(data)
         drop = data.get("drop", False)
-        if not isinstance(drop, bool):
-            raise FaultError("drop must be true or false")
+        capacity = data.get("stream_capacity", False)
+        if not isinstance(drop, bool) or not isinstance(capacity, bool):
+            raise FaultError("drop and stream_capacity must be true or false")
         streams = [key for key in STREAM_ACTIONS if data.get(key) is not None]
         chosen = [
-            name for name, on in (("status", status is not None), ("drop", drop)) if on
+            name
+            for name, on in (
+                ("status", status is not None),
+                ("drop", drop),
+                ("stream_capacity", capacity),
+            )
+            if on
         ] + streams
         if len(chosen) > 1:
             raise FaultError(
-                f"choose one of status, drop, {', '.join(STREAM_ACTIONS)}; got {chosen}"
+                f"choose one of status, drop, stream_capacity, {', '.join(STREAM_ACTIONS)}; "
+                f"got {chosen}"
             )
         if ("body" in data or headers) and status is None:
             raise FaultError("body and headers need a status")
@@ -164,6 +188,8 @@ class FaultAction:
         if stall_ms is not None and data.get("stall_after_frames") is None:
             raise FaultError("stall_ms needs stall_after_frames")
         retry_after = _number(data, "retry_after", 0, integer=True)
+        if capacity:
+            return cls._stream_capacity(data, retry_after)
         return cls(
             latency_ms=_number(data, "latency_ms", 0, maximum=MAX_DELAY_MS) or 0,
             status=status,
@@ -177,11 +203,30 @@ class FaultAction:
             stall_ms=DEFAULT_STALL_MS if stall_ms is None else stall_ms,
         )
 
+    @classmethod
+    def _stream_capacity(cls, data: dict[str, Any], retry_after: int | None) -> FaultAction:
+        """Django's empty `HttpResponse(status=503)` from `posthog/api/streaming.py`."""
+        wait = STREAM_CAPACITY_RETRY_AFTER if retry_after is None else retry_after
+        return cls(
+            latency_ms=_number(data, "latency_ms", 0, maximum=MAX_DELAY_MS) or 0,
+            status=503,
+            body="",
+            headers={
+                "Content-Type": "text/html; charset=utf-8",
+                "Retry-After": str(wait),
+                **SSE_HEADERS,
+            },
+            retry_after=wait,
+            stream_capacity=True,
+        )
+
     def as_json(self) -> dict[str, Any]:
         shown: dict[str, Any] = {}
         if self.latency_ms:
             shown["latency_ms"] = self.latency_ms
-        if self.status is not None:
+        if self.stream_capacity:
+            shown |= {"stream_capacity": True, "retry_after": self.retry_after}
+        elif self.status is not None:
             shown |= {"status": self.status, "body": self.body, "headers": self.headers}
             if self.status == 429:
                 shown["retry_after"] = self.retry_after

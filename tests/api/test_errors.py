@@ -81,7 +81,7 @@ async def test_malformed_json_is_parse_error(server: FakeServer, content, reason
 def test_deep_nesting_is_a_parse_error_that_changes_nothing(
     server: FakeServer, ada: httpx.Client, depth: int
 ):
-    raw = '{"content": "x", "ui_context": ' + "[" * depth + "]" * depth + "}"
+    raw = '{"content": "x", "ui_context": {"deep": ' + "[" * depth + "]" * depth + "}}"
     response = post_json(ada, queue_url(ONE_QUEUED), raw)
     assert response.status_code == 400
     assert response.json() == error(
@@ -93,13 +93,13 @@ def test_deep_nesting_is_a_parse_error_that_changes_nothing(
 
 
 def test_numbers_too_large_for_a_float_are_stored_as_null(ada: httpx.Client):
-    body = '{"content": "hi", "ui_context": 1e400, "contextual_tools": {"x": -1e999}}'
+    body = '{"content": "hi", "ui_context": {"y": 1e400}, "contextual_tools": {"x": [-1e999]}}'
     response = post_json(ada, queue_url(ONE_QUEUED), body)
     assert response.status_code == 200
     queue = ada.get(queue_url(ONE_QUEUED), headers=ACTUAL)
     assert queue.status_code == 200
     added = queue.json()["messages"][1]
-    assert (added["ui_context"], added["contextual_tools"]) == (None, {"x": None})
+    assert (added["ui_context"], added["contextual_tools"]) == ({"y": None}, {"x": [None]})
     assert ada.get("/_fakeserver/state").status_code == 200
 
 

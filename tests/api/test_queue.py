@@ -15,14 +15,13 @@ from conftest import (
     ONE_QUEUED_ITEM,
     UNTITLED,
     ClientFactory,
-    ServerFactory,
     bearer,
     conversation_url,
     queue_url,
     session,
 )
 
-from fakeserver.fixture_files.loader import derived_id
+from fakeserver.fixture_files import derived_id
 
 pytestmark = pytest.mark.anyio
 
@@ -163,7 +162,7 @@ async def test_actual_enqueue_records_every_field(make_client: ClientFactory):
             json={
                 "content": "  Compare it with May.  ",
                 "contextual_tools": {"insight": {"id": 3}},
-                "ui_context": ["anything"],
+                "ui_context": {"dashboards": []},
                 "billing_context": {"plan": "free"},
                 "agent_mode": "sql",
                 "session_id": "ignored: the header is what counts",
@@ -182,42 +181,25 @@ async def test_actual_enqueue_records_every_field(make_client: ClientFactory):
         "Compare it with May.",
         new["created_at"],
         contextual_tools={"insight": {"id": 3}},
-        ui_context=["anything"],
+        ui_context={"dashboards": []},
         billing_context={"plan": "free"},
         agent_mode="sql",
         session_id="sess-123",
     )
 
 
-async def test_actual_queue_full_then_not_running(make_client: ClientFactory):
+async def test_actual_queue_full_then_accepted_after_a_run(make_client: ClientFactory):
+    """PostHog's newest queue refuses only a full queue: a conversation whose last run has
+    ended takes the message, which waits for its next run (no `not_running`)."""
     async with make_client(profile="actual", key=None) as client:
         full = await client.post(queue_url(FULL_QUEUE), json={"content": "3rd"}, headers=session())
-        closed = await client.post(
-            queue_url(DRAIN_CLOSED), json={"content": "x"}, headers=session()
-        )
-        after = await client.get(queue_url(DRAIN_CLOSED), headers=session())
+        ended = await client.post(queue_url(DRAIN_CLOSED), json={"content": "x"}, headers=session())
     assert (full.status_code, full.json()) == (
         409,
         {"error": "queue_full", "detail": "Only two messages can be queued at a time."},
     )
-    assert closed.status_code == 409
-    assert closed.json() == {
-        "error": "not_running",
-        "detail": "No run will consume the queue, so a new message must be sent directly instead.",
-    }
-    assert after.json() == {"messages": [], "max_queue_messages": 2}
-
-
-async def test_not_running_wins_over_queue_full(make_server: ServerFactory):
-    """The drain is checked first: a full queue whose drain is closed answers not_running."""
-    server = make_server(profile="actual")
-    async with server.async_client() as client:
-        with server.workspace().store.update(FULL_QUEUE) as conversation:
-            conversation.drain_closed = True
-        response = await client.post(
-            queue_url(FULL_QUEUE), json={"content": "x"}, headers=session()
-        )
-    assert response.json()["error"] == "not_running"
+    assert ended.status_code == 200
+    assert [message["content"] for message in ended.json()["messages"]] == ["x"]
 
 
 async def test_actual_patch_keeps_id_and_created_at(make_client: ClientFactory):

@@ -19,7 +19,7 @@ from runs_harness import (
     new_id,
 )
 
-from fakeserver.domain.workspace import sandbox_task_id
+from fakeserver.domain.sandbox import sandbox_task_id
 
 pytestmark = pytest.mark.anyio
 
@@ -330,7 +330,7 @@ async def test_open_a_sandbox_conversation(make_client: ClientFactory) -> None:
             SANDBOX,
             {"task_id": "00000000-0000-4000-8000-000000000005"},
             400,
-            invalid("Task not found or not accessible."),
+            invalid("Task not found or not accessible.", attr="task_id"),
         ),
         (
             SANDBOX,

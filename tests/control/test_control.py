@@ -18,6 +18,7 @@ from conftest import (
 
 from fakeserver import FakeServer
 from fakeserver.cli.serve import serve_config
+from fakeserver.domain.posthog_version import posthog_mirror
 
 NEW_CONVERSATION = "11111111-2222-4333-8444-555555555555"
 EXTRA_FIXTURE = {
@@ -44,6 +45,7 @@ def test_info_names_the_namespaces_and_counts(client: httpx.Client):
     assert answer.status_code == 200
     assert answer.json() == {
         "version": "0.1.0",
+        "posthog": posthog_mirror().as_dict(),
         "profile": "documented",
         "namespaces": ["alpha", "default"],
         "journal": {"entries": 1, "size": 1000},
@@ -301,8 +303,8 @@ def test_a_fault_added_through_a_namespace_prefix_is_scoped_to_it(client: httpx.
         ({"action": {"status": 700}}, "status must be an integer from 200 to 599, got 700"),
         (
             {"action": {"status": 500, "drop": True}},
-            "choose one of status, drop, end_after_frames, drop_after_frames, stall_after_frames; "
-            "got ['status', 'drop']",
+            "choose one of status, drop, stream_capacity, end_after_frames, drop_after_frames, "
+            "stall_after_frames; got ['status', 'drop']",
         ),
         ({"action": {}, "probability": 2}, "probability must be between 0 and 1, got 2"),
         ({"action": {}, "times": 0}, "times must be an integer >= 1, got 0"),

@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from fakeserver.fixture_files import FixtureError, check_fixture, default_fixture_path, load_seed
-from fakeserver.fixture_files.loader import derived_id
+from fakeserver.fixture_files import (
+    FixtureError,
+    check_fixture,
+    default_fixture_path,
+    derived_id,
+    load_seed,
+)
 
 CONVERSATION_START = (
     "conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 1, "
@@ -176,7 +181,8 @@ def test_a_json_file_that_is_not_json_is_refused(tmp_path: Path, text: str, prob
         (
             "projects: [{id: 1, colour: red}]",
             "projects[0].colour: unknown key "
-            "(expected one of: id, name, organization, research_exempt)",
+            "(expected one of: ai_usage, id, name, organization, research_exempt, "
+            "sandbox_pool_full)",
         ),
         ("projects: [{id: one}]", "projects[0].id: expected an integer, got a string"),
         (
@@ -242,7 +248,7 @@ def test_a_json_file_that_is_not_json_is_refused(tmp_path: Path, text: str, prob
         (
             "wat: 1",
             "wat: unknown key (expected one of: agent, conversations, limits, organizations, "
-            "projects, users)",
+            "projects, tasks, users)",
         ),
         (
             "projects: [",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+from html import escape as html_escape
 from importlib import resources
 from typing import Any, Final
 
@@ -29,6 +30,7 @@ from fakeserver.control.dashboard.listing import (
     read_filter,
 )
 from fakeserver.control.dashboard.views import DashboardServer
+from fakeserver.domain.posthog_version import posthog_mirror
 from fakeserver.harness.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY, is_valid_name
 
 PAGE_PATH: Final = "/ui"
@@ -47,7 +49,12 @@ def page_document() -> tuple[bytes, str]:
     html = (static / "index.html").read_text(encoding="utf-8")
     style = (static / "dashboard.css").read_text(encoding="utf-8")
     script = (static / "dashboard.js").read_text(encoding="utf-8")
-    document = html.replace("/*style*/", style).replace("/*script*/", script)
+    mirror = html_escape(posthog_mirror().label)
+    document = (
+        html.replace("/*style*/", style)
+        .replace("/*script*/", script)
+        .replace("<!--mirror-->", mirror)
+    )
     policy = "; ".join(
         [
             "default-src 'none'",
