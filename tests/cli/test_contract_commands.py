@@ -164,3 +164,19 @@ def test_config_ids_are_default_fixture_records_in_the_state_the_reasons_give(
     assert not never_run.queue and not never_run.drain_closed
     for name in ("first-conversation-to-delete", "second-conversation-to-delete"):
         assert name not in values or conversations[values[name]].title is None  # not listed
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_only_the_creating_response_links_to_a_delete(profile: str):
+    """A linked delete of a conversation the scenario did not create through the same links (the
+    list's first one) makes a later linked 404 look like a lost resource to schemathesis."""
+    document = json.loads(profile_named(profile).openapi_document)
+    for item in document["paths"].values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            source = operation["operationId"].removeprefix("environments_")
+            for status, response in operation.get("responses", {}).items():
+                for link in response.get("links", {}).values():
+                    if link["operationId"].endswith("conversations_destroy"):
+                        assert (source, status) == ("conversations_create", "201")
