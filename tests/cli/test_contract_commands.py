@@ -51,7 +51,6 @@ def test_documented_create_links_to_the_actions_on_the_echoed_conversation(prefi
         "cancel_partial_update",
         "append_message_create",
         "open_create",
-        "destroy",
     }
     assert {f"{prefix}conversations_{name}" for name in wanted} <= targets
 
@@ -167,16 +166,15 @@ def test_config_ids_are_default_fixture_records_in_the_state_the_reasons_give(
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-def test_only_the_creating_response_links_to_a_delete(profile: str):
-    """A linked delete of a conversation the scenario did not create through the same links (the
-    list's first one) makes a later linked 404 look like a lost resource to schemathesis."""
+def test_no_link_deletes_a_conversation(profile: str):
+    """schemathesis reuses ids it has seen, so one conversation is often created or listed through
+    both path prefixes, `1` and `@current`, in one scenario; a linked delete through one of them
+    is not known as a deletion on the others, and a later linked 404 reads as a lost resource."""
     document = json.loads(profile_named(profile).openapi_document)
     for item in document["paths"].values():
         for operation in item.values():
-            if not isinstance(operation, dict) or "operationId" not in operation:
+            if not isinstance(operation, dict):
                 continue
-            source = operation["operationId"].removeprefix("environments_")
-            for status, response in operation.get("responses", {}).items():
+            for response in operation.get("responses", {}).values():
                 for link in response.get("links", {}).values():
-                    if link["operationId"].endswith("conversations_destroy"):
-                        assert (source, status) == ("conversations_create", "201")
+                    assert not link["operationId"].endswith("conversations_destroy")
