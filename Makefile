@@ -44,7 +44,8 @@ contract: $(STAMP)
 	$(BIN)/python -m pytest contract_tests -q
 	$(MAKE) contract-live
 
-# Starts `fakeserver serve` on a free port per profile; each run is bounded (contract_tests/live.py).
+# The shipped schemathesis config against a fresh `fakeserver serve`, five fixed seeds per profile,
+# each run bounded (contract_tests/live.py; contract_tests/seed_sweep.py sweeps seeds 1..20 by hand).
 contract-live: $(STAMP)
 	$(BIN)/python contract_tests/live.py
 

@@ -1,6 +1,6 @@
-"""What the in-process and live contract runs share: which operations the fake implements yet,
-and schemathesis' configuration for each profile (one dict, loaded directly in process and
-written out as a `schemathesis.toml` for the CLI).
+"""What the in-process contract run needs: which operations the fake implements yet, and
+schemathesis' configuration for each profile (one dict, loaded directly in process). The live
+runs (live.py) use the shipped configuration exactly as printed.
 
 The base is what users get: `fakeserver schemathesis-config --profile P` (the shipped settings,
 each with its reason). This suite adds two users instead of one key, so that
@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final
 
-import tomli_w
 from starlette.applications import Starlette
 from starlette.endpoints import HTTPEndpoint
 from starlette.routing import Route
@@ -85,7 +84,9 @@ def settings(profile: str, document: dict[str, Any], implemented: set[str]) -> d
     """schemathesis' configuration (the `schemathesis.toml` structure) for one profile."""
     config = shipped_settings(profile)
     # The base URL comes from the run (in process: none); the credentials from the WFC file below.
-    del config["base-url"], config["headers"]
+    del config["base-url"]
+    config.pop("headers", None)
+    config.pop("auth", None)
     operations: list[dict[str, Any]] = [
         *config.pop("operations"),
         {
@@ -122,6 +123,11 @@ def settings(profile: str, document: dict[str, Any], implemented: set[str]) -> d
     return {
         **config,
         "parameters": {"project_id": str(PROJECT_ID)},
+        # The WFC files' fixed headers (in `actual` a Cookie header) are sent on every request,
+        # whatever the case: a negative case that only drops or spoils a security parameter
+        # would go out with valid credentials and be served (ST201). ignored_auth still removes
+        # and spoils the credentials.
+        "generation": {"with-security-parameters": False},
         "auth": {
             # Both users of the default fixture: Ada runs every operation, Bob is the peer
             # `object_level_authorization` replays Ada's reads as. Fixed headers make the
@@ -135,7 +141,3 @@ def settings(profile: str, document: dict[str, Any], implemented: set[str]) -> d
         },
         "operations": operations,
     }
-
-
-def as_toml(config: dict[str, Any]) -> str:
-    return tomli_w.dumps(config)

@@ -1,41 +1,52 @@
-"""The contract run against a live server: for each profile, start `fakeserver serve` on a free
-port, run the `schemathesis run` CLI with every check against its `/api/schema/`, stop the server.
+"""The shipped schemathesis configuration against a live server, as a user runs it, under five
+fixed seeds per profile.
 
-    python contract_tests/live.py [--max-examples N] [--profile documented|actual]
+    python contract_tests/live.py [--profile documented|actual] [--seeds 11,23,37,59,83]
+        [--max-examples N]
 
-Its configuration is `fakeserver schemathesis-config` plus this suite's two users
-(contract_config.py); to run schemathesis yourself, use that command.
+Each run starts a fresh `fakeserver serve --profile P --port 0`, prints the configuration with
+`fakeserver schemathesis-config --profile P --base-url URL` into a `schemathesis.toml` in an
+empty folder, and runs `schemathesis run URL/api/schema/ --checks all --seed N` there: the steps
+of docs/contract-testing.md, with the phases a seed changes (fuzzing and stateful) and a small
+`--max-examples`, so that ten runs take what one run per profile took before. The coverage phase
+hardly depends on the seed: the recipe test (test_recipe.py) runs every phase of the shipped
+configuration, as written and under a fixed seed. The two profiles run side by side. A run passes
+when schemathesis finds no failure and warns of neither missing test data nor failed
+authentication (`contract_tests/seed_sweep.py` runs the same check over seeds 1..20, every phase).
 
-Exit status: 0 when every profile passes. Each server start and each schemathesis run is
-bounded in time; the server is stopped whatever happens.
+Exit status: 0 when every run passes. Each server start and each schemathesis run is bounded in
+time; the server is stopped whatever happens.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import queue
+import re
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Final
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from contract_config import PROFILES, as_toml, implemented_operations, settings
-
-from fakeserver.app import ServerConfig, create_app
-
+PROFILES: Final = ("documented", "actual")
+SEEDS: Final = (11, 23, 37, 59, 83)
+"""Fixed, so that `make test` passes or fails the same way every time."""
+MAX_EXAMPLES: Final = 5
+PHASES: Final = "fuzzing,stateful"
+"""The phases a seed changes."""
 START_TIMEOUT: Final = 20.0
 RUN_TIMEOUT: Final = 150.0
 STOP_TIMEOUT: Final = 10.0
 BASE_URL_LABEL: Final = "base URL"
+BLOCKING_WARNINGS: Final = ("Missing test data", "Authentication failed")
+"""Warnings that mean some operations were never really tested: they fail a run."""
 
 
 def _lines(stream: IO[str], into: queue.Queue[str | None]) -> None:
@@ -45,33 +56,16 @@ def _lines(stream: IO[str], into: queue.Queue[str | None]) -> None:
 
 
 @contextmanager
-def serving(profile: str) -> Iterator[str]:
-    """A `fakeserver serve` on a free loopback port; yields its base URL from the banner."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "fakeserver",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--profile",
-            profile,
-            "--id-seed",
-            "1",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+def serving(command: list[str], transcript: Path | None = None) -> Iterator[str]:
+    """A `fakeserver serve ... --port 0` (the command) started; yields its base URL from the
+    banner, and stops it whatever happens (then writes what it printed to `transcript`)."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    lines: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=_lines, args=(process.stdout, lines), daemon=True).start()
+    output: list[str] = []
     try:
-        assert process.stdout is not None
-        lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=_lines, args=(process.stdout, lines), daemon=True).start()
         deadline = time.monotonic() + START_TIMEOUT
-        output = []
         while True:
             try:
                 line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
@@ -90,70 +84,133 @@ def serving(profile: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if transcript is not None:
+            output.extend(iter(lines.get, None))
+            transcript.write_text("".join(output))
 
 
-def require_every_check(config_file: Path) -> None:
-    """What `--checks all` would select: the run leaves every check on by default instead.
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One schemathesis run, as its summary tells it."""
 
-    `--checks all` on the command line outranks the config file, per operation too, so it would
-    undo the few per-operation settings `contract_config.settings` explains. Without `--checks`,
-    every check is on unless the config file says otherwise; this makes sure it still is.
-    """
-    import schemathesis.specs.openapi.checks  # noqa: F401  (registers the OpenAPI checks)
-    from schemathesis.checks import CHECKS
-    from schemathesis.config import SchemathesisConfig
+    profile: str
+    seed: int
+    exit_code: int | None
+    """None: the run did not finish in time."""
+    failures: list[str]
+    warnings: list[str]
+    seconds: float
 
-    checks = SchemathesisConfig.from_path(config_file).projects.default.checks
-    off = [name for name in CHECKS.get_all_names() if not checks.get_by_name(name=name).enabled]
-    if off:
-        raise RuntimeError(f"checks switched off for the whole run: {', '.join(off)}")
+    @property
+    def passed(self) -> bool:
+        blocking = [w for w in self.warnings if w.startswith(BLOCKING_WARNINGS)]
+        return self.exit_code == 0 and not self.failures and not blocking
+
+    def row(self) -> str:
+        result = "pass" if self.passed else ("timeout" if self.exit_code is None else "FAIL")
+        failures = "; ".join(self.failures) or "-"
+        warnings = "; ".join(self.warnings) or "-"
+        return (
+            f"| {self.profile} | {self.seed} | {result} | {failures} | {warnings} "
+            f"| {self.seconds:.0f} |"
+        )
 
 
-def served_document(base_url: str) -> dict[str, Any]:
-    with urllib.request.urlopen(f"{base_url}/api/schema/", timeout=10) as response:
-        document: dict[str, Any] = json.loads(response.read())
-    return document
+TABLE_HEAD: Final = (
+    "| profile | seed | result | failures | warnings | seconds |\n|---|---|---|---|---|---|"
+)
 
 
-def run_profile(profile: str, max_examples: int, workdir: Path) -> int:
-    implemented = implemented_operations(create_app(ServerConfig(profile=profile)))
-    with serving(profile) as base_url:
-        config = settings(profile, served_document(base_url), implemented)
-        config_file = workdir / f"schemathesis-{profile}.toml"
-        config_file.write_text(as_toml(config))
-        require_every_check(config_file)
-        command = [
-            str(Path(sys.executable).with_name("schemathesis")),
-            "--config-file",
-            str(config_file),
-            "run",
-            f"{base_url}/api/schema/",
-            "--max-examples",
-            str(max_examples),
-            "--seed",
-            "1",
-            "--no-color",
-        ]
-        print(f"== {profile}: {' '.join(command[1:])}", flush=True)
+def summary_lines(output: str, title: str) -> list[str]:
+    """The lines of one section (`Failures`, `Warnings`) of schemathesis' SUMMARY."""
+    if "SUMMARY" not in output:
+        return []
+    summary = output[output.rindex("SUMMARY") :]
+    section = re.search(rf"^{title}:\n((?:  .*\n)+)", summary, re.MULTILINE)
+    if section is None:
+        return []
+    return [line.strip().lstrip("❌⚠️ ").strip() for line in section.group(1).splitlines()]
+
+
+def run_recipe(
+    fakeserver: Sequence[str],
+    schemathesis: str,
+    profile: str,
+    seed: int,
+    workdir: Path,
+    extra: Sequence[str] = (),
+    timeout: float = RUN_TIMEOUT,
+) -> Outcome:
+    """The documented steps once, in `workdir` (left holding the config, server and run logs)."""
+    started = time.monotonic()
+    serve = [*fakeserver, "serve", "--host", "127.0.0.1", "--port", "0", "--profile", profile]
+    with serving([*serve, "--access-log"], workdir / "server.log") as base_url:
+        config = subprocess.run(
+            [*fakeserver, "schemathesis-config", "--profile", profile, "--base-url", base_url],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        (workdir / "schemathesis.toml").write_text(config)
+        command = [schemathesis, "run", f"{base_url}/api/schema/", "--checks", "all"]
+        command += ["--seed", str(seed), "--no-color", *extra]
         try:
-            return subprocess.run(command, cwd=workdir, timeout=RUN_TIMEOUT).returncode
-        except subprocess.TimeoutExpired:
-            print(f"== {profile}: schemathesis did not finish in {RUN_TIMEOUT} s", flush=True)
-            return 1
+            done = subprocess.run(
+                command, cwd=workdir, capture_output=True, text=True, timeout=timeout, check=False
+            )
+            exit_code: int | None = done.returncode
+            output = done.stdout + done.stderr
+        except subprocess.TimeoutExpired as expired:
+            exit_code, output = None, str(expired.stdout or "")
+    (workdir / "output.txt").write_text(output)
+    return Outcome(
+        profile,
+        seed,
+        exit_code,
+        summary_lines(output, "Failures"),
+        summary_lines(output, "Warnings"),
+        time.monotonic() - started,
+    )
+
+
+def run_profile(
+    profile: str, seeds: Sequence[int], max_examples: int, folder: Path
+) -> list[Outcome]:
+    fakeserver = [sys.executable, "-m", "fakeserver"]
+    schemathesis = str(Path(sys.executable).with_name("schemathesis"))
+    extra = ["--max-examples", str(max_examples), "--phases", PHASES]
+    outcomes = []
+    for seed in seeds:
+        workdir = folder / f"{profile}-{seed}"
+        workdir.mkdir()
+        outcome = run_recipe(fakeserver, schemathesis, profile, seed, workdir, extra)
+        if not outcome.passed:
+            print((workdir / "output.txt").read_text(), flush=True)
+        outcomes.append(outcome)
+    return outcomes
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--max-examples", type=int, default=25)
     parser.add_argument("--profile", choices=PROFILES, action="append")
+    parser.add_argument("--seeds", type=lambda text: [int(s) for s in text.split(",")])
+    parser.add_argument("--max-examples", type=int, default=MAX_EXAMPLES)
     args = parser.parse_args()
-    failed = []
-    with tempfile.TemporaryDirectory(prefix="fakeserver-contract-") as workdir:
-        for profile in args.profile or PROFILES:
-            if run_profile(profile, args.max_examples, Path(workdir)) != 0:
-                failed.append(profile)
+    profiles = args.profile or PROFILES
+    with (
+        tempfile.TemporaryDirectory(prefix="fakeserver-contract-") as folder,
+        ThreadPoolExecutor(len(profiles)) as pool,
+    ):
+        runs = [
+            pool.submit(run_profile, profile, args.seeds or SEEDS, args.max_examples, Path(folder))
+            for profile in profiles
+        ]
+        outcomes = [outcome for run in runs for outcome in run.result()]
+    print(f"{TABLE_HEAD}\n" + "\n".join(outcome.row() for outcome in outcomes))
+    failed = [outcome for outcome in outcomes if not outcome.passed]
     if failed:
-        print(f"live contract run failed for: {', '.join(failed)}", file=sys.stderr)
+        print(f"live contract runs failed: {len(failed)} of {len(outcomes)}", file=sys.stderr)
         return 1
     return 0
 

@@ -4,7 +4,9 @@ The job is read from docs/contract-testing.md (the YAML block after the `ci-reci
 not copied: its
 `run` steps go into one bash script, in order, with the job's env, once per matrix profile. Two
 substitutions only: the freshly built wheel for `pip install fakeserver`, and a free port for
-8010. A small test file stands in for "your tests". Every step is bounded in time.
+8010. A small test file stands in for "your tests". Each profile runs twice: as written (a new
+random seed each time, as a user's CI runs it) and with a fixed `--seed` added to the
+schemathesis step (the same run every time). Every step is bounded in time.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 import pytest
 import yaml
+from live import BLOCKING_WARNINGS, summary_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "<!-- ci-recipe"
@@ -61,13 +64,19 @@ def free_port() -> int:
         return port
 
 
-def script(job: dict[str, Any], wheel: Path) -> str:
+FIXED_SEED = 29
+
+
+def script(job: dict[str, Any], wheel: Path, seed: int | None) -> str:
     runs = [step["run"] for step in job["steps"] if "run" in step]
     text = "\n".join(runs)
-    installs = re.subn(r"pip install fakeserver\b", f"pip install {wheel}", text)
-    assert installs[1] == 1, "the recipe installs fakeserver from PyPI once"
+    text, installs = re.subn(r"pip install fakeserver\b", f"pip install {wheel}", text)
+    assert installs == 1, "the recipe installs fakeserver from PyPI once"
+    if seed is not None:
+        text, runs_found = re.subn(r"(schemathesis run [^\n]*)", rf"\1 --seed {seed}", text)
+        assert runs_found == 1, "the recipe runs schemathesis once"
     # The background server belongs to this script's process group, which the test ends.
-    return "set -euo pipefail\n" + installs[0]
+    return "set -euo pipefail\n" + text
 
 
 def job_env(job: dict[str, Any], profile: str, port: int, bin_dir: Path) -> dict[str, str]:
@@ -94,16 +103,17 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return folder / "venv" / "bin", wheel
 
 
+@pytest.mark.parametrize("seed", [None, FIXED_SEED], ids=["as-written", "fixed-seed"])
 @pytest.mark.parametrize("profile", ["documented", "actual"])
 def test_ci_recipe_passes_from_the_wheel(
-    profile: str, fresh_venv: tuple[Path, Path], tmp_path: Path
+    profile: str, seed: int | None, fresh_venv: tuple[Path, Path], tmp_path: Path
 ) -> None:
     bin_dir, wheel = fresh_venv
     job = recipe_job()
     assert job["strategy"]["matrix"]["profile"] == ["documented", "actual"]
     (tmp_path / "test_my_client.py").write_text(USER_TEST)
     process = subprocess.Popen(
-        ["bash", "-c", script(job, wheel)],
+        ["bash", "-c", script(job, wheel, seed)],
         cwd=tmp_path,
         env=job_env(job, profile, free_port(), bin_dir),
         stdout=subprocess.PIPE,
@@ -122,3 +132,5 @@ def test_ci_recipe_passes_from_the_wheel(
     assert "1 passed" in output, output
     summary = output[output.rindex("SUMMARY") :]
     assert "Failures:" not in summary, summary  # schemathesis exits 1 on failures, too
+    warnings = summary_lines(output, "Warnings")
+    assert not [w for w in warnings if w.startswith(BLOCKING_WARNINGS)], summary

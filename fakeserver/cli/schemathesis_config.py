@@ -34,8 +34,11 @@ def _data() -> dict[str, Any]:
 
 
 def auth(profile: str) -> Explained:
-    """The headers that authenticate every request of a run in `profile`."""
+    """What signs every request of a run in `profile` in: fixed headers, or values for the
+    document's security schemes (`[auth.openapi.<scheme>]`)."""
     entry = _data()["auth"][profile]
+    if "schemes" in entry:
+        return Explained(entry["reason"], {"auth": {"openapi": dict(entry["schemes"])}})
     return Explained(entry["reason"], {"headers": dict(entry["headers"])})
 
 
@@ -52,6 +55,12 @@ def parameters() -> Explained:
     """Parameter values every operation draws from (`[parameters]`)."""
     entry = _data()["parameters"]
     return Explained(entry["reason"], {"parameters": entry["table"]})
+
+
+def stateful() -> Explained:
+    """How the stateful phase finds its links (`[phases.stateful]`)."""
+    entry = _data()["stateful"]
+    return Explained(entry["reason"], dict(entry["table"]))
 
 
 def dictionaries(profile: str) -> Explained:
@@ -75,6 +84,7 @@ def settings(profile: str, base_url: str) -> dict[str, Any]:
         **auth(profile).table,
         **dictionaries(profile).table,
         **parameters().table,
+        **stateful().table,
         "operations": [explained.table for explained in operations(profile)],
     }
 
@@ -93,7 +103,7 @@ def as_toml(profile: str, base_url: str) -> str:
         "# (printed by `fakeserver schemathesis-config`).\n",
         tomli_w.dumps({"base-url": base_url}),
     ]
-    for explained in (auth(profile), dictionaries(profile), parameters()):
+    for explained in (auth(profile), dictionaries(profile), parameters(), stateful()):
         parts.append(_comment(explained.reason) + tomli_w.dumps(explained.table))
     for explained in operations(profile):
         parts.append(_comment(explained.reason) + tomli_w.dumps({"operations": [explained.table]}))
