@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_FILE: Final = "stream.schema.json"
 
@@ -34,6 +35,9 @@ def known_kinds() -> tuple[str, ...]:
 
 @cache
 def _validator(section: str, name: str) -> Draft202012Validator:
+    # Imported on first use (about 45 ms): only fixtures with `messages:` rules need it.
+    from jsonschema import Draft202012Validator
+
     document = stream_schema()
     pointer = document[section][name]["$ref"]
     return Draft202012Validator({**document, "$ref": pointer})
