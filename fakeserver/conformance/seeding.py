@@ -193,10 +193,6 @@ def _conversation(
     queue = _queue(snapshot.queues.get(identifier), reader) if identifier in snapshot.queues else []
     if queue:
         record["queue"] = queue
-    # A run that ended closed the queue's drain (recorded; PostHog's newest queue refuses nothing
-    # for it).
-    idle = record.get("status", "idle") == "idle"
-    record["drain_closed"] = idle and bool(record.get("messages")) and not queue
     return record
 
 

@@ -179,7 +179,7 @@ class QueueMessage:
 
 @dataclass(slots=True)
 class Conversation:
-    """One PostHog AI conversation, with its queue and drain flag.
+    """One PostHog AI conversation, with its queue.
 
     Message dicts and queue messages are treated as immutable values, so `copy()` can share them.
     A stored conversation changes only inside `Store.update`.
@@ -205,8 +205,6 @@ class Conversation:
     deleted: bool = False
     deleted_at: datetime | None = None
     queue: list[QueueMessage] = field(default_factory=list)
-    drain_closed: bool = False
-    """PostHog's `_drain_closed` cache flag; absent (False) until a run has ended once."""
     sandbox_run_id: str | None = None
     """The sandbox run the open endpoint last started (sandbox conversations only)."""
     task_id: str | None = None

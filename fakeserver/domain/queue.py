@@ -1,9 +1,9 @@
 """The per-conversation queue of follow-up messages (PostHog's `ConversationQueueStore`).
 
-At most two messages, first in first out. The drain flag records whether a run will consume
-them (a run opens it when it starts and closes it when it ends with nothing left to pop), as an
-older PostHog store did; PostHog's newest code never refuses a message for it, so neither does
-the fake (docs/posthog-version.md). Every function checks its rules before it changes anything.
+At most two messages, first in first out. An older PostHog store also kept a drain flag and
+refused messages while no run would consume them; PostHog's newest code has no such flag, so the
+fake keeps none (docs/posthog-version.md). Every function checks its rules before it changes
+anything.
 """
 
 from __future__ import annotations
@@ -46,25 +46,14 @@ def remove(conversation: Conversation, queue_id: str) -> None:
 
 
 def clear(conversation: Conversation) -> None:
-    """Empty the queue; the drain stays as it is (PostHog's `clear_queue`)."""
+    """Empty the queue: PostHog's `clear_queue`, and what cancel and a pending approval do."""
     conversation.queue.clear()
 
 
-def open_drain(conversation: Conversation) -> None:
-    conversation.drain_closed = False
-
-
-def clear_and_close(conversation: Conversation) -> None:
-    """What cancel and a pending approval do: drop every queued message and refuse new ones."""
-    conversation.queue.clear()
-    conversation.drain_closed = True
-
-
-def pop_next_or_close(conversation: Conversation) -> QueueMessage | None:
-    """Take the oldest usable message, or close the drain when none is left (one atomic step)."""
+def pop_next(conversation: Conversation) -> QueueMessage | None:
+    """Take the oldest usable message (blank ones are dropped), or None when none is left."""
     while conversation.queue:
         message = conversation.queue.pop(0)
         if message.content.strip():
             return message
-    conversation.drain_closed = True
     return None

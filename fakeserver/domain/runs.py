@@ -6,8 +6,8 @@ frames into the conversation's `FrameLog`, and any number of streams subscribe t
 drops its subscription; the run goes on, as PostHog's background workflow does.
 
 When a turn ends, the queue is drained as PostHog's chat-agent activity does: the next queued
-message starts a follow-up turn on the same log; when none is left the drain closes, the
-conversation goes back to `idle`, the log closes and its subscribers end.
+message starts a follow-up turn on the same log; when none is left the conversation goes back
+to `idle`, the log closes and its subscribers end.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ class TurnRequest:
 
 
 class AgentRun:
-    """One conversation's runs from the drain opening to its closing: the first turn and the
+    """One conversation's runs from its start until its queue is empty: the first turn and the
     follow-ups popped from the queue. Its state changes go to the store it started with, so a
     run cancelled by a reset never writes into the new state."""
 
@@ -144,10 +144,9 @@ class AgentRun:
     # Synchronous steps (called while no other request runs) ----------------------------------
 
     def open(self, announce: bool, agent_mode: str | None) -> None:
-        """Start: status `in_progress`, drain open; the `conversation` frame if it is new."""
+        """Start: status `in_progress`; the `conversation` frame if it is new."""
         with self._store.update(self.conversation_id) as conversation:
             conversation.status = "in_progress"
-            queue.open_drain(conversation)
             if agent_mode is not None:
                 conversation.agent_mode = agent_mode
             conversation.updated_at = self._clock.now()
@@ -188,10 +187,10 @@ class AgentRun:
                 with self._store.update(self.conversation_id) as conversation:
                     # A pending approval drops the queue (PostHog's chat-agent activity).
                     if awaiting_approval:
-                        queue.clear_and_close(conversation)
+                        queue.clear(conversation)
                         queued = None
                     else:
-                        queued = queue.pop_next_or_close(conversation)
+                        queued = queue.pop_next(conversation)
                         if queued is not None and queued.agent_mode is not None:
                             conversation.agent_mode = queued.agent_mode
                 if queued is None:

@@ -286,8 +286,8 @@ class Store:
         return _Change(self, self._writable(conversation_id))
 
     def update_queue(self, conversation_id: str) -> _Change:
-        """`update` for a change to the conversation's `queue` alone (its messages, not the
-        drain flag): the conversation's other renderings stay valid."""
+        """`update` for a change to the conversation's `queue` alone: the conversation's other
+        renderings stay valid."""
         return _QueueChange(self, self._writable(conversation_id))
 
     def opened_task_owner(self, task_id: str) -> str | None:

@@ -334,14 +334,14 @@ class Workspace:
         )
 
     def cancel(self, raw_id: str, project_id: int, user_id: int) -> None:
-        """PATCH cancel/: stop the run, clear the queue and close the drain, back to idle."""
+        """PATCH cancel/: stop the run, clear the queue, back to idle."""
         conversation = self.owned(raw_id, project_id, user_id)
         if conversation.status == "canceling":
             return
         self.runs.stop(conversation.id)
         with self.store.update(conversation.id) as writable:
             writable.status = "canceling"
-            queue.clear_and_close(writable)
+            queue.clear(writable)
             writable.status = "idle"
             writable.updated_at = self.clock.now()
 

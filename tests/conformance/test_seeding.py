@@ -140,7 +140,6 @@ def test_retrieved_messages_and_queue_keep_what_loads():
     conversation = seeding.seed.conversations[ONE]
     assert [m["content"] for m in conversation.messages] == ["hi"]
     assert [q.id for q in conversation.queue] == ["q1"]
-    assert conversation.drain_closed is False
 
 
 def test_a_value_longer_than_the_format_takes_is_left_out():

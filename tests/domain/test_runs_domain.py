@@ -34,11 +34,7 @@ async def test_a_run_follows_the_gate_and_drains_with_the_queued_mode() -> None:
     assert log.closed and log.frames[-1] == StatusFrame({"type": "generation_error"})
     conversation = space.store.conversation(CONVERSATION)
     assert conversation is not None
-    assert (conversation.status, conversation.agent_mode, conversation.drain_closed) == (
-        "idle",
-        "sql",
-        True,
-    )
+    assert (conversation.status, conversation.agent_mode) == ("idle", "sql")
     assert [m["type"] for m in conversation.messages] == ["human", "ai", "human"]
     assert len(space.runs) == 0 and not space.runs.tasks
 
@@ -50,8 +46,7 @@ async def test_cancel_and_reset_stop_runs_without_touching_the_new_state() -> No
     space.cancel(CONVERSATION, 1, 1)
     assert log.closed and len(space.runs) == 0
     conversation = space.store.conversation(CONVERSATION)
-    assert conversation is not None and conversation.status == "idle"
-    assert conversation.drain_closed
+    assert conversation is not None and conversation.status == "idle" and not conversation.queue
     space.start_stream(1, 1, StreamRequest(CONVERSATION, "again", TRACE))
     space.reset()
     pacer.open()

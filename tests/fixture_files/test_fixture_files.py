@@ -79,6 +79,14 @@ conversations:
     assert again.conversations[conversation.id].queue[0].id == conversation.queue[0].id
 
 
+def test_an_older_fixtures_drain_flag_loads_and_changes_nothing(tmp_path: Path):
+    """PostHog's newest queue has no drain flag, so the fake keeps none; the key still loads."""
+    text = MINIMAL + CONVERSATION_START + "title: T, drain_closed: true, queue: [{content: hi}]}]"
+    (conversation,) = load_seed([write(tmp_path, text)]).conversations.values()
+    assert [q.content for q in conversation.queue] == ["hi"]
+    assert not hasattr(conversation, "drain_closed")
+
+
 def test_json_fixture_and_merge_in_order(tmp_path: Path):
     first = write(tmp_path, MINIMAL, "a.yaml")
     second = write(tmp_path, '{"projects": [{"id": 1, "name": "Renamed"}, {"id": 2}]}', "b.json")
@@ -205,6 +213,10 @@ def test_a_json_file_that_is_not_json_is_refused(tmp_path: Path, text: str, prob
             MINIMAL
             + "conversations: [{id: 3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10, project: 1, user: 9}]",
             "conversations[0].user: no user with id 9",
+        ),
+        (
+            MINIMAL + CONVERSATION_START + "drain_closed: 'yes'}]",
+            "conversations[0].drain_closed: expected true or false, got a string",
         ),
         (
             MINIMAL
