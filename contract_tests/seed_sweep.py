@@ -23,16 +23,15 @@ import argparse
 import subprocess
 import sys
 import tempfile
-import venv
 from pathlib import Path
 from typing import Final
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from fresh_install import wheel_and_empty_venv
 from live import PROFILES, TABLE_HEAD, run_recipe
 
-ROOT: Final = Path(__file__).resolve().parent.parent
-BUILD_TIMEOUT: Final = 300
+INSTALL_TIMEOUT: Final = 300
 
 
 def seed_range(text: str) -> list[int]:
@@ -46,19 +45,11 @@ def seed_range(text: str) -> list[int]:
 
 def fresh_environment(into: Path) -> Path:
     """A virtualenv holding only the wheel of this checkout and schemathesis: its bin folder."""
-    dist = into / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), str(ROOT)],
-        check=True,
-        timeout=BUILD_TIMEOUT,
-    )
-    (wheel,) = dist.glob("fakeserver-*.whl")
-    venv.create(into / "venv", with_pip=True)
-    bin_dir = into / "venv" / "bin"
+    bin_dir, wheel = wheel_and_empty_venv(into)
     subprocess.run(
         [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", str(wheel), "schemathesis"],
         check=True,
-        timeout=BUILD_TIMEOUT,
+        timeout=INSTALL_TIMEOUT,
     )
     return bin_dir
 

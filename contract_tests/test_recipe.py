@@ -17,18 +17,16 @@ import re
 import signal
 import socket
 import subprocess
-import sys
-import venv
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from fresh_install import FreshInstall, wheel_and_empty_venv
 from live import BLOCKING_WARNINGS, summary_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "<!-- ci-recipe"
-BUILD_TIMEOUT = 120
 RECIPE_TIMEOUT = 150
 USER_TEST = """
 import os
@@ -89,24 +87,14 @@ def job_env(job: dict[str, Any], profile: str, port: int, bin_dir: Path) -> dict
 
 
 @pytest.fixture(scope="module")
-def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A virtualenv with nothing installed, and the wheel built from this checkout."""
-    folder = tmp_path_factory.mktemp("recipe")
-    dist = folder / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), str(ROOT)],
-        check=True,
-        timeout=BUILD_TIMEOUT,
-    )
-    (wheel,) = dist.glob("fakeserver-*.whl")
-    venv.create(folder / "venv", with_pip=True)
-    return folder / "venv" / "bin", wheel
+def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> FreshInstall:
+    return wheel_and_empty_venv(tmp_path_factory.mktemp("recipe"))
 
 
 @pytest.mark.parametrize("seed", [None, FIXED_SEED], ids=["as-written", "fixed-seed"])
 @pytest.mark.parametrize("profile", ["documented", "actual"])
 def test_ci_recipe_passes_from_the_wheel(
-    profile: str, seed: int | None, fresh_venv: tuple[Path, Path], tmp_path: Path
+    profile: str, seed: int | None, fresh_venv: FreshInstall, tmp_path: Path
 ) -> None:
     bin_dir, wheel = fresh_venv
     job = recipe_job()

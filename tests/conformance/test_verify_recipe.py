@@ -14,8 +14,6 @@ import json
 import os
 import re
 import subprocess
-import sys
-import venv
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import ADA_KEY, ServerFactory
+from fresh_install import FreshInstall, wheel_and_empty_venv
 from posthog_standin import Mutation, max_queue_messages_as_string, proxy, serving
 
 from fakeserver import FakeServer
@@ -31,7 +30,6 @@ from fakeserver.fixture_files import default_fixture_path
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = "<!-- verify-recipe"
-BUILD_TIMEOUT = 180
 RECIPE_TIMEOUT = 180
 REPORT = "verify-report.json"
 EXPRESSIONS = {
@@ -76,18 +74,8 @@ def job_env(job: dict[str, Any], target: str, bin_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A virtualenv with nothing installed, and the wheel built from this checkout."""
-    folder = tmp_path_factory.mktemp("verify-recipe")
-    dist = folder / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), str(ROOT)],
-        check=True,
-        timeout=BUILD_TIMEOUT,
-    )
-    (wheel,) = dist.glob("fakeserver-*.whl")
-    venv.create(folder / "venv", with_pip=True)
-    return folder / "venv" / "bin", wheel
+def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> FreshInstall:
+    return wheel_and_empty_venv(tmp_path_factory.mktemp("verify-recipe"))
 
 
 @pytest.fixture
@@ -99,7 +87,7 @@ def target(make_server: ServerFactory) -> Iterator[FakeServer]:
 
 
 def run_recipe(
-    target: FakeServer, mutations: list[Mutation], fresh_venv: tuple[Path, Path], folder: Path
+    target: FakeServer, mutations: list[Mutation], fresh_venv: FreshInstall, folder: Path
 ) -> tuple[int, str, dict[str, Any]]:
     bin_dir, wheel = fresh_venv
     job = the_job(recipe())
@@ -129,7 +117,7 @@ def test_the_recipe_runs_weekly_and_on_demand_and_keeps_the_report():
 
 
 def test_the_recipe_passes_against_a_posthog_like_the_fake(
-    target: FakeServer, fresh_venv: tuple[Path, Path], tmp_path: Path
+    target: FakeServer, fresh_venv: FreshInstall, tmp_path: Path
 ):
     code, output, report = run_recipe(target, [], fresh_venv, tmp_path)
     assert code == 0, output
@@ -139,7 +127,7 @@ def test_the_recipe_passes_against_a_posthog_like_the_fake(
 
 
 def test_the_recipe_fails_on_a_new_difference_and_still_writes_the_report(
-    target: FakeServer, fresh_venv: tuple[Path, Path], tmp_path: Path
+    target: FakeServer, fresh_venv: FreshInstall, tmp_path: Path
 ):
     code, output, report = run_recipe(target, [max_queue_messages_as_string], fresh_venv, tmp_path)
     assert code == 1, output
