@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from fakeserver.domain.runs import DelayPacer, GatedPacer, RunPacer
+    from fakeserver.domain.pacing import DelayPacer, GatedPacer, RunPacer
     from fakeserver.fixture_files import FixtureError
     from fakeserver.harness.fault_rules import FaultAction, FaultError, FaultRule
     from fakeserver.harness.journal import Journal, RecordedRequest
@@ -33,9 +33,9 @@ if TYPE_CHECKING:
 _HOMES: Final = {
     "FakeServer": "fakeserver.server",
     "FixtureError": "fakeserver.fixture_files",
-    "DelayPacer": "fakeserver.domain.runs",
-    "GatedPacer": "fakeserver.domain.runs",
-    "RunPacer": "fakeserver.domain.runs",
+    "DelayPacer": "fakeserver.domain.pacing",
+    "GatedPacer": "fakeserver.domain.pacing",
+    "RunPacer": "fakeserver.domain.pacing",
     "FaultAction": "fakeserver.harness.fault_rules",
     "FaultError": "fakeserver.harness.fault_rules",
     "FaultRule": "fakeserver.harness.fault_rules",

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 from fakeserver.app import settings as parsers
 
 if TYPE_CHECKING:
-    from fakeserver.domain.runs import RunPacer
+    from fakeserver.domain.pacing import RunPacer
     from fakeserver.fixture_files import FixtureSource
 
 SETTING: Final = "fakeserver.setting"

@@ -11,7 +11,7 @@ from fakeserver.app.config import ServerConfig
 from fakeserver.control.access import ControlAccess
 from fakeserver.domain.clock import IdFactory
 from fakeserver.domain.limits import OFF, limit_mode
-from fakeserver.domain.runs import DelayPacer, RunPacer
+from fakeserver.domain.pacing import DelayPacer, RunPacer
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
 from fakeserver.fixture_files import FixtureSource, load_seed

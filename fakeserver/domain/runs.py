@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from fakeserver.domain import queue
 from fakeserver.domain.clock import Clock, IdFactory
@@ -29,6 +28,7 @@ from fakeserver.domain.frames import (
     kinds_of,
 )
 from fakeserver.domain.models import JSONValue
+from fakeserver.domain.pacing import DelayPacer, RunPacer
 from fakeserver.domain.replay import ReplayIds, replayed
 from fakeserver.domain.scripts import (
     FAILURE_TEXT,
@@ -42,66 +42,6 @@ from fakeserver.domain.scripts import (
 )
 from fakeserver.domain.slash_commands import CommandContext, command_of, command_reply
 from fakeserver.domain.store import Store
-
-# Pacing ------------------------------------------------------------------------------------
-
-
-class RunPacer(Protocol):
-    """Decides when a run may emit its next assistant frame."""
-
-    async def before_frame(self, conversation_id: str) -> None: ...
-
-
-class DelayPacer:
-    """A fixed delay between frames (the server's `reply_delay`); 0 plays a turn at once."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.delay = delay
-
-    async def before_frame(self, conversation_id: str) -> None:
-        if self.delay > 0:
-            await asyncio.sleep(self.delay)
-
-
-class GatedPacer:
-    """For tests: every frame waits for a permit, so a test decides exactly when runs advance."""
-
-    def __init__(self, *, is_open: bool = False) -> None:
-        self.is_open = is_open
-        self._permits = 0
-        self._changed = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self.waiting = 0
-        """How many runs are waiting for a permit right now."""
-
-    def allow(self, frames: int = 1) -> None:
-        self._permits += frames
-        self._notify()
-
-    def open(self) -> None:
-        self.is_open = True
-        self._notify()
-
-    def close(self) -> None:
-        self.is_open = False
-
-    def _notify(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    async def before_frame(self, conversation_id: str) -> None:
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop:  # a pacer may outlive the event loop of one test
-            self._loop, self._changed = loop, asyncio.Event()
-        self.waiting += 1
-        try:
-            while not self.is_open and self._permits == 0:
-                await self._changed.wait()
-        finally:
-            self.waiting -= 1
-        if not self.is_open:
-            self._permits -= 1
-
 
 # Runs --------------------------------------------------------------------------------------
 

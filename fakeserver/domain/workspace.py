@@ -30,7 +30,8 @@ from fakeserver.domain.models import (
     QueueMessage,
     canonical_conversation_id,
 )
-from fakeserver.domain.runs import AgentRun, RunPacer, Runs, TurnRequest
+from fakeserver.domain.pacing import RunPacer
+from fakeserver.domain.runs import AgentRun, Runs, TurnRequest
 from fakeserver.domain.sandbox import OpenRequest, SandboxRun, open_sandbox
 from fakeserver.domain.scripts import Turn, resume_turn
 from fakeserver.domain.store import Seed, Store

@@ -9,8 +9,8 @@ import pytest
 
 from fakeserver.domain.clock import IdFactory
 from fakeserver.domain.frames import DroppedFrame, MessageFrame, RawFrame, UpdateFrame, kinds_of
+from fakeserver.domain.pacing import DelayPacer
 from fakeserver.domain.replay import ReplayIds, replayed
-from fakeserver.domain.runs import DelayPacer
 from fakeserver.domain.scripts import AgentScript, RecordedFrame, ScriptRule, Turn
 from fakeserver.domain.workspace import StreamRequest, Workspace
 from fakeserver.fixture_files import default_fixture_path, load_seed

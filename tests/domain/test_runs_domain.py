@@ -6,7 +6,7 @@ import pytest
 
 from fakeserver.domain.clock import IdFactory
 from fakeserver.domain.frames import FrameLog, MessageFrame, StatusFrame
-from fakeserver.domain.runs import GatedPacer
+from fakeserver.domain.pacing import GatedPacer
 from fakeserver.domain.workspace import QueueDraft, StreamRequest, Workspace
 from fakeserver.fixture_files import default_fixture_path, load_seed
 
