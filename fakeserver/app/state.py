@@ -15,7 +15,7 @@ from fakeserver.domain.pacing import DelayPacer, RunPacer
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
 from fakeserver.fixture_files import FixtureSource, load_seed
-from fakeserver.harness.fault_rules import FaultRegistry
+from fakeserver.harness.fault_registry import FaultRegistry
 from fakeserver.harness.journal import Journal
 from fakeserver.harness.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY
 

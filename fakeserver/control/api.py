@@ -30,7 +30,8 @@ from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
 from fakeserver.fixture_files import FixtureError, FixtureSource, FixtureText
 from fakeserver.fixture_files.schema import CONVERSATION_KEYS
-from fakeserver.harness.fault_rules import FaultError, FaultRegistry
+from fakeserver.harness.fault_registry import FaultRegistry
+from fakeserver.harness.fault_rules import FaultError
 from fakeserver.harness.journal import Journal
 from fakeserver.harness.namespaces import DEFAULT_NAMESPACE, NAMESPACE_SCOPE_KEY, is_valid_name
 from fakeserver.harness.operations import UnknownOperationId

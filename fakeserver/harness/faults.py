@@ -20,7 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fakeserver.api.json import loads
 from fakeserver.api.stream import ConnectionDropped as ConnectionDropped  # raised by faults too
-from fakeserver.harness.fault_rules import STREAM_ACTIONS, FaultAction, FaultError, FaultRegistry
+from fakeserver.harness.fault_registry import FaultRegistry
+from fakeserver.harness.fault_rules import STREAM_ACTIONS, FaultAction, FaultError
 from fakeserver.harness.namespaces import namespace_of
 from fakeserver.harness.operations import OperationMatch
 

@@ -28,7 +28,8 @@ from fakeserver.domain.runs import AgentRun, Runs
 from fakeserver.domain.store import Seed
 from fakeserver.domain.workspace import Workspace
 from fakeserver.fixture_files import FixtureSource, load_seed
-from fakeserver.harness.fault_rules import FaultAction, FaultRegistry, FaultRule
+from fakeserver.harness.fault_registry import FaultRegistry
+from fakeserver.harness.fault_rules import FaultAction, FaultRule
 from fakeserver.harness.journal import Journal
 from fakeserver.harness.namespaces import DEFAULT_NAMESPACE, is_valid_name, namespace_prefix
 from fakeserver.harness.request_log import show_request_log
