@@ -43,7 +43,9 @@ def test_the_pytest_examples_pass_as_written(
 ) -> None:
     module = file_line.removeprefix("# ").removesuffix(".py")
     pytester.makepyfile(**{module: _python_block(file_line)})
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=tests)
+    # In a process of its own, as a user runs it: an in-process run would drop the modules it
+    # imported first (httpcore among them) and leave this session with two copies of them.
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=tests)
 
 
 def _section(heading: str) -> str:
