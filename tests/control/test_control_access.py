@@ -36,17 +36,17 @@ FIRST = "3f0c0d6e-1b7a-4c39-9d5e-6a4f8c1e2b10"
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[FakeServer]:
-    # One live server for the module (reset around each test): a module-scoped fixture cannot
-    # use the per-test `make_server`.
+    # One live server for the module (restored around each test, namespaces and profile too): a
+    # module-scoped fixture cannot use the per-test `make_server`.
     with FakeServer(live=True) as server:
         yield server
 
 
 @pytest.fixture
 def server(live: FakeServer) -> Iterator[FakeServer]:
-    live.reset()
+    live.restore()
     yield live
-    live.reset()
+    live.restore()
 
 
 def titles(server: FakeServer) -> list[str]:
