@@ -50,9 +50,7 @@ def read_conversation(
         conversation.deleted_at = updated_at
     script = None
     if "agent" in record.data:
-        agent_path = f"{record.path}.agent"
-        agent = Record(record.data["agent"], record.source, agent_path, problems, AGENT_KEYS)
-        script = read_agent_script(agent)
+        script = read_agent_script(record.record("agent", AGENT_KEYS))
     return Located(conversation, record.source, record.path, {"script": script})
 
 

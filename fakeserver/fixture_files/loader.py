@@ -36,6 +36,7 @@ from fakeserver.fixture_files.records import (
     Located,
     Problems,
     Record,
+    claim,
     parse_fixture_text,
     refuse_lone_surrogates,
 )
@@ -115,18 +116,8 @@ class _FixtureReader:
         for index, record in enumerate(top.records("conversations", schema.CONVERSATION_KEYS)):
             self._conversation(record, index)
         if "agent" in top.data:
-            agent = Record(top.data["agent"], source, "agent", self.problems, AGENT_KEYS)
+            agent = top.record("agent", AGENT_KEYS)
             self.agent_script = read_agent_script(agent).then(self.agent_script)
-
-    def _claim(self, table: dict[Any, Located], key: Any, record: Record, kind: str) -> bool:
-        """Refuse a duplicate id inside one file; a later file replaces the earlier record."""
-        earlier = table.get(key)
-        if earlier is not None and earlier.source == record.source:
-            self.problems.add(
-                record.source, record.path, f"duplicate {kind} id {key} (also at {earlier.path})"
-            )
-            return False
-        return True
 
     def _project(self, record: Record) -> None:
         project_id = record.required("id", v.integer)
@@ -135,7 +126,7 @@ class _FixtureReader:
         exempt = record.optional("research_exempt", v.boolean, False)
         pool_full = record.optional("sandbox_pool_full", v.boolean, False)
         usage = read_ai_usage(record)
-        if project_id is not None and self._claim(self.projects, project_id, record, "project"):
+        if project_id is not None and claim(self.projects, project_id, record, "project"):
             project = Project(project_id, name, organization, exempt, pool_full, usage)
             self.projects[project_id] = Located(project, record.source, record.path)
 
@@ -169,7 +160,7 @@ class _FixtureReader:
             "current_project": record.optional("current_project", v.nullable(v.integer), None),
             "keys": keys,
         }
-        if user_id is None or email is None or not self._claim(self.users, user_id, record, "user"):
+        if user_id is None or email is None or not claim(self.users, user_id, record, "user"):
             return
         self.users[user_id] = Located(
             dict(fields, id=user_id, email=email), record.source, record.path, refs
@@ -186,7 +177,7 @@ class _FixtureReader:
         if located is None:
             return
         conversation_id = located.value.id
-        if self._claim(self.conversations, conversation_id, record, "conversation"):
+        if claim(self.conversations, conversation_id, record, "conversation"):
             self.conversations[conversation_id] = located
 
     # Merge and cross-check ---------------------------------------------------------------

@@ -39,14 +39,13 @@ def read_ai_usage(project: Record) -> AiUsage:
     """A project's `ai_usage:` (what `/usage` reports); PostHog's defaults without one."""
     if "ai_usage" not in project.data:
         return AiUsage()
-    path = f"{project.path}.ai_usage"
-    record = Record(project.data["ai_usage"], project.source, path, project.problems, AI_USAGE_KEYS)
+    record = project.record("ai_usage", AI_USAGE_KEYS)
     start = record.optional("billing_period_start", v.timestamp, None)
     end = record.optional("billing_period_end", v.timestamp, None)
     if (start is None) != (end is None) or (start is not None and end is not None and start >= end):
         record.problems.add(
             record.source,
-            path,
+            record.path,
             "billing_period_start and billing_period_end go together, start first",
         )
     period = (start, end) if start is not None and end is not None and start < end else None

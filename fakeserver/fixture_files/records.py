@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, Final, NoReturn, TypeVar
@@ -175,6 +175,10 @@ class Record:
             self.problems.add(self.source, self._at(key), str(problem))
             return default
 
+    def record(self, key: str, known: AbstractSet[str] | None) -> Record:
+        """The mapping under `key`, read at its own path (a problem if it is not a mapping)."""
+        return Record(self.data.get(key), self.source, self._at(key), self.problems, known)
+
     def records(self, key: str, known: AbstractSet[str] | None) -> Iterator[Record]:
         items = self.data.get(key, [])
         if not isinstance(items, list):
@@ -192,3 +196,14 @@ class Located:
     source: str
     path: str
     refs: dict[str, Any] = field(default_factory=dict)
+
+
+def claim(table: Mapping[Any, Located], key: Any, record: Record, kind: str) -> bool:
+    """Refuse a duplicate id inside one file; a later file replaces the earlier record."""
+    earlier = table.get(key)
+    if earlier is not None and earlier.source == record.source:
+        record.problems.add(
+            record.source, record.path, f"duplicate {kind} id {key} (also at {earlier.path})"
+        )
+        return False
+    return True

@@ -126,13 +126,7 @@ def _seconds(value: Any) -> float:
 
 def read_replay(record: Record) -> tuple[str | None, tuple[RecordedFrame, ...]]:
     """A rule's `replay:`: the recorded conversation's id and the frames, each checked."""
-    replay = Record(
-        record.data.get("replay"),
-        record.source,
-        f"{record.path}.replay",
-        record.problems,
-        REPLAY_KEYS,
-    )
+    replay = record.record("replay", REPLAY_KEYS)
     conversation = replay.optional("conversation", v.string, None)
     frames = [_frame(frame) for frame in replay.records("frames", FRAME_KEYS)]
     return conversation, tuple(frame for frame in frames if frame is not None)
@@ -147,13 +141,7 @@ def _error_status(value: Any) -> int:
 
 def read_answer(record: Record) -> RecordedAnswer | None:
     """A rule's `answer:`: a recorded answer that was not a stream, replayed as it was."""
-    answer = Record(
-        record.data.get("answer"),
-        record.source,
-        f"{record.path}.answer",
-        record.problems,
-        ANSWER_KEYS,
-    )
+    answer = record.record("answer", ANSWER_KEYS)
     status = answer.required("status", _error_status)
     body = answer.optional("body", v.string, "")
     content_type = answer.optional("content_type", v.non_blank_string, "application/json")

@@ -13,7 +13,7 @@ from typing import Any, Final
 from fakeserver.domain.models import Conversation
 from fakeserver.domain.tasks import TASK_RUNTIMES, Task, opened_task_id
 from fakeserver.fixture_files import values as v
-from fakeserver.fixture_files.records import Located, Problems, Record
+from fakeserver.fixture_files.records import Located, Problems, Record, claim
 
 TASK_KEYS: Final = frozenset(
     {
@@ -91,13 +91,7 @@ class TasksReader:
             "team_visible": record.optional("team_visible", v.boolean, False),
             "deleted": record.optional("deleted", v.boolean, False),
         }
-        if task_id is None or project_id is None:
-            return
-        earlier = self.tasks.get(task_id)
-        if earlier is not None and earlier.source == record.source:
-            self.problems.add(
-                record.source, record.path, f"duplicate task id {task_id} (also at {earlier.path})"
-            )
+        if task_id is None or project_id is None or not claim(self.tasks, task_id, record, "task"):
             return
         task = Task(id=task_id, project_id=project_id, **fields)
         self.tasks[task_id] = Located(task, record.source, record.path)

@@ -58,6 +58,7 @@ def test_task_problems_name_their_path() -> None:
             "tasks": [
                 {"id": TASK, "project": 3, "created_by": 9, "runtime": "codex"},
                 {"id": "not-a-uuid", "project": 1},
+                {"id": TASK, "project": 1},
             ],
             "conversations": [
                 {"id": CONVERSATION, "project": 2, "user": 1, "task": TASK},
@@ -73,6 +74,7 @@ def test_task_problems_name_their_path() -> None:
     assert found == [
         "tasks[0].runtime: 'codex' is not one of 'acp', 'pi'",
         "tasks[1].id: expected a UUID, got 'not-a-uuid'",
+        f"tasks[2]: duplicate task id {TASK} (also at tasks[0])",
         "tasks[0].project: no project with id 3",
         "tasks[0].created_by: no user with id 9",
         f"conversations[0].task: task {TASK} belongs to project 3, not 2",
