@@ -128,7 +128,6 @@ class RecordingProxy:
             if stream is not None:
                 stream.finish(dropped=True)
                 self._on_change()
-            await answer.aclose()
             await abort_connection(send, ConnectionDropped(f"the target dropped: {error}"))
             return
         finally:

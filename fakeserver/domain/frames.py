@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from dataclasses import dataclass
 
 from fakeserver.domain.models import Conversation, JSONValue
@@ -126,8 +127,4 @@ def frame_kind(frame: Frame) -> str:
 
 def kinds_of(frames: list[Frame]) -> tuple[tuple[str, int], ...]:
     """How many frames of each kind, in the order the kinds first appear."""
-    counts: dict[str, int] = {}
-    for frame in frames:
-        kind = frame_kind(frame)
-        counts[kind] = counts.get(kind, 0) + 1
-    return tuple(counts.items())
+    return tuple(Counter(map(frame_kind, frames)).items())

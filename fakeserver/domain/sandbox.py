@@ -56,11 +56,6 @@ class SandboxRun:
     just_created_run: bool
 
 
-def sandbox_task_id(conversation_id: str) -> str:
-    """The id of the task open makes for a sandbox conversation (the same on every load)."""
-    return opened_task_id(conversation_id)
-
-
 def open_sandbox(
     state: SandboxState, raw_id: str, owner: tuple[int, int], request: OpenRequest
 ) -> SandboxRun | None:

@@ -19,7 +19,7 @@ from runs_harness import (
     new_id,
 )
 
-from fakeserver.domain.sandbox import sandbox_task_id
+from fakeserver.domain.tasks import opened_task_id
 
 pytestmark = pytest.mark.anyio
 
@@ -282,15 +282,13 @@ async def test_open_a_sandbox_conversation(make_client: ClientFactory) -> None:
         assert first.status_code == 200
         body = first.json()
         assert body == {
-            "task_id": sandbox_task_id(SANDBOX),
+            "task_id": opened_task_id(SANDBOX),
             "run_id": body["run_id"],
             "trace_id": trace,
             "run_status": "in_progress",
             "just_created_run": True,
         }
-        again = await http.post(
-            url, headers=ADA_SESSION, json={"task_id": sandbox_task_id(SANDBOX)}
-        )
+        again = await http.post(url, headers=ADA_SESSION, json={"task_id": opened_task_id(SANDBOX)})
         assert again.json() == {**body, "trace_id": None, "just_created_run": False}
 
 
