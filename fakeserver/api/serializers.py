@@ -16,7 +16,7 @@ from fakeserver.api.json import json_text
 from fakeserver.domain.models import Conversation, QueueMessage, User
 from fakeserver.domain.queue import MAX_QUEUE_MESSAGES
 from fakeserver.domain.store import Seed
-from fakeserver.domain.tasks import task_of
+from fakeserver.domain.tasks import readable_task_of
 
 
 def drf_datetime(value: datetime | None) -> str | None:
@@ -44,8 +44,8 @@ def serialize_user(user: User) -> dict[str, Any]:
 def serialize_task(conversation: Conversation, seed: Seed) -> dict[str, Any] | None:
     """`ConversationTaskSerializer`: the conversation's task as its owner may see it (null for a
     LangGraph conversation, or when the task is deleted or hidden from the owner)."""
-    task = task_of(conversation, seed.tasks)
-    if task is None or not task.readable_in(conversation.project_id, conversation.user_id):
+    task = readable_task_of(conversation, seed.tasks, *conversation.owner)
+    if task is None:
         return None
     creator = seed.users.get(task.created_by) if task.created_by is not None else None
     return {

@@ -82,6 +82,14 @@ def opened_task(conversation: Conversation) -> Task:
     )
 
 
+def readable_task_of(
+    conversation: Conversation, tasks: Mapping[str, Task], project_id: int, user_id: int
+) -> Task | None:
+    """The conversation's task if the user may read it in that project, else None."""
+    task = task_of(conversation, tasks)
+    return task if task is not None and task.readable_in(project_id, user_id) else None
+
+
 def task_of(conversation: Conversation, tasks: Mapping[str, Task]) -> Task | None:
     """The task backing `conversation`: the fixture's, or the one open made for it."""
     if conversation.task_id is None:

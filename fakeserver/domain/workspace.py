@@ -35,7 +35,7 @@ from fakeserver.domain.runs import AgentRun, Runs, TurnRequest
 from fakeserver.domain.sandbox import OpenRequest, SandboxRun, open_sandbox
 from fakeserver.domain.scripts import Turn, resume_turn
 from fakeserver.domain.store import Seed, Store
-from fakeserver.domain.tasks import task_of
+from fakeserver.domain.tasks import readable_task_of
 
 
 @dataclass(slots=True)  # not frozen: made per request, and a frozen __init__ is 4x slower
@@ -139,10 +139,10 @@ class Workspace:
             or not conversation.is_listed
         ):
             raise ConversationNotFound(raw_id)
-        if conversation.task_id is not None:
-            task = task_of(conversation, self.seed.tasks)
-            if task is None or not task.readable_in(project_id, user_id):
-                raise ConversationNotFound(raw_id)
+        if conversation.task_id is not None and (
+            readable_task_of(conversation, self.seed.tasks, project_id, user_id) is None
+        ):
+            raise ConversationNotFound(raw_id)
         return conversation
 
     def owned(self, raw_id: str, project_id: int, user_id: int) -> Conversation:
@@ -263,8 +263,8 @@ class Workspace:
             return StreamSubscription(run.log, run.log.run_start)
         if conversation is not None and request.content is None and request.resume_payload is None:
             raise IdleWithoutMessage(request.conversation_id)
+        script = self.seed.script_for(request.conversation_id)
         if request.content is not None:
-            script = self.seed.script_for(request.conversation_id)
             answer = script.answer_for(request.content)
             if answer is not None:
                 raise RecordedAnswerReplayed(answer.status, answer.body, answer.content_type)
@@ -279,7 +279,7 @@ class Workspace:
             self.store,
             self.clock,
             self.ids,
-            self.seed.script_for(request.conversation_id),
+            script,
             self.runs.pacer,
             self.runs.replay_speed,
         )
