@@ -24,7 +24,7 @@ from fakeserver.domain.posthog_version import version_text
 EXIT_USAGE: Final = 2
 
 
-def _print_version(ctx: click.Context, value: bool) -> None:
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     """`--version`: the text is `version_text()`'s, shared with everything else that shows it."""
     if not value or ctx.resilient_parsing:
         return
@@ -42,7 +42,7 @@ def _print_version(ctx: click.Context, value: bool) -> None:
     is_flag=True,
     expose_value=False,
     is_eager=True,
-    callback=lambda ctx, _param, value: _print_version(ctx, value),
+    callback=_print_version,
     help="Show the version and the PostHog it mirrors, and exit.",
 )
 def fakeserver() -> None:
